@@ -1,0 +1,38 @@
+import type {
+  Action,
+  CheckInput,
+  IpMatch,
+  IpMatchDecision,
+  Logger,
+  MatchResult,
+  Mode,
+  Policy,
+} from './types.js';
+
+/** Per-route overrides of the core's policy and mode, compiled once when a route's middleware is built. */
+export interface RouteDecider {
+  decide(result: MatchResult): Action;
+  mode: Mode;
+}
+
+/** What adapters may use of a core beyond the public `check()`. Reached through `internals(core)`. */
+export interface CoreInternals {
+  /** check() with a route's own policy/mode; `onDecision` sees the route's final decision. */
+  checkWith(input: CheckInput, route: RouteDecider | undefined): Promise<IpMatchDecision>;
+  /** Compiles a route's `policy`/`mode` over the core's (validated; throws IpMatchConfigError). */
+  compileRoute(overrides: { policy?: Policy; mode?: Mode }): RouteDecider | undefined;
+  logger: Logger;
+  /** Logs `message` through `logger.warn` the first time `code` is seen by this core. */
+  warnOnce(code: string, message: string, meta?: object): void;
+}
+
+export const kInternals: unique symbol = Symbol.for('ipmatch.internals');
+
+export interface IpMatchWithInternals extends IpMatch {
+  [kInternals]: CoreInternals;
+}
+
+/** The internals of a core built by createIpMatch, or undefined for a foreign object. */
+export function internals(core: unknown): CoreInternals | undefined {
+  return (core as Partial<IpMatchWithInternals> | null)?.[kInternals];
+}

@@ -1,0 +1,148 @@
+import { isSupportedCountry } from 'libphonenumber-js/max';
+import { z } from 'zod';
+import type { IpMatchProvider } from './provider.js';
+import type { Store } from './store.js';
+import type { IpMatchDecision, Logger, Mode, Policy } from './types.js';
+import { parseOptions } from './validate.js';
+
+/** Options of `createIpMatch()`. Every one is optional. */
+export interface IpMatchOptions {
+  /** Where phone and IP facts come from. Default: `localProvider()` (offline: GeoIP data + libphonenumber-js). */
+  provider?: IpMatchProvider;
+  /**
+   * An action per match level plus `error` (provider failure), merged over the default
+   * `{ country: 'allow', mismatch: 'block', unknown: 'allow', error: 'allow' }`; or a function of the match result.
+   */
+  policy?: Policy;
+  /** `'enforce'` (default) blocks when the policy says so; `'observe'` never blocks, the decision still says what the policy wanted. */
+  mode?: Mode;
+  /** The whole check's time budget in milliseconds, remote lookup included. Default 2000. */
+  timeoutMs?: number;
+  /**
+   * Cache of remote provider lookups (the offline provider does not need one). `false` turns it off.
+   * Default `{ ttlMs: 600_000, max: 10_000 }` in memory; `store` (e.g. `RedisStore`) shares it across processes.
+   */
+  cache?: false | CacheOptions;
+  /** ISO 3166-1 alpha-2 region for national-format numbers (e.g. 'GB' for '07400 123456'). Default: none. */
+  defaultCountry?: string;
+  /** Where warnings and errors go. Default: console.warn / console.error (stderr). */
+  logger?: Logger;
+  /** Called with every decision. Its exceptions are caught and logged, never thrown into the request. */
+  onDecision?: (decision: IpMatchDecision) => void;
+}
+
+export interface CacheOptions {
+  /** How long a lookup is reused, in ms. Default 600 000 (10 minutes: roaming data must not be kept for long). */
+  ttlMs?: number;
+  /** Most lookups kept by the in-memory store. Default 10 000. */
+  max?: number;
+  /** A shared store such as `RedisStore`. Default: an in-memory LRU. */
+  store?: Store;
+  /** Budget of each store call in ms; past it the check carries on without the cache. Default 50. */
+  storeTimeoutMs?: number;
+  /** With a store that can lock (`RedisStore`), let one server look a number up while the others wait. Default false. */
+  lock?: boolean;
+}
+
+export const ACTIONS = ['allow', 'flag', 'block'] as const;
+export const MODES = ['enforce', 'observe'] as const;
+export const DEFAULT_POLICY = {
+  country: 'allow',
+  mismatch: 'block',
+  unknown: 'allow',
+  error: 'allow',
+} as const;
+export const DEFAULT_TIMEOUT_MS = 2000;
+export const DEFAULT_CACHE = { ttlMs: 600_000, max: 10_000, storeTimeoutMs: 50, lock: false } as const;
+
+const isFunction = (v: unknown) => typeof v === 'function';
+const fn = <T>(what: string) => z.custom<T>(isFunction, { message: `expected ${what}` });
+
+const action = z.enum(ACTIONS);
+export const policySchema = z.union([
+  z.strictObject({
+    country: action.optional(),
+    mismatch: action.optional(),
+    unknown: action.optional(),
+    error: action.optional(),
+  }),
+  fn<Exclude<Policy, object>>('a function (result) => "allow" | "flag" | "block"'),
+]);
+export const modeSchema = z.enum(MODES);
+
+const region = z
+  .string()
+  .transform((s) => s.toUpperCase())
+  .refine((s) => /^[A-Z]{2}$/.test(s) && isSupportedCountry(s as never), {
+    message: 'expected an ISO 3166-1 alpha-2 region such as "GB" or "US"',
+  });
+
+const providerSchema = z.custom<IpMatchProvider>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as IpMatchProvider).lookup === 'function' &&
+    typeof (v as IpMatchProvider).parsePhone === 'function' &&
+    typeof (v as IpMatchProvider).ipCountry === 'function' &&
+    typeof (v as IpMatchProvider).name === 'string',
+  { message: 'expected a provider such as localProvider() or vonageProvider({ apiKey, apiSecret })' },
+);
+
+const storeSchema = z.custom<Store>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Store).get === 'function' &&
+    typeof (v as Store).set === 'function',
+  {
+    message: 'expected a Store with get(key) and set(key, value, ttlMs), such as new RedisStore({ client })',
+  },
+);
+
+const loggerSchema = z.custom<Logger>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Logger).warn === 'function' &&
+    typeof (v as Logger).error === 'function',
+  {
+    message: 'expected an object with warn(msg, meta) and error(msg, meta), such as console or a pino logger',
+  },
+);
+
+export const coreOptionsShape = {
+  provider: providerSchema.optional(),
+  policy: policySchema.optional(),
+  mode: modeSchema.optional(),
+  timeoutMs: z.number().int().min(1).max(60_000).optional(),
+  cache: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        ttlMs: z.number().int().min(1).optional(),
+        max: z.number().int().min(1).optional(),
+        store: storeSchema.optional(),
+        storeTimeoutMs: z.number().int().min(1).max(10_000).optional(),
+        lock: z.boolean().optional(),
+      }),
+    ])
+    .optional(),
+  defaultCountry: region.optional(),
+  logger: loggerSchema.optional(),
+  onDecision: fn<(d: IpMatchDecision) => void>('a function (decision) => void').optional(),
+};
+
+export const coreOptionsSchema = z.strictObject(coreOptionsShape);
+export type ParsedCoreOptions = z.output<typeof coreOptionsSchema>;
+
+/** Validates `createIpMatch` options once; throws IpMatchConfigError listing every problem. */
+export function parseCoreOptions(options: unknown): ParsedCoreOptions {
+  return parseOptions(coreOptionsSchema, options, 'createIpMatch options');
+}
+
+/** A region hint from a request (`country` input): upper-cased when valid, otherwise ignored. */
+export function regionHint(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length !== 2) return undefined;
+  const upper = value.toUpperCase();
+  return /^[A-Z]{2}$/.test(upper) && isSupportedCountry(upper as never) ? upper : undefined;
+}

@@ -1,0 +1,70 @@
+import type { CostFacts, Logger, MatchLevel, PhoneFacts } from './types.js';
+
+/** A phone number after parsing: always E.164, with libphonenumber-js's region when it has one. */
+export interface ParsedPhone {
+  /** E.164, e.g. '+447700900001'. */
+  number: string;
+  /** Region by libphonenumber-js, the calling code's main region for a possible-but-unallocated number, or null. */
+  country: string | null;
+  /** false when the number is possible but outside every allocated range. */
+  valid: boolean;
+}
+
+/** What the core passes to a provider's lookup. */
+export interface LookupRequest {
+  phone: ParsedPhone;
+  /** The canonical public IP, or null when it is not public (private IPs are never sent upstream). */
+  ip: string | null;
+  /** Aborts when the check's `timeoutMs` budget runs out. */
+  signal: AbortSignal;
+  /** `performance.now()` value at which the budget runs out (to decide whether a retry still fits). */
+  deadline: number;
+  /** The client IP used for per-client budgets; same as `ip` but present even when not sent upstream. */
+  clientIp: string | null;
+}
+
+/** The phone facts a provider found. Only `country`, `roamingCountry`, `networkType`, `valid` and `legacyIp` are ever cached. */
+export interface PhoneLookup {
+  country: string | null;
+  roamingCountry: string | null;
+  facts?: Omit<PhoneFacts, 'number' | 'country' | 'roamingCountry'>;
+  cost?: CostFacts;
+  /** Vonage's deprecated `ip` object, where an account still gets one: it decides the match. */
+  legacyIp?: { matchLevel: MatchLevel; country: string | null };
+  /** Set when this lookup was decided offline because a lookup budget was spent. */
+  budgetExceeded?: boolean;
+  /** Overrides the provider's name on the decision (e.g. 'local' when a budget fell back offline). */
+  provider?: string;
+}
+
+/** Context the core hands to a provider once, when the core is built. */
+export interface ProviderContext {
+  logger: Logger;
+}
+
+/**
+ * The contract every provider implements. `localProvider()` and `vonageProvider()` are the built-in ones.
+ *
+ * A provider throws `ProviderError` (or any Error) from `lookup` to report a failure; the core turns it into
+ * a decision with `error` and `reason: 'lookup_failed'`, and the `error` policy decides.
+ */
+export interface IpMatchProvider {
+  /** Shown on every decision as `provider`. */
+  readonly name: string;
+  /**
+   * true for network providers: the core then caches lookups (by a keyed hash of the number), shares
+   * concurrent identical lookups, and bounds each by `timeoutMs`. false for in-process providers.
+   */
+  readonly remote: boolean;
+  /** true when the lookup depends on the IP as well as the number (Vonage `sendIp`), so the IP joins the cache key. */
+  readonly keyIncludesIp: boolean;
+  /** Called once by the core that uses this provider. */
+  attach?(context: ProviderContext): void;
+  /** Parses a raw phone string; null when it is not a plausible phone number. */
+  parsePhone(raw: string, defaultCountry: string | undefined): ParsedPhone | null;
+  /** Country of a canonical public IP, from local GeoIP data; null when not in the data. */
+  ipCountry(address: string): string | null;
+  /** Phone facts for a parsed number. */
+  lookup(request: LookupRequest): PhoneLookup | Promise<PhoneLookup>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,24 @@
+/**
+ * Where the core keeps remote lookups between checks. The in-memory LRU is the default; `ipmatch/redis`
+ * shares lookups across a fleet. Implement this to plug in another engine.
+ *
+ * - Keys arrive already hashed (a SHA-256 of the provider scope, the E.164 number and, with `sendIp`, the IP);
+ *   a store may hash them again with a secret of its own. They never hold a phone number.
+ * - Values are JSON strings holding only match facts (countries, roaming country, network type, validity).
+ * - Every method may throw or reject: the core then carries on without the cache and warns once.
+ */
+export interface Store {
+  /** The value stored under `key`, or undefined/null when there is none or it has expired. */
+  get(key: string): Promise<string | undefined | null> | string | undefined | null;
+  /** Stores `value` under `key` for `ttlMs` milliseconds. */
+  set(key: string, value: string, ttlMs: number): Promise<unknown> | unknown;
+  /** Removes `key`. Optional. */
+  delete?(key: string): Promise<unknown> | unknown;
+  /**
+   * Optional: takes a short lock named `key` for `ttlMs` (Redis `SET NX PX`), so that concurrent checks of one
+   * number on many servers make one upstream call. Resolves true when this caller holds the lock.
+   */
+  lock?(key: string, ttlMs: number): Promise<boolean>;
+  /** Optional: releases a lock taken with `lock`. */
+  unlock?(key: string): Promise<unknown>;
+}

@@ -1,0 +1,107 @@
+/** What happens to the request. */
+export type Action = 'allow' | 'flag' | 'block';
+
+/** How the IP's country compares with the phone's (Vonage's `ip_match_level` vocabulary). */
+export type MatchLevel = 'country' | 'mismatch' | 'unknown';
+
+/** `enforce` blocks when the policy says so; `observe` never blocks but records what the policy wanted. */
+export type Mode = 'enforce' | 'observe';
+
+/** Why the decision has its `matchLevel`. */
+export type Reason =
+  | 'country_match'
+  | 'roaming_match'
+  | 'country_mismatch'
+  | 'ip_not_public'
+  | 'ip_country_unknown'
+  | 'phone_invalid'
+  | 'phone_country_unknown'
+  | 'lookup_failed'
+  | 'lookup_timeout';
+
+/** The IP side of a decision. `address` is canonical (IPv4-mapped IPv6 unwrapped), or null when unparseable. */
+export interface IpFacts {
+  address: string | null;
+  /** ISO 3166-1 alpha-2, or null when the address is not public or not in the database. */
+  country: string | null;
+}
+
+/** The phone side of a decision. Providers may add facts beside the three that are always present. */
+export interface PhoneFacts {
+  /** E.164, or null when the input is not a plausible phone number. */
+  number: string | null;
+  /** ISO 3166-1 alpha-2 region of the number, or null (non-geographic codes such as +882). */
+  country: string | null;
+  /** Where the phone is roaming right now, when the provider knows (Vonage Advanced). */
+  roamingCountry: string | null;
+  /** false for a possible number outside every allocated range (libphonenumber-js) or Vonage's `not_valid`. */
+  valid?: boolean;
+  carrier?: string | null;
+  networkType?: string | null;
+  reachable?: string | null;
+  ported?: string | null;
+  /** US caller name (Vonage `cnam`). Personal data: never cached or stored. */
+  callerIdentity?: {
+    callerType: string | null;
+    callerName: string | null;
+    firstName: string | null;
+    lastName: string | null;
+  };
+}
+
+/** What a paid lookup cost, as reported by the provider (EUR for Vonage). */
+export interface CostFacts {
+  price: string | null;
+  currency: string;
+  remainingBalance: string | null;
+}
+
+/** The outcome of matching, before any policy is applied. A policy function receives this. */
+export interface MatchResult {
+  matchLevel: MatchLevel;
+  reason: Reason;
+  ip: IpFacts;
+  phone: PhoneFacts;
+  /** Name of the provider that supplied the phone facts: 'local' | 'vonage' | a custom provider's name. */
+  provider: string;
+  /** Set when the provider failed; the `error` policy entry then decides. */
+  error?: { code: string; message: string };
+}
+
+/** The decision attached to `req.ipMatch` / `ctx.state.ipMatch`. Plain and JSON-serialisable. */
+export interface IpMatchDecision extends MatchResult {
+  /** What happens: in observe mode never 'block'. */
+  action: Action;
+  /** What the policy decided. */
+  policyAction: Action;
+  /** true when this check made no provider call of its own (cache hit, or joined a lookup in flight). */
+  cached: boolean;
+  cost?: CostFacts;
+  /** Set when a lookup budget was spent and the offline data decided instead. */
+  budgetExceeded?: boolean;
+}
+
+/** A policy: an action per match level (plus `error`), or a function of the match result. */
+export type PolicyMap = Partial<Record<MatchLevel | 'error', Action>>;
+export type Policy = PolicyMap | ((result: MatchResult) => Action);
+
+/** Where warnings go. Defaults to console.warn / console.error. */
+export interface Logger {
+  warn(msg: string, meta?: object): void;
+  error(msg: string, meta?: object): void;
+}
+
+/** What `check()` takes. `phone` is unknown on purpose: it comes straight from a request body. */
+export interface CheckInput {
+  phone: unknown;
+  ip: string | null | undefined;
+  /** ISO alpha-2 region for national-format numbers; overrides the core's `defaultCountry`. */
+  country?: string;
+}
+
+export interface IpMatch {
+  /** Never rejects: every outcome, including provider failures and garbage input, is a decision. */
+  check(input: CheckInput): Promise<IpMatchDecision>;
+  /** Releases connections, timers and caches. Idempotent. */
+  close(): Promise<void>;
+}

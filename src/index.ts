@@ -1,0 +1,29 @@
+export { IpMatchConfigError, ProviderError } from './core/errors.js';
+export { createIpMatch } from './core/ipmatch.js';
+export type { CacheOptions, IpMatchOptions } from './core/options.js';
+export type {
+  IpMatchProvider,
+  LookupRequest,
+  ParsedPhone,
+  PhoneLookup,
+  ProviderContext,
+} from './core/provider.js';
+export type { Store } from './core/store.js';
+export type {
+  Action,
+  CheckInput,
+  CostFacts,
+  IpFacts,
+  IpMatch,
+  IpMatchDecision,
+  Logger,
+  MatchLevel,
+  MatchResult,
+  Mode,
+  PhoneFacts,
+  Policy,
+  PolicyMap,
+  Reason,
+} from './core/types.js';
+export type { GeoIpInfo } from './providers/geoip.js';
+export { type LocalProvider, type LocalProviderOptions, localProvider } from './providers/local.js';

@@ -1,0 +1,252 @@
+import fc from 'fast-check';
+import examples from 'libphonenumber-js/examples.mobile.json';
+import metadata from 'libphonenumber-js/metadata.max.json';
+import { describe, expect, it } from 'vitest';
+import { IpMatchConfigError } from '../../src/core/errors.js';
+import { createPhoneParser, MAX_PHONE_LENGTH, parsePhoneFast, parsePhoneFull } from '../../src/core/phone.js';
+
+const plans = { ...metadata.countries, ...metadata.nonGeographic } as Record<string, unknown[]>;
+const callingCodes = Object.keys(metadata.country_calling_codes);
+const callingCodeOf = (plan: unknown[]) => plan[0] as string;
+
+/** Every mobile example number, in E.164. */
+const mobileExamples = Object.entries(examples as Record<string, string>).map(
+  ([region, national]) => `+${callingCodeOf(plans[region]!)}${national}`,
+);
+
+/** Three numbers generated from each number-type pattern (fixed line, mobile, toll free…) of every plan. */
+const typeExamples = Object.values(plans).flatMap((plan) => {
+  const types = (plan[11] ?? []) as unknown[];
+  return types.slice(0, 10).flatMap((type, i) => {
+    if (!Array.isArray(type) || typeof type[0] !== 'string' || type[0] === '') return [];
+    const national = fc.stringMatching(new RegExp(`^(?:${type[0]})$`), { maxLength: 17 });
+    return fc.sample(national, { numRuns: 3, seed: 7 + i }).map((n) => `+${callingCodeOf(plan)}${n}`);
+  });
+});
+
+/** How people type numbers: spaces, dashes, brackets, a (0), a 00 instead of +. */
+function variants(e164: string): string[] {
+  const digits = e164.slice(1);
+  const spaced = digits.replace(/(\d{3})(?=\d)/g, '$1 ');
+  return [
+    `+${spaced}`,
+    `00${digits}`,
+    `+${digits.slice(0, 2)} (0)${digits.slice(2)}`,
+    `(+${digits.slice(0, 2)}) ${digits.slice(2)}`,
+    `+${digits.slice(0, 3)}-${digits.slice(3)}`,
+  ];
+}
+
+const randomNumbers = fc
+  .sample(fc.tuple(fc.constantFrom(...callingCodes, '0', '999', '42'), fc.stringMatching(/^[0-9]{1,17}$/)), {
+    numRuns: 4000,
+    seed: 42,
+  })
+  .map(([code, rest]) => `+${code}${rest}`);
+
+/** Inputs where the fast path answers something the full parse does not, with both answers. */
+function disagreements(inputs: readonly string[]) {
+  let decided = 0;
+  const wrong: unknown[] = [];
+  for (const input of inputs) {
+    const fast = parsePhoneFast(input);
+    if (fast === undefined) continue;
+    decided++;
+    const full = parsePhoneFull(input, undefined);
+    if (JSON.stringify(fast) !== JSON.stringify(full)) wrong.push({ input, fast, full });
+  }
+  return { decided, wrong };
+}
+
+describe('createPhoneParser', () => {
+  const parse = createPhoneParser();
+
+  it('returns E.164 whatever the formatting', () => {
+    for (const input of [
+      '+33 6 12 34 56 78',
+      '+33-6-12-34-56-78',
+      '+33 (6) 12.34.56/78',
+      '  +33612345678\n',
+    ]) {
+      expect(parse(input, undefined)).toEqual({ number: '+33612345678', country: 'FR', valid: true });
+    }
+  });
+
+  it('reads a leading 00 as +, with or without a default country', () => {
+    const gb = { number: '+447400123456', country: 'GB', valid: true };
+    expect(parse('0044 7400 123456', undefined)).toEqual(gb);
+    expect(parse('0044 7400 123456', 'US')).toEqual(gb);
+  });
+
+  it('accepts national format only with a default country', () => {
+    expect(parse('06 12 34 56 78', 'FR')).toEqual({ number: '+33612345678', country: 'FR', valid: true });
+    expect(parse('07400 123456', 'GB')).toEqual({ number: '+447400123456', country: 'GB', valid: true });
+    expect(parse('(415) 555-2671', 'US')).toEqual({ number: '+14155552671', country: 'US', valid: true });
+    expect(parse('06 12 34 56 78', undefined)).toBeNull();
+  });
+
+  it('reads international numbers the same under any default country', () => {
+    expect(parse('+33612345678', 'GB')).toEqual({ number: '+33612345678', country: 'FR', valid: true });
+    expect(parse('+447911123456', 'FR')).toEqual({ number: '+447911123456', country: 'GG', valid: true });
+  });
+
+  it('gives the region libphonenumber-js assigns, down to shared calling codes', () => {
+    expect(parse('+44 7400 123456', undefined)).toEqual({
+      number: '+447400123456',
+      country: 'GB',
+      valid: true,
+    });
+    expect(parse('+44 7911 123456', undefined)).toEqual({
+      number: '+447911123456',
+      country: 'GG',
+      valid: true,
+    });
+    expect(parse('+1 415 555 2671', undefined)).toEqual({
+      number: '+14155552671',
+      country: 'US',
+      valid: true,
+    });
+    expect(parse('+33 1 23 45 67 89', undefined)).toEqual({
+      number: '+33123456789',
+      country: 'FR',
+      valid: true,
+    });
+    expect(parse('+86 138 1234 5678', undefined)).toEqual({
+      number: '+8613812345678',
+      country: 'CN',
+      valid: true,
+    });
+    expect(parse('+86 10 1234 5678', undefined)).toEqual({
+      number: '+861012345678',
+      country: 'CN',
+      valid: true,
+    });
+  });
+
+  it('keeps a possible number outside every range, with the main region and valid: false', () => {
+    // Ofcom's drama range: libphonenumber-js gives it no region; carriers answer GB.
+    expect(parse('+44 7700 900001', undefined)).toEqual({
+      number: '+447700900001',
+      country: 'GB',
+      valid: false,
+    });
+    expect(parse('+33 0 12 34 56 78', undefined)?.valid).toBe(false);
+  });
+
+  it('gives no country for non-geographic calling codes', () => {
+    expect(parse('+882 16 1234 5678', undefined)).toEqual({
+      number: '+8821612345678',
+      country: null,
+      valid: true,
+    });
+    expect(parse('+882 1234 5678', undefined)).toEqual({
+      number: '+88212345678',
+      country: null,
+      valid: false,
+    });
+    expect(parse('+800 1234 5678', undefined)).toEqual({
+      number: '+80012345678',
+      country: null,
+      valid: true,
+    });
+  });
+
+  it.each([
+    ['letters', '+44 7400 CALL ME'],
+    ['an extension', '+44 7400 123456 ext 12'],
+    ['full-width digits', '＋４４７４００１２３４５６'],
+    ['Arabic-Indic digits', '+٤٤٧٤٠٠١٢٣٤٥٦'],
+    ['a control character', '+44 7400\u0000123456'],
+    ['a tab inside', '+44\t7400123456'],
+    ['an emoji', '+44 7400 123456 📞'],
+    [`more than ${MAX_PHONE_LENGTH} characters`, `+44 7400 123456${' '.repeat(MAX_PHONE_LENGTH)}1`],
+    ['20 000 digits', '1'.repeat(20_000)],
+    ['an empty string', ''],
+    ['only spaces', '   '],
+    ['a lone +', '+'],
+    ['two pluses', '++447400123456'],
+    ['calling code 0', '+0 123 456 789'],
+    ['an unknown calling code', '+999 123 456 789'],
+    ['too few digits', '+33 6'],
+    ['too many digits for the country', '+33 6 12 34 56 78 9'],
+  ])('rejects %s', (_, input) => {
+    expect(parse(input, 'GB')).toBeNull();
+    expect(parsePhoneFull(input, 'GB')).toBeNull();
+  });
+
+  it('accepts exactly MAX_PHONE_LENGTH characters after trimming', () => {
+    const padded = `+33${' '.repeat(MAX_PHONE_LENGTH - 12)}612345678`;
+    expect(padded).toHaveLength(MAX_PHONE_LENGTH);
+    expect(parse(`  ${padded}  `, undefined)?.number).toBe('+33612345678');
+  });
+
+  it('returns the same frozen object for a repeated input', () => {
+    const first = parse('+49 30 1234567', undefined);
+    expect(first).not.toBeNull();
+    expect(parse('+49 30 1234567', undefined)).toBe(first);
+    expect(parse(' +49 30 1234567 ', 'DE')).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  it('keeps national numbers of different default countries apart', () => {
+    expect(parse('0612345678', 'FR')?.country).toBe('FR');
+    expect(parse('0612345678', 'NL')?.country).toBe('NL');
+    expect(parse('0612345678', undefined)).toBeNull();
+  });
+
+  it('evicts beyond max and still answers', () => {
+    const small = createPhoneParser({ max: 2 });
+    const first = small('+33612345678', undefined);
+    small('+33612345679', undefined);
+    small('+33612345670', undefined);
+    const again = small('+33612345678', undefined);
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+
+  it('rejects bad options with a message that says what to fix', () => {
+    expect(() => createPhoneParser({ max: 0 })).toThrow(IpMatchConfigError);
+    expect(() => createPhoneParser({ max: 1.5 })).toThrow(/max/);
+    expect(() => createPhoneParser({ maxx: 10 } as never)).toThrow(/did you mean "max"/);
+  });
+});
+
+describe('fast path', () => {
+  it('answers exactly as the full parse for every mobile example number', () => {
+    const { decided, wrong } = disagreements(mobileExamples);
+    expect(wrong).toEqual([]);
+    // Most calling codes have one region: the fast path must actually be taken, not always deferred.
+    expect(decided).toBeGreaterThan(mobileExamples.length / 2);
+  });
+
+  it('answers exactly as the full parse for numbers of every type of every plan', () => {
+    const { decided, wrong } = disagreements(typeExamples);
+    expect(wrong).toEqual([]);
+    expect(decided).toBeGreaterThan(typeExamples.length / 2);
+  });
+
+  it('answers exactly as the full parse for formatted and random digit strings', () => {
+    const inputs = [...mobileExamples.flatMap(variants), ...randomNumbers];
+    const { decided, wrong } = disagreements(inputs);
+    expect(wrong).toEqual([]);
+    expect(decided).toBeGreaterThan(inputs.length / 4);
+  });
+
+  it('never changes what the parser answers (property)', () => {
+    const parse = createPhoneParser();
+    const input = fc
+      .tuple(
+        fc.constantFrom('+', '00', ''),
+        fc.constantFrom(...callingCodes),
+        fc.stringMatching(/^[0-9 ()\-.]{0,20}$/),
+        fc.constantFrom(undefined, 'GB', 'FR', 'US', 'DE'),
+      )
+      .map(([lead, code, rest, country]) => ({ raw: `${lead}${code}${rest}`, country }));
+    fc.assert(
+      fc.property(input, ({ raw, country }) => {
+        expect(parse(raw, country)).toEqual(parsePhoneFull(raw, country));
+      }),
+      { numRuns: 3000, seed: 1 },
+    );
+  });
+});

@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The packed tarball, installed the way npm would lay it out, imported by a consumer as ESM and as CJS.
+ * The consumer lives under .tmp/ inside the repo, so the package's own dependencies resolve from the
+ * repo's node_modules without a network.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const work = join(root, '.tmp', 'consumer');
+const installed = join(work, 'node_modules', 'ipmatch');
+
+const run = (file: string) =>
+  execFileSync(process.execPath, [file], { cwd: work, encoding: 'utf8', timeout: 30_000 });
+
+beforeAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(installed, { recursive: true });
+  // prepack builds dist/ first, so the tarball is what `npm publish` would send.
+  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  const [{ filename }] = JSON.parse(out.slice(out.indexOf('['))) as [{ filename: string }];
+  execFileSync('tar', ['-xzf', join(work, filename), '-C', installed, '--strip-components=1']);
+  writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+}, 120_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('the packed tarball', () => {
+  it('ships dist, README, NOTICE and LICENSE, and no sources or tests', () => {
+    const files = readdirSync(installed);
+    expect(files).toEqual(expect.arrayContaining(['dist', 'README.md', 'NOTICE', 'LICENSE', 'package.json']));
+    expect(files).not.toContain('src');
+    expect(files).not.toContain('test');
+  });
+
+  it('imports as ESM and checks a number', () => {
+    writeFileSync(
+      join(work, 'esm.mjs'),
+      `import { createIpMatch, localProvider, IpMatchConfigError } from 'ipmatch';
+       import { ipMatch } from 'ipmatch/express';
+       const d = await createIpMatch().check({ phone: '+447400123456', ip: '211.234.0.1' });
+       console.log(JSON.stringify({ action: d.action, reason: d.reason, mw: typeof ipMatch(), lp: typeof localProvider,
+         err: typeof IpMatchConfigError }));`,
+    );
+    expect(JSON.parse(run('esm.mjs'))).toEqual({
+      action: 'block',
+      reason: 'country_mismatch',
+      mw: 'function',
+      lp: 'function',
+      err: 'function',
+    });
+  });
+
+  it('requires as CJS and checks a number', () => {
+    writeFileSync(
+      join(work, 'cjs.cjs'),
+      `const { createIpMatch } = require('ipmatch');
+       const { ipMatch } = require('ipmatch/express');
+       createIpMatch().check({ phone: '+447400123456', ip: '81.2.69.160' }).then((d) =>
+         console.log(JSON.stringify({ action: d.action, reason: d.reason, country: d.ip.country, mw: typeof ipMatch() })));`,
+    );
+    expect(JSON.parse(run('cjs.cjs'))).toEqual({
+      action: 'allow',
+      reason: 'country_match',
+      country: 'GB',
+      mw: 'function',
+    });
+  });
+});

@@ -1,0 +1,17 @@
+import { defineConfig } from 'tsup';
+
+// One entry per public subpath; each is emitted as ESM (.js) and CJS (.cjs) with its own types.
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    express: 'src/adapters/express.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  platform: 'node',
+  splitting: true,
+  treeshake: true,
+});

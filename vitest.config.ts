@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests and examples import the package by its public names, exactly as users do.
+    alias: [
+      { find: /^ipmatch$/, replacement: src('index.ts') },
+      { find: /^ipmatch\/express$/, replacement: src('adapters/express.ts') },
+      { find: /^ipmatch\/koa$/, replacement: src('adapters/koa.ts') },
+      { find: /^ipmatch\/redis$/, replacement: src('stores/redis.ts') },
+      { find: /^ipmatch\/testing$/, replacement: src('testing/index.ts') },
+    ],
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
+  },
+});

@@ -27,7 +27,7 @@ for (const s of signups) {
     headers: { 'content-type': 'application/json', 'x-forwarded-for': s.ip },
     body: JSON.stringify({ phone: s.phone }),
   });
-  await res.arrayBuffer();
+  const body = (await res.json()) as { error?: string };
   const d = decisions[before];
   rows.push([
     s.what,
@@ -37,12 +37,12 @@ for (const s of signups) {
     d?.phone.country ?? '-',
     d ? `${d.matchLevel} (${d.reason})` : '-',
     d?.action ?? '-',
-    String(res.status),
+    `${res.status} ${body.error ?? 'created'}`,
   ]);
 }
 server.close();
 
-const head = ['signup', 'phone', 'IP', 'IP country', 'phone country', 'match', 'action', 'HTTP'];
+const head = ['signup', 'phone', 'IP', 'IP country', 'phone country', 'match', 'action', 'HTTP answer'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
 console.log(line(head));

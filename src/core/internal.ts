@@ -21,6 +21,8 @@ export interface CoreInternals {
   checkWith(input: CheckInput, route: RouteDecider | undefined): Promise<IpMatchDecision>;
   /** Compiles a route's `policy`/`mode` over the core's (validated; throws IpMatchConfigError). */
   compileRoute(overrides: { policy?: Policy; mode?: Mode }): RouteDecider | undefined;
+  /** The core's own mode, which a route keeps unless it overrides it. */
+  mode: Mode;
   logger: Logger;
   /** Logs `message` through `logger.warn` the first time `code` is seen by this core. */
   warnOnce(code: string, message: string, meta?: object): void;

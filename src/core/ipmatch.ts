@@ -207,6 +207,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
         mode: o.mode ?? coreRoute.mode,
       };
     },
+    mode: coreRoute.mode,
     logger,
     warnOnce: once.warn,
   };

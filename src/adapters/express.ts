@@ -1,0 +1,100 @@
+import type { Application, NextFunction, Request, Response } from 'express';
+import type { IpMatchOptions } from '../core/options.js';
+import type { IpMatch, IpMatchDecision } from '../core/types.js';
+import type { FrameworkIp, ProxyTrust } from './client-ip.js';
+import {
+  buildRoute,
+  type Framework,
+  NO_BODY_PARSER,
+  type RouteOptions as SharedRouteOptions,
+} from './route.js';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The ipmatch decision for this request, set by the `ipMatch()` middleware. */
+      ipMatch?: IpMatchDecision;
+    }
+  }
+}
+
+/** Answers a blocked request instead of the default 403 JSON. */
+export type OnBlock = (req: Request, res: Response, decision: IpMatchDecision) => void | Promise<void>;
+
+/** Options of one Express route; see the shared `RouteOptions` for each default. */
+export type RouteOptions = SharedRouteOptions<Request, OnBlock>;
+
+export type IpMatchMiddleware = (req: Request, res: Response, next: NextFunction) => Promise<void>;
+
+const trustByApp = new WeakMap<Application, ProxyTrust>();
+
+function proxyTrust(app: Application | undefined): ProxyTrust {
+  if (!app) return 'off';
+  let trust = trustByApp.get(app);
+  if (trust === undefined) {
+    // The raw setting: false/0/undefined trust nothing, true trusts every hop, anything else some proxies.
+    const setting: unknown = app.get('trust proxy');
+    trust = !setting ? 'off' : setting === true ? 'all' : 'some';
+    trustByApp.set(app, trust);
+  }
+  return trust;
+}
+
+const expressIp: FrameworkIp<Request> = {
+  raw: (req) => req,
+  ip: (req) => req.ip,
+  trust: (req) => proxyTrust(req.app),
+  advice: {
+    enableTrust: "app.set('trust proxy', …) set to its address or hop count (e.g. 'loopback' or 1)",
+    restrictTrust:
+      "set app.set('trust proxy', …) to your proxies' addresses (e.g. 'loopback') or a hop count (e.g. 1)",
+  },
+};
+
+const express: Framework<Request> = {
+  name: 'ipMatch (ipmatch/express)',
+  bodyParsers: 'express.json() or express.urlencoded()',
+  ip: expressIp,
+};
+
+/**
+ * Express middleware that checks the client IP's country against the phone number's country.
+ *
+ * - `ipMatch(options?)` builds its own core from `IpMatchOptions` plus route options.
+ * - `ipMatch(core, route?)` shares one `createIpMatch()` core (cache, connections) across routes; `route`
+ *   may override `policy` and `mode` for this route only.
+ *
+ * It sets `req.ipMatch`, then calls `next()`, or answers 403 (block) or 400 (missing or invalid phone).
+ * Options are validated here: a mistake throws `IpMatchConfigError` at startup, never per request.
+ */
+export function ipMatch(options?: IpMatchOptions & RouteOptions): IpMatchMiddleware;
+export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchMiddleware;
+export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
+  const route = buildRoute<Request, OnBlock>(first, second, express);
+  const { onBlock } = route;
+  return async function ipMatchMiddleware(req, res, next) {
+    // Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined) when one does.
+    const outcome = await route.run(req, 'body' in req ? req.body : NO_BODY_PARSER);
+    req.ipMatch = outcome.decision;
+    if (outcome.kind === 'next') return next();
+    if (outcome.kind === 'block' && onBlock) return onBlock(req, res, outcome.decision);
+    res.status(outcome.status).json(outcome.body);
+  };
+}
+
+export { IpMatchConfigError } from '../core/errors.js';
+export { createIpMatch } from '../core/ipmatch.js';
+export type { IpMatchOptions } from '../core/options.js';
+export type {
+  Action,
+  IpMatch,
+  IpMatchDecision,
+  Logger,
+  MatchLevel,
+  MatchResult,
+  Mode,
+  Policy,
+  PolicyMap,
+  Reason,
+} from '../core/types.js';
+export type { BlockBody, InvalidPhoneBody } from './route.js';

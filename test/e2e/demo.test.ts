@@ -1,0 +1,23 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+describe('npm run demo', () => {
+  it('sends real signups and prints what was decided: a GB phone from a KR IP is blocked', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const row = (what: string) => out.split('\n').find((l) => l.startsWith(what)) ?? '';
+    expect(row('GB phone, GB IP')).toMatch(/GB\s+GB\s+country \(country_match\)\s+allow\s+201 created/);
+    expect(row('GB phone, KR IP')).toMatch(
+      /KR\s+GB\s+mismatch \(country_mismatch\)\s+block\s+403 ip_phone_mismatch/,
+    );
+    expect(row('US phone, US IPv6')).toMatch(/US\s+US\s+country \(country_match\)\s+allow\s+201 created/);
+    expect(row('GB phone, private IP')).toMatch(/unknown \(ip_not_public\)\s+allow\s+201 created/);
+    expect(row('invalid phone')).toMatch(/unknown \(phone_invalid\)\s+allow\s+400 invalid_phone/);
+  });
+});

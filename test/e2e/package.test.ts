@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,5 +71,33 @@ describe('the packed tarball', () => {
       country: 'GB',
       mw: 'function',
     });
+  });
+
+  it('runs the ipmatch command from the bin entry', () => {
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as {
+      bin: { ipmatch: string };
+    };
+    const bin = join(installed, pkg.bin.ipmatch);
+    expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+    const out = execFileSync(bin, ['check', '+447400123456', '211.234.0.1', '--json'], {
+      cwd: work,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toMatchObject({
+      action: 'block',
+      reason: 'country_mismatch',
+      ip: { country: 'KR' },
+    });
+  });
+
+  it('imports ipmatch/testing and starts a fake Vonage', () => {
+    writeFileSync(
+      join(work, 'testing.mjs'),
+      `import { startFakeVonage } from 'ipmatch/testing';
+       const fake = await startFakeVonage();
+       console.log(JSON.stringify({ url: fake.url.startsWith('http://127.0.0.1:') }));
+       await fake.close();`,
+    );
+    expect(JSON.parse(run('testing.mjs'))).toEqual({ url: true });
   });
 });

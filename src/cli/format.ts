@@ -1,0 +1,60 @@
+import type { IpMatchDecision } from '../core/types.js';
+import type { GeoIpInfo } from '../providers/geoip.js';
+
+/** Label/value lines with the values in one column. */
+function lines(rows: readonly (readonly [string, string] | undefined)[]): string {
+  const present = rows.filter((r) => r !== undefined);
+  const width = Math.max(...present.map(([label]) => label.length)) + 2;
+  return present.map(([label, value]) => label.padEnd(width) + value).join('\n') + '\n';
+}
+
+function ipLine(d: IpMatchDecision, input: string): string {
+  if (d.ip.address === null) return `${JSON.stringify(input)} is not an IP address`;
+  if (d.reason === 'ip_not_public') return `${d.ip.address}  not public (private, loopback or reserved)`;
+  if (d.reason === 'phone_invalid') return d.ip.address;
+  return `${d.ip.address}  ${d.ip.country ?? 'not in the GeoIP data'}`;
+}
+
+function phoneLine(d: IpMatchDecision, input: string): string {
+  if (d.phone.number === null) return `${JSON.stringify(input)} is not a phone number`;
+  const country = d.phone.country ?? 'no country (non-geographic number)';
+  const valid =
+    d.phone.valid === undefined ? '' : d.phone.valid ? '  valid' : '  not valid (outside allocated ranges)';
+  return `${d.phone.number}  ${country}${valid}`;
+}
+
+function carrierLine(d: IpMatchDecision): string | undefined {
+  const parts = [d.phone.carrier, d.phone.networkType].filter((p) => p != null && p !== '');
+  return parts.length > 0 ? parts.join(', ') : undefined;
+}
+
+/** The decision as a few aligned lines: what a person checking a number by hand wants to read. */
+export function formatDecision(d: IpMatchDecision, input: { phone: string; ip: string }): string {
+  const action = d.action === d.policyAction ? d.action : `${d.action} (the policy said ${d.policyAction})`;
+  const carrier = carrierLine(d);
+  return lines([
+    ['match', `${d.matchLevel} (${d.reason})`],
+    ['action', action],
+    ['ip', ipLine(d, input.ip)],
+    ['phone', phoneLine(d, input.phone)],
+    d.phone.roamingCountry ? ['roaming', d.phone.roamingCountry] : undefined,
+    carrier ? ['carrier', carrier] : undefined,
+    ['provider', d.cached ? `${d.provider} (cached)` : d.provider],
+    d.cost ? ['cost', `${d.cost.price ?? '?'} ${d.cost.currency}`] : undefined,
+    d.error ? ['error', `${d.error.code}: ${d.error.message}`] : undefined,
+  ]);
+}
+
+/** The GeoIP data in use, for `ipmatch db`. */
+export function formatInfo(info: GeoIpInfo): string {
+  const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+  const days = info.ageDays === 1 ? 'day' : 'days';
+  return lines([
+    ['source', info.source],
+    ['type', info.databaseType],
+    ['built', `${info.buildDate.slice(0, 10)} (${info.ageDays} ${days} ago)`],
+    ['ipv4', yesNo(info.ipv4)],
+    ['ipv6', yesNo(info.ipv6)],
+    ['schema', info.schema],
+  ]);
+}

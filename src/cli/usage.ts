@@ -1,0 +1,28 @@
+/** `ipmatch --help`. Kept beside the parser's options so that the two are read together. */
+export const USAGE = `Usage:
+  ipmatch check <phone> <ip> [--country GB] [--json] [--vonage] [--database <file.mmdb>]
+  ipmatch db [--json] [--database <file.mmdb>]
+  ipmatch --help
+
+Commands:
+  check   Does the IP's country match the phone number's? Prints the decision a middleware would make
+          with the default policy (mismatch blocks; match, unknown and errors allow).
+  db      Prints the GeoIP data in use: source, build date, age, IPv4/IPv6 coverage, record schema.
+
+Options:
+  --country <CC>      Region of a national-format number, e.g. --country GB for "07400 123456".
+  --json              Print the decision (or the database info) as one JSON object.
+  --vonage            Look the phone up with Vonage Number Insight (Advanced: roaming, carrier,
+                      validity; paid). Reads VONAGE_API_KEY and VONAGE_API_SECRET from the environment.
+  --database <file>   Use this MMDB (GeoLite2, ip-location-db, IPinfo) instead of the bundled data.
+  -h, --help          Print this help.
+
+Exit status: 0 when a decision was made, whatever its action; 1 on a usage or configuration error.
+Warnings go to stderr, so stdout holds only the result.
+
+Examples:
+  ipmatch check +447400123456 81.2.69.160
+  ipmatch check "07400 123456" 211.234.0.1 --country GB --json
+  VONAGE_API_KEY=… VONAGE_API_SECRET=… ipmatch check +447400123456 81.2.69.160 --vonage
+  ipmatch db --json
+`;

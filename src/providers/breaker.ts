@@ -1,0 +1,83 @@
+import { ProviderError } from '../core/errors.js';
+
+/** `closed` lets calls through; `open` refuses them; `half-open` lets one probe through. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+export interface BreakerOptions {
+  /** Consecutive upstream failures that open the breaker. */
+  failures: number;
+  /** How long the breaker stays open before one probe may go through, in ms. */
+  cooldownMs: number;
+  /** Told when the breaker opens or closes again (not on every half-open probe). */
+  onChange?: (state: 'open' | 'closed', failures: number) => void;
+  /** Clock in ms; injectable so tests need not wait. */
+  now?: () => number;
+}
+
+/**
+ * A small circuit breaker (opossum 10 needs Node 22). Only failures whose `upstream` flag is set count:
+ * a bad number or bad credentials say nothing about Vonage's health, so they neither open nor keep it open.
+ */
+export class CircuitBreaker {
+  #state: BreakerState = 'closed';
+  #failures = 0;
+  #openedAt = 0;
+  #probing = false;
+  readonly #options: BreakerOptions;
+  readonly #now: () => number;
+
+  constructor(options: BreakerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  state(): BreakerState {
+    if (this.#state === 'open' && this.#now() - this.#openedAt >= this.#options.cooldownMs)
+      return 'half-open';
+    return this.#state;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const state = this.state();
+    if (state === 'open' || (state === 'half-open' && this.#probing)) throw this.#refusal();
+    const probe = state === 'half-open';
+    if (probe) this.#probing = true;
+    try {
+      const value = await fn();
+      this.#succeeded();
+      return value;
+    } catch (error) {
+      if (error instanceof ProviderError && !error.upstream) this.#succeeded();
+      else this.#failed(probe);
+      throw error;
+    } finally {
+      if (probe) this.#probing = false;
+    }
+  }
+
+  #succeeded(): void {
+    const wasOpen = this.#state !== 'closed';
+    this.#state = 'closed';
+    this.#failures = 0;
+    if (wasOpen) this.#options.onChange?.('closed', 0);
+  }
+
+  #failed(probe: boolean): void {
+    this.#failures++;
+    if (probe || (this.#state === 'closed' && this.#failures >= this.#options.failures)) {
+      const wasClosed = this.#state === 'closed';
+      this.#state = 'open';
+      this.#openedAt = this.#now();
+      if (wasClosed) this.#options.onChange?.('open', this.#failures);
+    }
+  }
+
+  #refusal(): ProviderError {
+    const waitMs = Math.max(0, this.#options.cooldownMs - (this.#now() - this.#openedAt));
+    return new ProviderError(
+      'circuit_open',
+      `Vonage lookups are paused after ${this.#failures} consecutive failures; next try in ${Math.ceil(waitMs / 1000)} s`,
+      { upstream: false },
+    );
+  }
+}

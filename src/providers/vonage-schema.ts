@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import { ProviderError } from '../core/errors.js';
+import type { PhoneLookup } from '../core/provider.js';
+import type { MatchLevel, PhoneFacts } from '../core/types.js';
+
+// Vonage documents most fields as nullable, adds enum values over time and writes `"null"` for
+// "no value", so the schema checks shapes and leaves vocabularies open.
+const text = z.string().nullish();
+const price = z.union([z.string(), z.number().transform(String)]).nullish();
+
+const carrier = z
+  .looseObject({ network_code: text, name: text, country: text, network_type: text })
+  .nullish();
+
+const roaming = z
+  .union([
+    z.string(),
+    z.looseObject({
+      status: text,
+      roaming_country_code: text,
+      roaming_network_code: text,
+      roaming_network_name: text,
+    }),
+  ])
+  .nullish();
+
+const legacyIp = z
+  .looseObject({ address: text, ip_match_level: text, ip_country: text, ip_city: text })
+  .nullish();
+
+const callerIdentity = z
+  .looseObject({ caller_type: text, caller_name: text, first_name: text, last_name: text })
+  .nullish();
+
+/** Number Insight v1 JSON, Basic to Advanced. Extra fields pass; only `status` is required. */
+export const niResponseSchema = z.looseObject({
+  status: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]),
+  status_message: text,
+  request_id: text,
+  international_format_number: text,
+  national_format_number: text,
+  country_code: text,
+  country_prefix: z.union([z.string(), z.number().transform(String)]).nullish(),
+  request_price: price,
+  refund_price: price,
+  remaining_balance: price,
+  current_carrier: carrier,
+  original_carrier: carrier,
+  ported: text,
+  caller_identity: callerIdentity,
+  lookup_outcome: z.union([z.number(), z.string()]).nullish(),
+  valid_number: text,
+  reachable: text,
+  roaming,
+  ip: z.union([legacyIp, z.string()]),
+});
+
+export type NiResponse = z.output<typeof niResponseSchema>;
+/** What the fake server and users' fixtures may write: the JSON as Vonage sends it. */
+export type NiResponseJson = z.input<typeof niResponseSchema>;
+
+type StatusOutcome =
+  | { kind: 'data' }
+  | { kind: 'throttled' }
+  | { kind: 'error'; code: string; meaning: string };
+
+/** The status table of the ref file: what each NI status means for a lookup. */
+const STATUS: Record<number, StatusOutcome> = {
+  0: { kind: 'data' },
+  1: { kind: 'throttled' },
+  3: { kind: 'error', code: 'invalid_request', meaning: 'invalid request parameters' },
+  4: { kind: 'error', code: 'invalid_credentials', meaning: 'invalid credentials' },
+  5: { kind: 'error', code: 'upstream_error', meaning: 'internal error' },
+  9: { kind: 'error', code: 'quota_exceeded', meaning: 'partner quota exceeded (out of credit)' },
+  19: { kind: 'error', code: 'not_allowed', meaning: 'facility not allowed for this account' },
+  // 43-45: the live lookup failed, but the answer carries (billed) partial data.
+  43: { kind: 'data' },
+  44: { kind: 'data' },
+  45: { kind: 'data' },
+  999: { kind: 'error', code: 'invalid_request', meaning: 'request unparseable' },
+};
+
+/** Error codes that say nothing about Vonage's health: they must not trip the circuit breaker. */
+const NOT_UPSTREAM = new Set(['invalid_request', 'invalid_credentials', 'quota_exceeded', 'not_allowed']);
+
+/**
+ * What a status means. Vonage's `status_message` is never copied into an error: it may echo the request.
+ * A status outside the table is an `upstream_error`.
+ */
+export function statusOutcome(status: number): StatusOutcome {
+  return (
+    STATUS[status] ?? { kind: 'error', code: 'upstream_error', meaning: 'a status this client does not know' }
+  );
+}
+
+/** The ProviderError for an error status. */
+export function statusError(
+  status: number,
+  outcome: Extract<StatusOutcome, { kind: 'error' }>,
+): ProviderError {
+  return new ProviderError(outcome.code, `Vonage answered status ${status}: ${outcome.meaning}`, {
+    upstream: !NOT_UPSTREAM.has(outcome.code),
+  });
+}
+
+/** Field paths (never values: they may hold the number) of a response that failed the schema. */
+export function describeSchemaFailure(error: z.ZodError): string {
+  const paths = [...new Set(error.issues.map((i) => (i.path.length > 0 ? i.path.join('.') : '(body)')))];
+  return `Vonage answered with an unexpected shape (${paths.slice(0, 5).join(', ')})`;
+}
+
+/** Vonage writes `"null"` and `""` where it has no value. */
+function value(v: string | null | undefined): string | null {
+  return v === undefined || v === null || v === '' || v === 'null' ? null : v;
+}
+
+function region(v: string | null | undefined): string | null {
+  const r = value(v)?.toUpperCase();
+  return r !== undefined && /^[A-Z]{2}$/.test(r) ? r : null;
+}
+
+function validity(v: string | null | undefined): boolean | undefined {
+  if (v === 'valid' || v === 'inferred') return true;
+  if (v === 'not_valid' || v === 'inferred_not_valid') return false;
+  return undefined;
+}
+
+function matchLevel(v: string | null | undefined): MatchLevel {
+  if (v === 'country' || v === 'Country Level') return 'country';
+  if (v === 'mismatch' || v === 'Mismatch') return 'mismatch';
+  return 'unknown';
+}
+
+type Facts = NonNullable<PhoneLookup['facts']>;
+
+function facts(r: NiResponse, cnam: boolean): Facts {
+  const out: Facts = {};
+  const set = <K extends keyof Facts>(key: K, v: Facts[K] | undefined) => {
+    if (v !== undefined) out[key] = v;
+  };
+  if (r.current_carrier !== undefined) {
+    set('carrier', value(r.current_carrier?.name));
+    set('networkType', value(r.current_carrier?.network_type));
+  }
+  set('valid', validity(r.valid_number));
+  if (r.reachable !== undefined) set('reachable', value(r.reachable));
+  if (r.ported !== undefined) set('ported', value(r.ported));
+  const who = r.caller_identity;
+  if (cnam && who) {
+    const identity: NonNullable<PhoneFacts['callerIdentity']> = {
+      callerType: value(who.caller_type),
+      callerName: value(who.caller_name),
+      firstName: value(who.first_name),
+      lastName: value(who.last_name),
+    };
+    set('callerIdentity', identity);
+  }
+  return out;
+}
+
+/** A validated answer with status 0 or 43-45, as the core's PhoneLookup. */
+export function toPhoneLookup(r: NiResponse, options: { cnam: boolean }): PhoneLookup {
+  const roam = typeof r.roaming === 'object' && r.roaming !== null ? r.roaming : null;
+  const lookup: PhoneLookup = {
+    country: region(r.country_code),
+    roamingCountry: roam?.status === 'roaming' ? region(roam.roaming_country_code) : null,
+  };
+  const f = facts(r, options.cnam);
+  if (Object.keys(f).length > 0) lookup.facts = f;
+  if (r.request_price != null || r.remaining_balance != null) {
+    lookup.cost = {
+      price: value(r.request_price),
+      currency: 'EUR',
+      remainingBalance: value(r.remaining_balance),
+    };
+  }
+  if (typeof r.ip === 'object' && r.ip !== null) {
+    lookup.legacyIp = { matchLevel: matchLevel(r.ip.ip_match_level), country: region(r.ip.ip_country) };
+  }
+  return lookup;
+}

@@ -1,0 +1,277 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { IpMatchConfigError, ProviderError } from '../core/errors.js';
+import { consoleLogger } from '../core/logger.js';
+import { createPhoneParser } from '../core/phone.js';
+import type { IpMatchProvider, LookupRequest, PhoneLookup } from '../core/provider.js';
+import type { Logger } from '../core/types.js';
+import { parseOptions } from '../core/validate.js';
+import { CircuitBreaker } from './breaker.js';
+import { openGeoIp } from './geoip.js';
+import { VonageHttp } from './vonage-http.js';
+import {
+  describeSchemaFailure,
+  niResponseSchema,
+  statusError,
+  statusOutcome,
+  toPhoneLookup,
+} from './vonage-schema.js';
+
+export type VonageLevel = 'basic' | 'standard' | 'advanced';
+
+/** Options of `vonageProvider()`. Only the credentials are required. */
+export interface VonageProviderOptions {
+  /** Vonage API key (e.g. `process.env.VONAGE_API_KEY`). */
+  apiKey: string;
+  /** Vonage API secret. Sent only in a Basic `Authorization` header; never in a URL, log line or error. */
+  apiSecret: string;
+  /** Number Insight level: Basic is free, Standard adds carrier and porting, Advanced adds validity, reachability and roaming. Default 'advanced'. */
+  level?: VonageLevel;
+  /** Where Number Insight lives (a proxy or the fake server in tests). Default 'https://api.nexmo.com'. */
+  baseUrl?: string;
+  /**
+   * Send the client's public IP as Vonage's deprecated `ip` parameter, for accounts that still get a legacy
+   * `ip` match back. The IP then joins the cache key. Advanced only. Default false.
+   */
+  sendIp?: boolean;
+  /** Ask for the US caller name (`cnam=true`, charged extra); it goes on `decision.phone.callerIdentity`. Standard and Advanced only. Default false. */
+  cnam?: boolean;
+  /** Most sockets kept open to Vonage (one keep-alive pool per provider). Default 10. */
+  connections?: number;
+  /** Warn (at most once an hour) when `remaining_balance` falls under this many EUR; `false` never warns. Default 1. */
+  lowBalanceWarning?: number | false;
+  /**
+   * After `failures` consecutive upstream failures (timeouts, 5xx, network errors…), skip Vonage for
+   * `cooldownMs`, then let one probe through. `false` turns the breaker off. Default `{ failures: 5, cooldownMs: 30_000 }`.
+   */
+  breaker?: { failures?: number; cooldownMs?: number } | false;
+  /** The GeoIP data for the IP's country, as `localProvider({ database })`. Default: the bundled open data. */
+  geoip?: { database?: string | Uint8Array };
+}
+
+const WHERE = 'vonageProvider options';
+const HOUR_MS = 3_600_000;
+/** Retry back-off for throttling: jittered so that many servers throttled together do not retry together. */
+const BACKOFF_MIN_MS = 100;
+const BACKOFF_SPREAD_MS = 200;
+/** A retry is only worth it if at least this much budget is left after the back-off. */
+const MIN_ATTEMPT_MS = 50;
+
+const baseUrl = z.string().refine(
+  (s) => {
+    if (!URL.canParse(s)) return false;
+    const u = new URL(s);
+    return /^https?:$/.test(u.protocol) && !u.username && !u.password && !u.search && !u.hash;
+  },
+  { message: 'expected an http(s) URL without credentials, query or hash, such as "https://api.nexmo.com"' },
+);
+
+const schema = z
+  .strictObject({
+    apiKey: z
+      .string({ error: 'expected your Vonage API key as a string' })
+      .min(1, 'expected a non-empty API key'),
+    apiSecret: z
+      .string({ error: 'expected your Vonage API secret as a string' })
+      .min(1, 'expected a non-empty API secret'),
+    level: z.enum(['basic', 'standard', 'advanced']).default('advanced'),
+    baseUrl: baseUrl.default('https://api.nexmo.com'),
+    sendIp: z.boolean().default(false),
+    cnam: z.boolean().default(false),
+    connections: z.number().int().min(1).max(1024).default(10),
+    lowBalanceWarning: z.union([z.number().min(0), z.literal(false)]).default(1),
+    breaker: z
+      .union([
+        z.literal(false),
+        z.strictObject({
+          failures: z.number().int().min(1).default(5),
+          cooldownMs: z.number().int().min(1).default(30_000),
+        }),
+      ])
+      .default({ failures: 5, cooldownMs: 30_000 }),
+    geoip: z
+      .strictObject({ database: z.union([z.string().min(1), z.instanceof(Uint8Array)]).optional() })
+      .optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.sendIp && o.level !== 'advanced') {
+      ctx.addIssue({ code: 'custom', path: ['sendIp'], message: `the ip parameter needs level 'advanced'` });
+    }
+    if (o.cnam && o.level === 'basic') {
+      ctx.addIssue({ code: 'custom', path: ['cnam'], message: `cnam needs level 'standard' or 'advanced'` });
+    }
+  });
+
+/** parseOptions, except that a wrongly typed secret is never echoed back in the error. */
+function parse(options: VonageProviderOptions) {
+  try {
+    return parseOptions(schema, options, WHERE);
+  } catch (error) {
+    if (!(error instanceof IpMatchConfigError)) throw error;
+    const given = (options as { apiSecret?: unknown } | undefined)?.apiSecret;
+    const secret = given === undefined || given === null || given === '' ? undefined : String(given);
+    const problems = error.problems.map((p) => {
+      if (!p.startsWith('apiSecret:')) return p;
+      const line = p.split(', got ')[0] ?? p;
+      return secret !== undefined && line.includes(secret)
+        ? 'apiSecret: expected a non-empty string (value not shown)'
+        : line;
+    });
+    throw new IpMatchConfigError(WHERE, problems);
+  }
+}
+
+/** The breaker of one provider, logging when it opens and closes. */
+function circuitBreaker(options: { failures: number; cooldownMs: number }, logger: Logger): CircuitBreaker {
+  return new CircuitBreaker({
+    ...options,
+    onChange(state, failures) {
+      if (state === 'open') {
+        logger.warn(
+          `ipmatch: Vonage circuit open after ${failures} consecutive failures; lookups skip Vonage for ${options.cooldownMs} ms`,
+          { code: 'IPMATCH_CIRCUIT_OPEN' },
+        );
+      } else {
+        logger.warn('ipmatch: Vonage circuit closed: a probe lookup succeeded', {
+          code: 'IPMATCH_CIRCUIT_CLOSED',
+        });
+      }
+    },
+  });
+}
+
+type Attempt =
+  | { kind: 'data'; lookup: PhoneLookup }
+  | { kind: 'throttled'; error: ProviderError; retryAfterS?: number };
+
+/**
+ * Phone facts from Vonage Number Insight v1 (country, roaming, carrier, validity…), the IP's country from
+ * local GeoIP data. Failures throw ProviderError with a stable `code`; the core turns them into decisions.
+ */
+export function vonageProvider(options: VonageProviderOptions): IpMatchProvider {
+  const opts = parse(options);
+  let logger: Logger = consoleLogger;
+  const forward: Logger = {
+    warn: (m, meta) => logger.warn(m, meta),
+    error: (m, meta) => logger.error(m, meta),
+  };
+  const geo = openGeoIp(opts.geoip ?? {}, forward);
+  const parsePhone = createPhoneParser({});
+  const http = new VonageHttp(opts);
+  const closing = new AbortController();
+  const breaker = opts.breaker === false ? undefined : circuitBreaker(opts.breaker, forward);
+  let credentialsReported = false;
+  let balanceWarnedAt = Number.NEGATIVE_INFINITY;
+
+  function reportCredentials(): void {
+    if (credentialsReported) return;
+    credentialsReported = true;
+    forward.error(
+      'ipmatch: Vonage rejected the API key and secret; every Vonage lookup fails until they are fixed (check VONAGE_API_KEY / VONAGE_API_SECRET)',
+      { code: 'IPMATCH_VONAGE_CREDENTIALS', apiKey: `${opts.apiKey.slice(0, 4)}…` },
+    );
+  }
+
+  function watchBalance(remaining: string | null | undefined): void {
+    if (opts.lowBalanceWarning === false || remaining == null) return;
+    const balance = Number.parseFloat(remaining);
+    const now = performance.now();
+    if (!(balance < opts.lowBalanceWarning) || now - balanceWarnedAt < HOUR_MS) return;
+    balanceWarnedAt = now;
+    forward.warn(
+      `ipmatch: Vonage balance is low: ${remaining} EUR left (warning under ${opts.lowBalanceWarning} EUR)`,
+      { code: 'IPMATCH_VONAGE_LOW_BALANCE', remainingBalance: remaining },
+    );
+  }
+
+  function path(request: LookupRequest): string {
+    const query = new URLSearchParams({ number: request.phone.number.replace(/^\+/, '') });
+    if (opts.sendIp && request.ip !== null) query.set('ip', request.ip);
+    if (opts.cnam) query.set('cnam', 'true');
+    return `/ni/${opts.level}/json?${query}`;
+  }
+
+  async function attempt(target: string, signal: AbortSignal): Promise<Attempt> {
+    const res = await http.get(target, signal);
+    if (res.statusCode === 429) {
+      const error = new ProviderError('throttled', 'Vonage answered HTTP 429: too many requests');
+      return { kind: 'throttled', error, retryAfterS: res.retryAfterS };
+    }
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      if (res.statusCode === 401) reportCredentials();
+      throw new ProviderError(`http_${res.statusCode}`, `Vonage answered HTTP ${res.statusCode}`, {
+        upstream: res.statusCode >= 500 || res.statusCode === 408,
+      });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(res.body);
+    } catch {
+      throw new ProviderError('invalid_response', 'Vonage answered with a body that is not JSON');
+    }
+    const parsed = niResponseSchema.safeParse(json);
+    if (!parsed.success) throw new ProviderError('invalid_response', describeSchemaFailure(parsed.error));
+    const status = parsed.data.status;
+    const outcome = statusOutcome(status);
+    if (outcome.kind === 'throttled') {
+      const error = new ProviderError(
+        'throttled',
+        'Vonage answered status 1: throttled (too many requests per second)',
+      );
+      return { kind: 'throttled', error };
+    }
+    if (outcome.kind === 'error') {
+      if (outcome.code === 'invalid_credentials') reportCredentials();
+      throw statusError(status, outcome);
+    }
+    watchBalance(parsed.data.remaining_balance);
+    return { kind: 'data', lookup: toPhoneLookup(parsed.data, { cnam: opts.cnam }) };
+  }
+
+  /** One attempt, and one retry after a jittered back-off when throttled and the budget still has room. */
+  async function fetchLookup(request: LookupRequest): Promise<PhoneLookup> {
+    const target = path(request);
+    const started = performance.now();
+    const first = await attempt(target, request.signal);
+    if (first.kind === 'data') return first.lookup;
+    const backoffMs =
+      first.retryAfterS !== undefined && first.retryAfterS > 0
+        ? first.retryAfterS * 1000
+        : BACKOFF_MIN_MS + Math.random() * BACKOFF_SPREAD_MS;
+    const took = performance.now() - started;
+    if (request.deadline - performance.now() < backoffMs + Math.max(took, MIN_ATTEMPT_MS)) throw first.error;
+    try {
+      await sleep(backoffMs, undefined, { signal: AbortSignal.any([request.signal, closing.signal]) });
+    } catch {
+      if (closing.signal.aborted)
+        throw new ProviderError('closed', 'the Vonage provider is closed', { upstream: false });
+      throw new ProviderError('timeout', 'Vonage lookup cut by the time budget while waiting to retry');
+    }
+    const second = await attempt(target, request.signal);
+    if (second.kind === 'data') return second.lookup;
+    throw second.error;
+  }
+
+  return {
+    name: 'vonage',
+    remote: true,
+    keyIncludesIp: opts.sendIp,
+    attach(context) {
+      logger = context.logger;
+    },
+    parsePhone,
+    ipCountry: (address) => geo.country(address),
+    lookup(request) {
+      if (closing.signal.aborted) {
+        return Promise.reject(
+          new ProviderError('closed', 'the Vonage provider is closed', { upstream: false }),
+        );
+      }
+      return breaker ? breaker.run(() => fetchLookup(request)) : fetchLookup(request);
+    },
+    async close() {
+      closing.abort();
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,531 @@
+import { type FakeVonage, type FakeVonageOptions, startFakeVonage } from 'ipmatch/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IpMatchConfigError, ProviderError } from '../../src/core/errors.js';
+import type { IpMatchProvider, LookupRequest, PhoneLookup } from '../../src/core/provider.js';
+import type { Logger } from '../../src/core/types.js';
+import { type VonageProviderOptions, vonageProvider } from '../../src/providers/vonage.js';
+
+const GB = '+447400123456';
+const FR = '+33612345678';
+const US = '+14155550123';
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+async function fakeVonage(options?: FakeVonageOptions): Promise<FakeVonage> {
+  const fake = await startFakeVonage(options);
+  open.push(fake);
+  return fake;
+}
+
+function collect() {
+  const lines: string[] = [];
+  const logger: Logger = {
+    warn: (msg, meta) => lines.push(`warn ${msg} ${JSON.stringify(meta ?? {})}`),
+    error: (msg, meta) => lines.push(`error ${msg} ${JSON.stringify(meta ?? {})}`),
+  };
+  return { lines, logger };
+}
+
+function provider(fake: FakeVonage, options: Partial<VonageProviderOptions> = {}) {
+  const p = vonageProvider({ apiKey: 'test-key', apiSecret: 'test-secret', baseUrl: fake.url, ...options });
+  const log = collect();
+  p.attach?.({ logger: log.logger });
+  open.push({ close: () => p.close?.() ?? Promise.resolve() });
+  return { p, lines: log.lines };
+}
+
+function request(
+  p: IpMatchProvider,
+  number: string,
+  options: { ip?: string | null; budgetMs?: number; signal?: AbortSignal } = {},
+): LookupRequest {
+  const phone = p.parsePhone(number, undefined);
+  if (!phone) throw new Error(`test number ${number} does not parse`);
+  const budgetMs = options.budgetMs ?? 2000;
+  return {
+    phone,
+    ip: options.ip ?? null,
+    clientIp: options.ip ?? null,
+    signal: options.signal ?? AbortSignal.timeout(budgetMs),
+    deadline: performance.now() + budgetMs,
+  };
+}
+
+const lookup = async (p: IpMatchProvider, number: string, options?: Parameters<typeof request>[2]) =>
+  p.lookup(request(p, number, options));
+
+/** The ProviderError a lookup fails with (fails the test if it succeeds). */
+async function failure(p: IpMatchProvider, number = GB, options?: Parameters<typeof request>[2]) {
+  const outcome = await lookup(p, number, options).then(
+    (value: PhoneLookup) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected a failure, got ${JSON.stringify(outcome.value)}`);
+  expect(outcome.error).toBeInstanceOf(ProviderError);
+  return outcome.error as ProviderError;
+}
+
+async function until(cond: () => boolean, what: string) {
+  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('vonageProvider: a successful lookup', () => {
+  it('is a remote provider named vonage; the IP joins cache keys only with sendIp', async () => {
+    const fake = await fakeVonage();
+    expect(provider(fake).p).toMatchObject({ name: 'vonage', remote: true, keyIncludesIp: false });
+    expect(provider(fake, { sendIp: true }).p.keyIncludesIp).toBe(true);
+  });
+
+  it('turns an Advanced answer into the phone’s country, facts and cost', async () => {
+    const fake = await fakeVonage();
+    const { p } = provider(fake);
+    expect(await lookup(p, GB)).toEqual({
+      country: 'GB',
+      roamingCountry: null,
+      facts: {
+        carrier: 'Fake Vonage Carrier',
+        networkType: 'mobile',
+        valid: true,
+        reachable: 'reachable',
+        ported: 'not_ported',
+      },
+      cost: { price: '0.03000000', currency: 'EUR', remainingBalance: '10.00000000' },
+    });
+    expect(fake.requests[0]).toMatchObject({ path: '/ni/advanced/json', query: { number: '447400123456' } });
+  });
+
+  it('asks the configured level: basic gives the country only, standard adds carrier and cost', async () => {
+    const fake = await fakeVonage();
+    expect(await lookup(provider(fake, { level: 'basic' }).p, FR)).toEqual({
+      country: 'FR',
+      roamingCountry: null,
+    });
+    const standard = await lookup(provider(fake, { level: 'standard' }).p, FR);
+    expect(standard).toMatchObject({
+      country: 'FR',
+      facts: { carrier: 'Fake Vonage Carrier' },
+      cost: { price: '0.00500000' },
+    });
+    expect(standard.facts).not.toHaveProperty('reachable');
+    expect(fake.requests.map((r) => r.level)).toEqual(['basic', 'standard']);
+  });
+
+  it('sends Basic auth in a header and never puts credentials in the URL', async () => {
+    const fake = await fakeVonage();
+    await lookup(provider(fake).p, GB, { ip: '81.2.69.160' });
+    const [sent] = fake.requests;
+    expect(sent).toMatchObject({ auth: 'header', authorized: true });
+    expect(Object.keys(sent?.query ?? {})).toEqual(['number']);
+  });
+
+  it('sends the IP only with sendIp and a public IP, and cnam only when asked', async () => {
+    const fake = await fakeVonage();
+    await lookup(provider(fake, { sendIp: true }).p, GB, { ip: '81.2.69.160' });
+    await lookup(provider(fake, { sendIp: true }).p, GB, { ip: null });
+    await lookup(provider(fake).p, GB, { ip: '81.2.69.160' });
+    const withCnam = await lookup(provider(fake, { cnam: true }).p, US);
+    expect(fake.requests.map((r) => r.query)).toEqual([
+      { number: '447400123456', ip: '81.2.69.160' },
+      { number: '447400123456' },
+      { number: '447400123456' },
+      { number: '14155550123', cnam: 'true' },
+    ]);
+    expect(withCnam.facts?.callerIdentity).toEqual({
+      callerType: 'consumer',
+      callerName: 'Jane Doe',
+      firstName: 'Jane',
+      lastName: 'Doe',
+    });
+  });
+
+  it('reads roaming as an object, as "unknown" and as {status: "unknown"}', async () => {
+    const fake = await fakeVonage({ roaming: { status: 'roaming', roaming_country_code: 'ES' } });
+    const { p } = provider(fake);
+    expect(await lookup(p, GB)).toMatchObject({ country: 'GB', roamingCountry: 'ES' });
+    fake.set({ roaming: 'unknown' });
+    expect(await lookup(p, GB)).toMatchObject({ country: 'GB', roamingCountry: null });
+    fake.set({ roaming: { status: 'unknown' } });
+    expect(await lookup(p, GB)).toMatchObject({ country: 'GB', roamingCountry: null });
+  });
+
+  it('honours a legacy ip object in both vocabularies', async () => {
+    const fake = await fakeVonage({ ip: { ip_match_level: 'mismatch', ip_country: 'KR' } });
+    const { p } = provider(fake, { sendIp: true });
+    expect((await lookup(p, GB, { ip: '123.0.0.255' })).legacyIp).toEqual({
+      matchLevel: 'mismatch',
+      country: 'KR',
+    });
+    fake.set({ ip: { ip_match_level: 'Country Level', ip_country: 'GB' } });
+    expect((await lookup(p, GB, { ip: '81.2.69.160' })).legacyIp).toEqual({
+      matchLevel: 'country',
+      country: 'GB',
+    });
+    fake.set({ ip: { ip_match_level: 'Mismatch', ip_country: 'KR' } });
+    expect((await lookup(p, GB, { ip: '123.0.0.255' })).legacyIp).toEqual({
+      matchLevel: 'mismatch',
+      country: 'KR',
+    });
+  });
+
+  it.each([43, 44, 45])('uses the partial data of status %i', async (status) => {
+    const fake = await fakeVonage({ status });
+    const result = await lookup(provider(fake).p, FR);
+    expect(result).toMatchObject({
+      country: 'FR',
+      roamingCountry: null,
+      facts: { carrier: 'Fake Vonage Carrier' },
+    });
+    expect(result.facts).not.toHaveProperty('reachable');
+  });
+
+  it('parses phones and IPs locally, without a call', async () => {
+    const fake = await fakeVonage();
+    const { p } = provider(fake);
+    expect(p.parsePhone('+44 7400 123456', undefined)).toMatchObject({ number: GB, country: 'GB' });
+    expect(p.parsePhone('not a phone', undefined)).toBeNull();
+    expect(p.ipCountry('81.2.69.160')).toBe('GB');
+    expect(fake.calls).toBe(0);
+  });
+});
+
+describe('vonageProvider: failures become ProviderErrors with a code', () => {
+  it.each([
+    [3, 'invalid_request'],
+    [4, 'invalid_credentials'],
+    [5, 'upstream_error'],
+    [9, 'quota_exceeded'],
+    [19, 'not_allowed'],
+    [999, 'invalid_request'],
+    [7, 'upstream_error'],
+  ])('status %i → %s', async (status, code) => {
+    const fake = await fakeVonage({ status });
+    const error = await failure(provider(fake).p);
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(new RegExp(`^Vonage answered status ${status}: `));
+    expect(fake.calls).toBe(1);
+  });
+
+  it('wrong credentials are invalid_credentials, logged loudly once without the secret', async () => {
+    const fake = await fakeVonage({ apiSecret: 'the-right-secret' });
+    const { p, lines } = provider(fake, { apiSecret: 'a-wrong-secret' });
+    expect((await failure(p)).code).toBe('invalid_credentials');
+    expect((await failure(p)).code).toBe('invalid_credentials');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error ipmatch: Vonage rejected the API key and secret/);
+    expect(lines[0]).toContain('IPMATCH_VONAGE_CREDENTIALS');
+    expect(lines[0]).not.toContain('secret"');
+    expect(lines.join('\n')).not.toContain('a-wrong-secret');
+  });
+
+  it.each([
+    [502, 'http_502', true],
+    [503, 'http_503', true],
+    [404, 'http_404', false],
+    [401, 'http_401', false],
+  ])('HTTP %i → %s', async (httpStatus, code, upstream) => {
+    const fake = await fakeVonage({ httpStatus });
+    const { p, lines } = provider(fake);
+    const error = await failure(p);
+    expect(error).toMatchObject({ code, upstream, message: `Vonage answered HTTP ${httpStatus}` });
+    // A 401 most likely means bad credentials too.
+    expect(lines.some((l) => l.includes('IPMATCH_VONAGE_CREDENTIALS'))).toBe(httpStatus === 401);
+  });
+
+  it('a body that is not JSON, or truncated JSON, is invalid_response', async () => {
+    const fake = await fakeVonage({ body: '<html>Service Unavailable</html>' });
+    const { p } = provider(fake);
+    expect(await failure(p)).toMatchObject({
+      code: 'invalid_response',
+      message: 'Vonage answered with a body that is not JSON',
+    });
+    fake.set({ body: undefined, truncate: true });
+    expect((await failure(p)).code).toBe('invalid_response');
+  });
+
+  it('JSON of the wrong shape is invalid_response, naming fields but not values', async () => {
+    const fake = await fakeVonage();
+    fake.answer(GB, { international_format_number: 447400123456 as never });
+    const error = await failure(provider(fake).p);
+    expect(error.code).toBe('invalid_response');
+    expect(error.message).toContain('international_format_number');
+    expect(error.message).not.toContain('447400123456');
+    fake.set({ body: '[]' });
+    expect((await failure(provider(fake).p)).code).toBe('invalid_response');
+  });
+
+  it('a dropped connection or a refused one is network_error', async () => {
+    const fake = await fakeVonage({ drop: true });
+    const error = await failure(provider(fake).p);
+    expect(error.code).toBe('network_error');
+    expect(error.message).toMatch(/^Vonage request to 127\.0\.0\.1:\d+ failed: /);
+    const gone = await startFakeVonage();
+    await gone.close();
+    const refused = await failure(provider(gone).p);
+    expect(refused).toMatchObject({
+      code: 'network_error',
+      message: expect.stringContaining('connection refused'),
+    });
+  });
+
+  it('a hung upstream is cut when the signal aborts, and leaves no socket behind', async () => {
+    const fake = await fakeVonage({ hang: true });
+    const { p } = provider(fake);
+    const controller = new AbortController();
+    const pending = lookup(p, GB, { signal: controller.signal }).catch((e: unknown) => e);
+    await until(() => fake.calls === 1, 'the request to reach the fake');
+    const abortedAt = performance.now();
+    controller.abort();
+    const error = await Promise.race([
+      pending,
+      new Promise((r) => setTimeout(() => r('still pending'), 1000)),
+    ]);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({ code: 'timeout', upstream: true });
+    expect(performance.now() - abortedAt).toBeLessThan(1000);
+    await until(() => fake.inFlight === 0, 'the aborted request’s socket to close');
+    // undici may open one idle keep-alive socket in its place; it stays within the pool's bound.
+    expect(fake.openConnections).toBeLessThanOrEqual(1);
+  });
+
+  it('an already aborted signal makes no call', async () => {
+    const fake = await fakeVonage();
+    const { p } = provider(fake);
+    expect((await failure(p, GB, { signal: AbortSignal.abort() })).code).toBe('timeout');
+    expect(fake.calls).toBe(0);
+  });
+
+  it('lookups after close() fail with closed, and close() is idempotent', async () => {
+    const fake = await fakeVonage();
+    const { p } = provider(fake);
+    await p.close?.();
+    await p.close?.();
+    expect(await failure(p)).toMatchObject({ code: 'closed', upstream: false });
+    expect(fake.calls).toBe(0);
+  });
+
+  it('close() ends a lookup in flight', async () => {
+    const fake = await fakeVonage({ hang: true });
+    const { p } = provider(fake);
+    const pending = lookup(p, GB).catch((e: unknown) => e);
+    await until(() => fake.calls === 1, 'the request to reach the fake');
+    await p.close?.();
+    expect(await pending).toMatchObject({ code: 'closed' });
+    await until(() => fake.openConnections === 0, 'the socket to close');
+  });
+});
+
+describe('vonageProvider: throttling', () => {
+  it('retries status 1 once when the budget allows, then gives up as throttled', async () => {
+    const fake = await fakeVonage({ status: 1 });
+    const error = await failure(provider(fake).p, GB, { budgetMs: 3000 });
+    expect(error).toMatchObject({ code: 'throttled', upstream: true });
+    expect(fake.calls).toBe(2);
+  });
+
+  it('a retry that is answered gives the data', async () => {
+    const fake = await fakeVonage({ fault: () => (fake.calls === 1 ? { status: 1 } : undefined) });
+    expect(await lookup(provider(fake).p, GB, { budgetMs: 3000 })).toMatchObject({ country: 'GB' });
+    expect(fake.calls).toBe(2);
+  });
+
+  it('HTTP 429 is throttling too', async () => {
+    const fake = await fakeVonage({ httpStatus: 429 });
+    expect((await failure(provider(fake).p, GB, { budgetMs: 3000 })).code).toBe('throttled');
+    expect(fake.calls).toBe(2);
+  });
+
+  it('does not retry when the budget has no room for a back-off and another attempt', async () => {
+    const fake = await fakeVonage({ status: 1 });
+    // The signal never fires here, so that a slow machine cannot turn this into a timeout.
+    const signal = new AbortController().signal;
+    expect((await failure(provider(fake).p, GB, { budgetMs: 120, signal })).code).toBe('throttled');
+    expect(fake.calls).toBe(1);
+  });
+});
+
+describe('vonageProvider: connections', () => {
+  it('reuses keep-alive sockets: 30 sequential lookups open at most 2', async () => {
+    const fake = await fakeVonage();
+    const { p } = provider(fake);
+    for (let i = 0; i < 30; i++) await lookup(p, `+3361234${String(i).padStart(4, '0')}`);
+    expect(fake.calls).toBe(30);
+    expect(fake.connections).toBeLessThanOrEqual(2);
+  });
+
+  it('opens no more than `connections` sockets under concurrency', async () => {
+    const fake = await fakeVonage({ latencyMs: 20 });
+    const { p } = provider(fake, { connections: 3 });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => lookup(p, `+3361234${String(i).padStart(4, '0')}`)),
+    );
+    expect(fake.calls).toBe(20);
+    expect(fake.connections).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('vonageProvider: circuit breaker', () => {
+  it('opens after 5 consecutive failures, skips upstream, and a successful probe closes it', async () => {
+    const fake = await fakeVonage({ httpStatus: 502 });
+    const { p, lines } = provider(fake, { breaker: { cooldownMs: 150 } });
+    for (let i = 0; i < 5; i++) expect((await failure(p)).code).toBe('http_502');
+    const refused = await failure(p);
+    expect(refused).toMatchObject({ code: 'circuit_open', upstream: false });
+    expect(fake.calls).toBe(5);
+    expect(lines.filter((l) => l.includes('IPMATCH_CIRCUIT_OPEN'))).toHaveLength(1);
+
+    fake.set({ httpStatus: undefined });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await lookup(p, GB)).toMatchObject({ country: 'GB' });
+    expect(fake.calls).toBe(6);
+    expect(lines.filter((l) => l.includes('IPMATCH_CIRCUIT_CLOSED'))).toHaveLength(1);
+    expect(await lookup(p, GB)).toMatchObject({ country: 'GB' });
+  });
+
+  it('counts timeouts, but not errors about the request or the account', async () => {
+    const fake = await fakeVonage({ status: 3 });
+    const { p } = provider(fake, { breaker: { failures: 2, cooldownMs: 60_000 } });
+    for (let i = 0; i < 4; i++) expect((await failure(p)).code).toBe('invalid_request');
+    fake.set({ status: 0, hang: true });
+    for (let i = 0; i < 2; i++) expect((await failure(p, GB, { budgetMs: 50 })).code).toBe('timeout');
+    expect((await failure(p)).code).toBe('circuit_open');
+    expect(fake.calls).toBe(6);
+  });
+
+  it('breaker: false never opens', async () => {
+    const fake = await fakeVonage({ httpStatus: 500 });
+    const { p } = provider(fake, { breaker: false });
+    for (let i = 0; i < 7; i++) expect((await failure(p)).code).toBe('http_500');
+    expect(fake.calls).toBe(7);
+  });
+});
+
+describe('vonageProvider: balance', () => {
+  it('warns once when the remaining balance falls under the threshold', async () => {
+    const fake = await fakeVonage({ balance: 2 });
+    const { p, lines } = provider(fake, { lowBalanceWarning: 5 });
+    await lookup(p, GB);
+    await lookup(p, GB);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^warn ipmatch: Vonage balance is low: 2\.00000000 EUR left \(warning under 5 EUR\)/,
+    );
+    expect(lines[0]).toContain('IPMATCH_VONAGE_LOW_BALANCE');
+  });
+
+  it('stays quiet above the threshold, and with lowBalanceWarning: false', async () => {
+    const fake = await fakeVonage({ balance: 0.5 });
+    const quiet = provider(fake, { lowBalanceWarning: false });
+    await lookup(quiet.p, GB);
+    fake.set({ balance: 50 });
+    const above = provider(fake);
+    await lookup(above.p, GB);
+    expect([...quiet.lines, ...above.lines]).toEqual([]);
+  });
+});
+
+describe('vonageProvider: secrets and personal data', () => {
+  it('the secret, the Authorization header and the full number appear in no error, log line or result', async () => {
+    const secret = 'Sup3r-Secret-Value';
+    const basic = Buffer.from(`test-key:${secret}`).toString('base64');
+    const fake = await fakeVonage({ apiSecret: secret });
+    const seen: string[] = [];
+    const { p, lines } = provider(fake, {
+      apiSecret: secret,
+      breaker: { failures: 100 },
+      lowBalanceWarning: 100,
+    });
+    const scenarios: Partial<Parameters<FakeVonage['set']>[0]>[] = [
+      {},
+      { status: 1 },
+      { status: 3 },
+      { status: 4 },
+      { status: 5 },
+      { status: 9 },
+      { status: 19 },
+      { status: 44 },
+      { status: 999 },
+      { status: 0, httpStatus: 401 },
+      { httpStatus: 429 },
+      { httpStatus: 502 },
+      { httpStatus: undefined, body: 'nope' },
+      { body: undefined, truncate: true },
+      { truncate: false, drop: true },
+      { drop: false, hang: true },
+    ];
+    for (const scenario of scenarios) {
+      fake.set(scenario);
+      const outcome = await lookup(p, GB, { budgetMs: 400, ip: '81.2.69.160' }).catch((e: unknown) => e);
+      seen.push(JSON.stringify(outcome));
+      if (outcome instanceof Error) seen.push(outcome.message, String(outcome.stack), String(outcome.cause));
+    }
+    // A wrong secret logs, too.
+    const wrong = provider(fake, { apiSecret: `${secret}-wrong` });
+    fake.set({ hang: false });
+    seen.push(String(await lookup(wrong.p, GB).catch((e: Error) => e.message)));
+    const everything = [...seen, ...lines, ...wrong.lines].join('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(everything).not.toContain(secret);
+    expect(everything).not.toContain(basic);
+    expect(everything).not.toMatch(/authorization/i);
+    expect(everything).not.toContain('7400123456');
+    expect(JSON.stringify(fake.requests)).not.toContain(secret);
+  });
+});
+
+describe('vonageProvider options', () => {
+  const build = (options: unknown) => () => vonageProvider(options as VonageProviderOptions);
+
+  it('requires apiKey and apiSecret', () => {
+    expect(build({ apiSecret: 's' })).toThrow(IpMatchConfigError);
+    expect(build({ apiSecret: 's' })).toThrow(/apiKey: expected your Vonage API key as a string/);
+    expect(build({ apiKey: 'k', apiSecret: '' })).toThrow(/apiSecret: expected a non-empty API secret/);
+  });
+
+  it('suggests the right name for a misspelt option', () => {
+    expect(build({ apikey: 'k', apiSecret: 's' })).toThrow(/apikey: unknown option; did you mean "apiKey"\?/);
+    expect(build({ apiKey: 'k', apiSecret: 's', sendIP: true })).toThrow(/did you mean "sendIp"/);
+    expect(build({ apiKey: 'k', apiSecret: 's', breaker: { cooldown: 5 } })).toThrow(
+      /breaker\.cooldown: unknown option; did you mean "cooldownMs"/,
+    );
+  });
+
+  it('never echoes a wrongly typed secret', () => {
+    const error = (() => {
+      try {
+        vonageProvider({ apiKey: 'k', apiSecret: 987654321 as never });
+      } catch (e) {
+        return e as IpMatchConfigError;
+      }
+    })();
+    expect(error?.problems).toEqual(['apiSecret: expected your Vonage API secret as a string']);
+    expect(error?.message).not.toContain('987654321');
+  });
+
+  it('rejects settings that cannot work, saying why', () => {
+    const base = { apiKey: 'k', apiSecret: 's' };
+    expect(build({ ...base, level: 'premium' })).toThrow(/level: /);
+    expect(build({ ...base, level: 'basic', sendIp: true })).toThrow(
+      /sendIp: the ip parameter needs level 'advanced'/,
+    );
+    expect(build({ ...base, level: 'basic', cnam: true })).toThrow(
+      /cnam: cnam needs level 'standard' or 'advanced'/,
+    );
+    expect(build({ ...base, baseUrl: 'https://api.nexmo.com/?api_secret=x' })).toThrow(
+      /baseUrl: expected an http\(s\) URL/,
+    );
+    expect(build({ ...base, baseUrl: 'ftp://example.com' })).toThrow(/baseUrl/);
+    expect(build({ ...base, connections: 0 })).toThrow(/connections/);
+    expect(build({ ...base, breaker: { failures: 0 } })).toThrow(/breaker\.failures/);
+  });
+
+  it('accepts a base URL with a path prefix (a proxy)', async () => {
+    const fake = await fakeVonage();
+    const { p } = provider(fake, { baseUrl: `${fake.url}/vonage/` });
+    await failure(p);
+    expect(fake.requests[0]?.path).toBe('/vonage/ni/advanced/json');
+  });
+});

@@ -5,6 +5,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     express: 'src/adapters/express.ts',
+    koa: 'src/adapters/koa.ts',
     testing: 'src/testing/index.ts',
     cli: 'src/cli.ts',
   },

@@ -82,19 +82,4 @@ export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   };
 }
 
-export { IpMatchConfigError } from '../core/errors.js';
-export { createIpMatch } from '../core/ipmatch.js';
-export type { IpMatchOptions } from '../core/options.js';
-export type {
-  Action,
-  IpMatch,
-  IpMatchDecision,
-  Logger,
-  MatchLevel,
-  MatchResult,
-  Mode,
-  Policy,
-  PolicyMap,
-  Reason,
-} from '../core/types.js';
-export type { BlockBody, InvalidPhoneBody } from './route.js';
+export * from './core-exports.js';

@@ -44,6 +44,8 @@ describe('the packed tarball', () => {
       join(work, 'esm.mjs'),
       `import { createIpMatch, localProvider, IpMatchConfigError } from 'ipmatch';
        import { ipMatch } from 'ipmatch/express';
+       import { ipMatch as koaIpMatch } from 'ipmatch/koa';
+       if (typeof koaIpMatch() !== 'function') throw new Error('ipmatch/koa');
        const d = await createIpMatch().check({ phone: '+447400123456', ip: '211.234.0.1' });
        console.log(JSON.stringify({ action: d.action, reason: d.reason, mw: typeof ipMatch(), lp: typeof localProvider,
          err: typeof IpMatchConfigError }));`,
@@ -62,6 +64,7 @@ describe('the packed tarball', () => {
       join(work, 'cjs.cjs'),
       `const { createIpMatch } = require('ipmatch');
        const { ipMatch } = require('ipmatch/express');
+       if (typeof require('ipmatch/koa').ipMatch() !== 'function') throw new Error('ipmatch/koa');
        createIpMatch().check({ phone: '+447400123456', ip: '81.2.69.160' }).then((d) =>
          console.log(JSON.stringify({ action: d.action, reason: d.reason, country: d.ip.country, mw: typeof ipMatch() })));`,
     );

@@ -1,0 +1,88 @@
+import type { Context, Next } from 'koa';
+import type { IpMatchOptions } from '../core/options.js';
+import type { IpMatch, IpMatchDecision } from '../core/types.js';
+import type { FrameworkIp, ProxyTrust } from './client-ip.js';
+import {
+  buildRoute,
+  type Framework,
+  NO_BODY_PARSER,
+  type RouteOptions as SharedRouteOptions,
+} from './route.js';
+
+declare module 'koa' {
+  interface DefaultState {
+    /** The ipmatch decision for this request, set by the `ipMatch()` middleware. */
+    ipMatch?: IpMatchDecision;
+  }
+}
+
+/** Answers a blocked request instead of the default 403 JSON (set `ctx.status` and `ctx.body`). */
+export type OnBlock = (ctx: Context, decision: IpMatchDecision) => void | Promise<void>;
+
+/** Options of one Koa route; see the shared `RouteOptions` for each default. Function options receive `ctx`. */
+export type RouteOptions = SharedRouteOptions<Context, OnBlock>;
+
+export type IpMatchMiddleware = (ctx: Context, next: Next) => Promise<void>;
+
+// Koa 2 and 3 alike: `maxIpsCount` 0 makes ctx.ip the left-most X-Forwarded-For entry, which the client writes.
+function proxyTrust({ app }: Context): ProxyTrust {
+  return !app.proxy ? 'off' : app.maxIpsCount > 0 ? 'some' : 'all';
+}
+
+const koaIp: FrameworkIp<Context> = {
+  raw: (ctx) => ctx.req,
+  ip: (ctx) => ctx.ip,
+  trust: proxyTrust,
+  advice: {
+    enableTrust:
+      'new Koa({ proxy: true, maxIpsCount: 1 }) (maxIpsCount: the number of proxies in front of the app)',
+    restrictTrust:
+      'with app.maxIpsCount 0, ctx.ip is the left-most X-Forwarded-For entry, which the client writes; set ' +
+      'maxIpsCount to the number of proxies in front of the app (e.g. new Koa({ proxy: true, maxIpsCount: 1 }))',
+  },
+};
+
+const koa: Framework<Context> = {
+  name: 'ipMatch (ipmatch/koa)',
+  bodyParsers: 'a Koa body parser such as bodyParser() from @koa/bodyparser (or koa-bodyparser)',
+  ip: koaIp,
+};
+
+// The methods Koa's body parsers read by default. On others (GET, DELETE…) they leave the body undefined too,
+// and that is the client's missing phone, not a parser the operator forgot.
+const PARSED_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** `ctx.request.body` as a body parser left it: a value (`{}` for a content type it skips), or no parser. */
+function parsedBody(ctx: Context): unknown {
+  const body: unknown = (ctx.request as { body?: unknown }).body;
+  if (body !== undefined || !PARSED_METHODS.has(ctx.method)) return body;
+  return NO_BODY_PARSER;
+}
+
+/**
+ * Koa middleware (Koa 2 and 3) that checks the client IP's country against the phone number's country.
+ *
+ * - `ipMatch(options?)` builds its own core from `IpMatchOptions` plus route options.
+ * - `ipMatch(core, route?)` shares one `createIpMatch()` core (cache, connections) across routes; `route`
+ *   may override `policy` and `mode` for this route only.
+ *
+ * It sets `ctx.state.ipMatch`, then calls `next()`, or answers 403 (block) or 400 (missing or invalid phone).
+ * The phone is read from `ctx.request.body`, so mount a body parser first. Options are validated here: a
+ * mistake throws `IpMatchConfigError` at startup, never per request.
+ */
+export function ipMatch(options?: IpMatchOptions & RouteOptions): IpMatchMiddleware;
+export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchMiddleware;
+export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
+  const route = buildRoute<Context, OnBlock>(first, second, koa);
+  const { onBlock } = route;
+  return async function ipMatchMiddleware(ctx, next) {
+    const outcome = await route.run(ctx, parsedBody(ctx));
+    ctx.state.ipMatch = outcome.decision;
+    if (outcome.kind === 'next') return next();
+    if (outcome.kind === 'block' && onBlock) return onBlock(ctx, outcome.decision);
+    ctx.status = outcome.status;
+    ctx.body = outcome.body;
+  };
+}
+
+export * from './core-exports.js';

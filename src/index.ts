@@ -27,4 +27,5 @@ export type {
 } from './core/types.js';
 export type { GeoIpInfo } from './providers/geoip.js';
 export { type LocalProvider, type LocalProviderOptions, localProvider } from './providers/local.js';
+export type { LookupBudgetOptions } from './providers/lookup-budget.js';
 export { type VonageLevel, type VonageProviderOptions, vonageProvider } from './providers/vonage.js';

@@ -44,10 +44,10 @@ export class CircuitBreaker {
     if (probe) this.#probing = true;
     try {
       const value = await fn();
-      this.#succeeded();
+      this.#succeeded(probe);
       return value;
     } catch (error) {
-      if (error instanceof ProviderError && !error.upstream) this.#succeeded();
+      if (error instanceof ProviderError && !error.upstream) this.#succeeded(probe);
       else this.#failed(probe);
       throw error;
     } finally {
@@ -55,7 +55,10 @@ export class CircuitBreaker {
     }
   }
 
-  #succeeded(): void {
+  #succeeded(probe: boolean): void {
+    // Only the probe may close an open breaker. A call that went out before it opened and answers late proves
+    // little: under a high failure rate, letting such stragglers close it makes it flap with every burst.
+    if (!probe && this.#state !== 'closed') return;
     const wasOpen = this.#state !== 'closed';
     this.#state = 'closed';
     this.#failures = 0;

@@ -8,6 +8,7 @@ import type { Logger } from '../core/types.js';
 import { parseOptions } from '../core/validate.js';
 import { CircuitBreaker } from './breaker.js';
 import { openGeoIp } from './geoip.js';
+import { LookupBudget, type LookupBudgetOptions } from './lookup-budget.js';
 import { VonageHttp } from './vonage-http.js';
 import {
   describeSchemaFailure,
@@ -19,8 +20,11 @@ import {
 
 export type VonageLevel = 'basic' | 'standard' | 'advanced';
 
-/** Options of `vonageProvider()`. Only the credentials are required. */
-export interface VonageProviderOptions {
+/**
+ * Options of `vonageProvider()`. Only the credentials are required. `maxLookupsPerMinute` (default 600) and
+ * `maxLookupsPerMinutePerIp` (default 10) cap the paid lookups; past them, checks are decided offline.
+ */
+export interface VonageProviderOptions extends LookupBudgetOptions {
   /** Vonage API key (e.g. `process.env.VONAGE_API_KEY`). */
   apiKey: string;
   /** Vonage API secret. Sent only in a Basic `Authorization` header; never in a URL, log line or error. */
@@ -66,6 +70,15 @@ const baseUrl = z.string().refine(
   { message: 'expected an http(s) URL without credentials, query or hash, such as "https://api.nexmo.com"' },
 );
 
+const perMinuteMessage = 'expected a whole number of lookups per minute (at least 1), or false for no limit';
+const lookupsPerMinute = z.union(
+  [
+    z.number({ error: perMinuteMessage }).int(perMinuteMessage).min(1, perMinuteMessage),
+    z.literal(false, { error: perMinuteMessage }),
+  ],
+  { error: perMinuteMessage },
+);
+
 const schema = z
   .strictObject({
     apiKey: z
@@ -92,6 +105,8 @@ const schema = z
     geoip: z
       .strictObject({ database: z.union([z.string().min(1), z.instanceof(Uint8Array)]).optional() })
       .optional(),
+    maxLookupsPerMinute: lookupsPerMinute.default(600),
+    maxLookupsPerMinutePerIp: lookupsPerMinute.default(10),
   })
   .superRefine((o, ctx) => {
     if (o.sendIp && o.level !== 'advanced') {
@@ -102,7 +117,11 @@ const schema = z
     }
   });
 
-/** parseOptions, except that a wrongly typed secret is never echoed back in the error. */
+/**
+ * parseOptions, except that no value which could hold the secret is echoed back: a config error ends up in
+ * startup logs. That covers the secret itself (wrongly typed, or pasted into another option, where the
+ * error would show it or its first characters) and `baseUrl`, whose user info or query may hold credentials.
+ */
 function parse(options: VonageProviderOptions) {
   try {
     return parseOptions(schema, options, WHERE);
@@ -110,12 +129,22 @@ function parse(options: VonageProviderOptions) {
     if (!(error instanceof IpMatchConfigError)) throw error;
     const given = (options as { apiSecret?: unknown } | undefined)?.apiSecret;
     const secret = given === undefined || given === null || given === '' ? undefined : String(given);
+    // parseOptions shortens long values, so even the start of the secret is enough to hide a value. Secrets
+    // too short to search for are hidden where they are the value shown.
+    const start = secret !== undefined && secret.length >= 8 ? secret.slice(0, 6) : undefined;
+    const shown = secret === undefined ? undefined : `, got ${JSON.stringify(secret)}`;
     const problems = error.problems.map((p) => {
-      if (!p.startsWith('apiSecret:')) return p;
+      const hides =
+        p.startsWith('apiSecret:') ||
+        p.startsWith('baseUrl:') ||
+        (start !== undefined && p.includes(start)) ||
+        (shown !== undefined && p.endsWith(shown));
+      if (!hides) return p;
       const line = p.split(', got ')[0] ?? p;
-      return secret !== undefined && line.includes(secret)
-        ? 'apiSecret: expected a non-empty string (value not shown)'
-        : line;
+      if (p.startsWith('apiSecret:') && secret !== undefined && line.includes(secret)) {
+        return 'apiSecret: expected a non-empty string (value not shown)';
+      }
+      return secret !== undefined && start !== undefined ? line.replaceAll(secret, '[redacted]') : line;
     });
     throw new IpMatchConfigError(WHERE, problems);
   }
@@ -140,6 +169,37 @@ function circuitBreaker(options: { failures: number; cooldownMs: number }, logge
   });
 }
 
+/** The budget of one provider, warning once a minute (per limit) when it refuses lookups. */
+function lookupBudget(perMinute: number | false, perMinutePerIp: number | false, logger: Logger) {
+  if (perMinute === false && perMinutePerIp === false) return undefined;
+  return new LookupBudget({
+    perMinute,
+    perMinutePerIp,
+    onExceeded(limit, max) {
+      const which =
+        limit === 'ip'
+          ? `one client IP reached maxLookupsPerMinutePerIp (${max})`
+          : `all clients together reached maxLookupsPerMinute (${max})`;
+      logger.warn(
+        `ipmatch: Vonage lookup budget spent: ${which}; until the minute rolls on, its checks are decided on the ` +
+          `offline data (provider 'local', budgetExceeded: true). Raise the limit if this is real traffic.`,
+        { code: 'IPMATCH_LOOKUP_BUDGET', limit, max },
+      );
+    },
+  });
+}
+
+/** What a check gets once the budget is spent: the offline facts, marked so that the core never caches them. */
+function offline(request: LookupRequest): PhoneLookup {
+  return {
+    country: request.phone.country,
+    roamingCountry: null,
+    facts: { valid: request.phone.valid },
+    budgetExceeded: true,
+    provider: 'local',
+  };
+}
+
 type Attempt =
   | { kind: 'data'; lookup: PhoneLookup }
   | { kind: 'throttled'; error: ProviderError; retryAfterS?: number };
@@ -160,6 +220,7 @@ export function vonageProvider(options: VonageProviderOptions): IpMatchProvider 
   const http = new VonageHttp(opts);
   const closing = new AbortController();
   const breaker = opts.breaker === false ? undefined : circuitBreaker(opts.breaker, forward);
+  const budget = lookupBudget(opts.maxLookupsPerMinute, opts.maxLookupsPerMinutePerIp, forward);
   let credentialsReported = false;
   let balanceWarnedAt = Number.NEGATIVE_INFINITY;
 
@@ -267,7 +328,16 @@ export function vonageProvider(options: VonageProviderOptions): IpMatchProvider 
           new ProviderError('closed', 'the Vonage provider is closed', { upstream: false }),
         );
       }
-      return breaker ? breaker.run(() => fetchLookup(request)) : fetchLookup(request);
+      if (budget?.take(request.clientIp)) return offline(request);
+      if (!breaker) return fetchLookup(request);
+      return breaker
+        .run(() => fetchLookup(request))
+        .catch((error: unknown) => {
+          // A refused call cost nothing, so it does not count against the budget.
+          if (error instanceof ProviderError && error.code === 'circuit_open')
+            budget?.refund(request.clientIp);
+          throw error;
+        });
     },
     async close() {
       closing.abort();

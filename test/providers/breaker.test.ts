@@ -78,6 +78,22 @@ describe('CircuitBreaker', () => {
     await expect(b.succeed()).resolves.toBe('ok');
   });
 
+  it('a call that began before it opened and succeeds late does not close it: only the probe does', async () => {
+    const b = setup(2, 1000);
+    let release!: (v: string) => void;
+    const straggler = b.breaker.run(() => new Promise<string>((r) => (release = r)));
+    await expect(b.fail()).rejects.toThrow();
+    await expect(b.fail()).rejects.toThrow();
+    expect(b.breaker.state()).toBe('open');
+    release('late');
+    await expect(straggler).resolves.toBe('late');
+    expect(b.breaker.state()).toBe('open');
+    await expect(b.succeed()).rejects.toMatchObject({ code: 'circuit_open' });
+    b.advance(1000);
+    await expect(b.succeed()).resolves.toBe('ok');
+    expect(b.changes).toEqual(['open:2', 'closed:0']);
+  });
+
   it('a failed probe re-opens it for a whole new cooldown', async () => {
     const b = setup(1, 1000);
     await expect(b.fail()).rejects.toThrow();

@@ -1,6 +1,7 @@
 import { type FakeVonage, type FakeVonageOptions, startFakeVonage } from 'ipmatch/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpMatchConfigError, ProviderError } from '../../src/core/errors.js';
+import { createIpMatch } from '../../src/core/ipmatch.js';
 import type { IpMatchProvider, LookupRequest, PhoneLookup } from '../../src/core/provider.js';
 import type { Logger } from '../../src/core/types.js';
 import { type VonageProviderOptions, vonageProvider } from '../../src/providers/vonage.js';
@@ -427,6 +428,146 @@ describe('vonageProvider: balance', () => {
   });
 });
 
+describe('vonageProvider: lookup budget', () => {
+  const ATTACKER = '81.2.69.160';
+  const KR_IP = '211.234.0.1';
+
+  /** A core on the Vonage provider, with the logger the provider reports to. */
+  async function guarded(options: Partial<VonageProviderOptions> = {}) {
+    const fake = await fakeVonage();
+    const log = collect();
+    const core = createIpMatch({
+      provider: vonageProvider({
+        apiKey: 'test-key',
+        apiSecret: 'test-secret',
+        baseUrl: fake.url,
+        ...options,
+      }),
+      logger: log.logger,
+    });
+    open.push(core);
+    return { fake, core, lines: log.lines };
+  }
+
+  /** `count` distinct valid UK mobile numbers, as an enumeration attack would post them. */
+  const numbers = (count: number, from = 0) =>
+    Array.from({ length: count }, (_, i) => `+44740012${String(from + i).padStart(4, '0')}`);
+
+  it('an attacker posting 1 000 distinct numbers from one IP makes 10 paid lookups; the rest are decided offline', async () => {
+    const { fake, core, lines } = await guarded();
+    const decisions = [];
+    for (const batch of chunks(numbers(1000), 50)) {
+      decisions.push(...(await Promise.all(batch.map((phone) => core.check({ phone, ip: ATTACKER })))));
+    }
+    expect(fake.calls).toBe(10);
+    const paid = decisions.filter((d) => d.provider === 'vonage');
+    const offline = decisions.filter((d) => d.budgetExceeded);
+    expect(paid).toHaveLength(10);
+    expect(offline).toHaveLength(990);
+    expect(offline[0]).toMatchObject({
+      provider: 'local',
+      budgetExceeded: true,
+      cached: false,
+      phone: { country: 'GB', roamingCountry: null, valid: true },
+    });
+    expect(offline.every((d) => d.provider === 'local' && d.error === undefined && !d.cost)).toBe(true);
+    // One warning for the whole flood, with a code and no number in it.
+    const warnings = lines.filter((l) => l.includes('IPMATCH_LOOKUP_BUDGET'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/one client IP reached maxLookupsPerMinutePerIp \(10\)/);
+    expect(lines.join('\n')).not.toMatch(/7400\d{6}/);
+  });
+
+  it('other IPs still get lookups, and numbers already looked up still answer from the cache', async () => {
+    const { fake, core } = await guarded();
+    const [first] = numbers(1);
+    await core.check({ phone: first, ip: ATTACKER });
+    for (const phone of numbers(30, 1)) await core.check({ phone, ip: ATTACKER });
+    expect(fake.calls).toBe(10);
+    expect(await core.check({ phone: first, ip: ATTACKER })).toMatchObject({
+      provider: 'vonage',
+      cached: true,
+    });
+    const other = await core.check({ phone: numbers(1, 500)[0], ip: KR_IP });
+    expect(other).toMatchObject({ provider: 'vonage', cached: false, matchLevel: 'mismatch' });
+    expect(other.budgetExceeded).toBeUndefined();
+    expect(fake.calls).toBe(11);
+  });
+
+  it('an offline decision is not cached: the same number from another IP gets a real lookup', async () => {
+    const { fake, core } = await guarded({ maxLookupsPerMinutePerIp: 1 });
+    const [a, b] = numbers(2);
+    await core.check({ phone: a, ip: ATTACKER });
+    expect(await core.check({ phone: b, ip: ATTACKER })).toMatchObject({
+      provider: 'local',
+      budgetExceeded: true,
+    });
+    expect(await core.check({ phone: b, ip: KR_IP })).toMatchObject({ provider: 'vonage', cached: false });
+    expect(fake.calls).toBe(2);
+  });
+
+  it('the policy still decides offline decisions: a GB phone from a KR IP is blocked', async () => {
+    const { core } = await guarded({ maxLookupsPerMinutePerIp: 1 });
+    await core.check({ phone: numbers(1)[0], ip: KR_IP });
+    expect(await core.check({ phone: numbers(1, 1)[0], ip: KR_IP })).toMatchObject({
+      action: 'block',
+      matchLevel: 'mismatch',
+      reason: 'country_mismatch',
+      provider: 'local',
+      budgetExceeded: true,
+    });
+  });
+
+  it('maxLookupsPerMinute caps every client together (a distributed attack)', async () => {
+    const { fake, core, lines } = await guarded({ maxLookupsPerMinute: 25 });
+    const phones = numbers(200);
+    const decisions = await Promise.all(
+      phones.map((phone, i) => core.check({ phone, ip: `81.2.69.${i % 200}` })),
+    );
+    expect(fake.calls).toBe(25);
+    expect(decisions.filter((d) => d.budgetExceeded)).toHaveLength(175);
+    expect(
+      lines.filter((l) => l.includes('all clients together reached maxLookupsPerMinute (25)')),
+    ).toHaveLength(1);
+  });
+
+  it('false turns each limit off', async () => {
+    const { fake, core } = await guarded({ maxLookupsPerMinute: false, maxLookupsPerMinutePerIp: false });
+    for (const phone of numbers(40)) await core.check({ phone, ip: ATTACKER });
+    expect(fake.calls).toBe(40);
+  });
+
+  it('lookups refused by an open circuit do not spend the budget', async () => {
+    const fake = await fakeVonage({ httpStatus: 502 });
+    const { p } = provider(fake, {
+      maxLookupsPerMinutePerIp: 3,
+      breaker: { failures: 1, cooldownMs: 60_000 },
+    });
+    expect((await failure(p, GB, { ip: ATTACKER })).code).toBe('http_502');
+    for (let i = 0; i < 5; i++) expect((await failure(p, GB, { ip: ATTACKER })).code).toBe('circuit_open');
+    expect(fake.calls).toBe(1);
+  });
+
+  it('validates the limits when the provider is built', () => {
+    const base = { apiKey: 'k', apiSecret: 's' };
+    for (const bad of [0, -1, 2.5, '10', true]) {
+      expect(() => vonageProvider({ ...base, maxLookupsPerMinutePerIp: bad as never })).toThrow(
+        /maxLookupsPerMinutePerIp: expected a whole number of lookups per minute \(at least 1\), or false/,
+      );
+    }
+    expect(() => vonageProvider({ ...base, maxLookupsPerMinute: 0 })).toThrow(/maxLookupsPerMinute: /);
+    expect(() => vonageProvider({ ...base, maxLookupsPerMinutPerIp: 5 } as never)).toThrow(
+      /did you mean "maxLookupsPerMinutePerIp"/,
+    );
+  });
+});
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 describe('vonageProvider: secrets and personal data', () => {
   it('the secret, the Authorization header and the full number appear in no error, log line or result', async () => {
     const secret = 'Sup3r-Secret-Value';
@@ -503,6 +644,33 @@ describe('vonageProvider options', () => {
     })();
     expect(error?.problems).toEqual(['apiSecret: expected your Vonage API secret as a string']);
     expect(error?.message).not.toContain('987654321');
+  });
+
+  it('never echoes a secret pasted into another option, or a base URL that may hold credentials', () => {
+    const secret = 'Sup3r-Secret-Value-0123456789';
+    const message = (options: object) => {
+      try {
+        vonageProvider({ apiKey: 'k', apiSecret: secret, ...options } as VonageProviderOptions);
+      } catch (e) {
+        return (e as IpMatchConfigError).message;
+      }
+      throw new Error('expected a config error');
+    };
+    const messages = [
+      message({ baseUrl: `https://k:${secret}@api.nexmo.com` }),
+      message({ baseUrl: `https://api.nexmo.com/?api_secret=${secret}` }),
+      message({ baseUrl: 'https://user:other-password@proxy.example' }),
+      message({ level: secret }),
+      message({ [secret]: true }),
+    ];
+    expect(messages[0]).toMatch(/baseUrl: expected an http\(s\) URL without credentials, query or hash/);
+    expect(messages[3]).toMatch(/level: Invalid option: expected one of/);
+    for (const m of messages) {
+      expect(m).not.toContain(secret.slice(0, 6));
+      expect(m).not.toContain('other-password');
+    }
+    // Other values are still shown, to help.
+    expect(message({ level: 'premium' })).toMatch(/got "premium"/);
   });
 
   it('rejects settings that cannot work, saying why', () => {

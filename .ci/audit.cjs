@@ -21,5 +21,7 @@ for (const [name, v] of Object.entries(report.vulnerabilities ?? {})) {
   const via = (v.via ?? []).map((a) => (typeof a === 'object' ? `${a.title} ${a.url}` : `via ${a}`));
   console.log(`!! ${v.severity}: ${name}: ${via.join('; ')}`);
 }
-console.log('!! npm audit found high or critical advisories in production dependencies: run `npm audit --omit=dev`');
+console.log(
+  '!! npm audit found high or critical advisories in production dependencies: run `npm audit --omit=dev`',
+);
 process.exit(1);

@@ -1,0 +1,144 @@
+import { NOISE_TOLERANCE, type RouteOverhead, type ServerName } from './route-overhead.js';
+import type { ScalingRow } from './scaling.js';
+import type { Figures, Target } from './targets.js';
+
+const LABELS: Record<ServerName, string> = {
+  bare: 'bare Express',
+  'bare-twin': 'bare Express (twin: noise)',
+  'bare-ip': 'bare + reading req.ip',
+  ipmatch: 'ipMatch() offline default',
+  'rate-limit': 'express-rate-limit',
+  naive: 'naive lookup (no cache)',
+};
+
+const pad = (s: string, n: number) => s.padEnd(n);
+const num = (x: number, d = 0) =>
+  x.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+function routeTable(r: RouteOverhead): string[] {
+  const range = (x: [number, number] | undefined) => (x ? `${x[0].toFixed(2)}–${x[1].toFixed(2)}` : '');
+  const lines = [
+    `Route overhead: Express POST /signup, medians over ${r.rounds} rounds of ${r.burstSeconds} s bursts, ` +
+      `${r.connections} connections; ratio to bare Express in the same round (range: lowest–highest round)`,
+    `${pad('server', 28)}${pad('hot CPU', 9)}${pad('(range)', 11)}${pad('hot req/s', 11)}${pad('cold CPU', 10)}${pad('(range)', 11)}cold req/s`,
+  ];
+  for (const name of r.servers) {
+    lines.push(
+      pad(LABELS[name], 28) +
+        pad(r.hot.cpuRatio[name]!.toFixed(3), 9) +
+        pad(range(r.hot.cpuRatioRange[name]), 11) +
+        pad(r.hot.rpsRatio[name]!.toFixed(3), 11) +
+        pad(r.cold.cpuRatio[name]!.toFixed(3), 10) +
+        pad(range(r.cold.cpuRatioRange[name]), 11) +
+        r.cold.rpsRatio[name]!.toFixed(3),
+    );
+  }
+  if (r.noisy !== undefined) {
+    const twin = `${r.hot.cpuRatio['bare-twin']} hot, ${r.cold.cpuRatio['bare-twin']} cold`;
+    lines.push(
+      r.noisy
+        ? `NOISY RUN: identical bare servers measured ${twin}, beyond ±${NOISE_TOLERANCE * 100}%; read every ` +
+            'ratio as ± that much, or rerun with more --rounds on a quieter machine'
+        : `noise floor: identical bare servers measured ${twin} (within ±${NOISE_TOLERANCE * 100}%)`,
+    );
+  }
+  lines.push(
+    '',
+    'Where the server CPU goes, medians in µs per request: all threads = main thread + other threads (V8 GC ' +
+      'helpers, libuv); GC = main-thread GC pauses',
+    `${pad('server', 28)}${pad('hot: all', 10)}${pad('main', 7)}${pad('other', 7)}${pad('GC', 6)}${pad('req/s', 8)}` +
+      `${pad('cold: all', 11)}${pad('main', 7)}${pad('other', 7)}${pad('GC', 6)}${pad('req/s', 7)}major GCs/s`,
+  );
+  for (const name of r.servers) {
+    const h = r.hot.breakdown[name]!;
+    const c = r.cold.breakdown[name]!;
+    lines.push(
+      pad(LABELS[name], 28) +
+        pad(num(h.cpuUs), 10) +
+        pad(num(h.mainUs), 7) +
+        pad(num(h.otherThreadsUs), 7) +
+        pad(num(h.gcPauseUs), 6) +
+        pad(num(h.rps), 8) +
+        pad(num(c.cpuUs), 11) +
+        pad(num(c.mainUs), 7) +
+        pad(num(c.otherThreadsUs), 7) +
+        pad(num(c.gcPauseUs), 6) +
+        pad(num(c.rps), 7) +
+        num(c.majorGcsPerRound / r.burstSeconds, 1),
+    );
+  }
+  return lines;
+}
+
+function scalingTable(rows: readonly ScalingRow[]): string[] {
+  const lines = [
+    'Scaling: numbers held in the lookup cache (stub remote provider, memory store with max = entries)',
+    `${pad('entries', 11)}${pad('bytes/entry', 13)}${pad('heap MB', 9)}${pad('RSS MB', 8)}${pad('cold checks/s', 15)}${pad('hit checks/s', 14)}fill s`,
+  ];
+  for (const r of rows) {
+    lines.push(
+      pad(num(r.entries), 11) +
+        pad(num(r.bytesPerEntry), 13) +
+        pad(num(r.heapMB, 1), 9) +
+        pad(num(r.rssMB, 1), 8) +
+        pad(num(r.coldChecksPerS), 15) +
+        pad(num(r.hitChecksPerS), 14) +
+        num(r.fillSeconds, 1),
+    );
+  }
+  return lines;
+}
+
+/** The whole report as printed on stdout. */
+export function report(
+  f: Figures & { scaling?: ScalingRow[] },
+  targets: readonly Target[],
+  head: string,
+): string {
+  const lines = [head, ''];
+  if (f.route) lines.push(...routeTable(f.route), '');
+  if (f.check) {
+    const c = f.check;
+    lines.push(
+      `check() on the offline provider, one core, median of ${c.runs} runs (checks/s):`,
+      `  warm ${num(c.warm)} · cold ${num(c.cold)} · new phone only ${num(c.coldPhone)} · new IP only ${num(c.coldIp)}` +
+        ` · fast path decides ${(c.fastPathShare * 100).toFixed(1)}% of cold phones`,
+      `  process CPU per check (all threads): warm ${c.cpuUsPerCheck.warm} µs (wall ${num(1e6 / c.warm, 2)} µs), ` +
+        `cold ${c.cpuUsPerCheck.cold} µs (wall ${num(1e6 / c.cold, 2)} µs)`,
+      '',
+    );
+  }
+  if (f.vonage) {
+    const v = f.vonage;
+    lines.push(
+      `Vonage path (fake NI server in its own process, ${v.latencyMs} ms latency, ${v.concurrency} concurrent, pool ${v.pool}):`,
+      `  added over ${v.latencyMs} ms: p50 ${v.addedP50} ms, p99 ${v.addedP99} ms · ${v.cpuUsPerCheck} µs CPU/check` +
+        ` · bare undici to the same fake: p50 ${v.directAddedP50} ms, p99 ${v.directAddedP99} ms` +
+        ` · so beyond bare HTTP: p50 ${v.overDirectP50} ms, p99 ${v.overDirectP99} ms`,
+      `  ${num(v.checks)} checks over ${num(v.distinct)} numbers: ${num(v.upstreamCalls)} upstream calls ` +
+        `(${v.callsPerCheck}/check), ${v.socketsOpened} sockets opened`,
+      `  hung upstream, timeoutMs ${v.hung.timeoutMs}: worst decision ${v.hung.worstMs} ms over ${v.hung.concurrency} checks ` +
+        `(${Object.entries(v.hung.reasons)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')})`,
+      '',
+    );
+  }
+  if (f.memory) {
+    const m = f.memory;
+    lines.push(
+      `Memory: RSS bare Express ${m.rssBareMB} MB, ipMatch() with the default data ${m.rssIpmatchMB} MB ` +
+        `(+${m.deltaMB} MB; buffers ${m.arrayBuffersBareMB} → ${m.arrayBuffersIpmatchMB} MB)`,
+      '',
+    );
+  }
+  if (f.scaling) lines.push(...scalingTable(f.scaling), '');
+  if (targets.length) {
+    lines.push('Targets');
+    for (const t of targets) {
+      const verdict = (t.pass ? 'pass' : `MISS by ${t.missBy}`) + (t.note ? ` (${t.note})` : '');
+      lines.push(`  ${pad(t.name, 62)}${pad(t.target, 34)}${pad(String(t.value), 10)}${verdict}`);
+    }
+  }
+  return lines.join('\n');
+}

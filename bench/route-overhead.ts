@@ -1,0 +1,186 @@
+import type { ChildProcess } from 'node:child_process';
+import { ask, forkTs, nextMessage } from './children.js';
+import { type Burst, burst, CONNECTIONS } from './load.js';
+import type { FromServer, ServerKind } from './route-server.js';
+import { median, round } from './stats.js';
+import type { Signup, Streams } from './streams.js';
+
+/**
+ * `bare-twin` is a second bare server: its ratio to `bare` is the noise floor of the run. `bare-ip` (bare plus
+ * a read of req.ip) is left out unless asked for, to keep the run short.
+ */
+export const ALL_SERVERS = ['bare', 'bare-twin', 'bare-ip', 'ipmatch', 'rate-limit', 'naive'] as const;
+export const DEFAULT_SERVERS: ServerName[] = ['bare', 'bare-twin', 'ipmatch', 'rate-limit', 'naive'];
+export type ServerName = (typeof ALL_SERVERS)[number];
+export type StreamName = 'hot' | 'cold';
+
+const kindOf = (name: ServerName): ServerKind => (name === 'bare-twin' ? 'bare' : name);
+
+export interface Sample extends Burst {
+  /** Server CPU (user + system, every thread) per request it received in the counted window, in µs. */
+  cpuUsPerRequest: number;
+  /** Of which the main thread's; the rest is V8's helper threads (parallel and concurrent GC) and libuv's. */
+  mainUsPerRequest: number;
+  /** Main-thread GC pauses per request, in µs, and the major GCs in the window. */
+  gcPauseUsPerRequest: number;
+  majorGcs: number;
+}
+
+/** Medians over rounds of a server's absolute figures. */
+export interface Breakdown {
+  cpuUs: number;
+  mainUs: number;
+  otherThreadsUs: number;
+  gcPauseUs: number;
+  majorGcsPerRound: number;
+  rps: number;
+}
+
+export interface StreamResult {
+  /**
+   * Median over rounds of each server's ratio to the bare baseline of the same round: the mean of `bare` and
+   * `bare-twin` for the others, `bare` alone for the twin (so that the twin shows the noise).
+   */
+  cpuRatio: Partial<Record<ServerName, number>>;
+  rpsRatio: Partial<Record<ServerName, number>>;
+  /** Lowest and highest per-round CPU ratio. */
+  cpuRatioRange: Partial<Record<ServerName, [number, number]>>;
+  breakdown: Partial<Record<ServerName, Breakdown>>;
+  /** Every round's raw samples, by server. */
+  rounds: Partial<Record<ServerName, Sample>>[];
+}
+
+export interface RouteOverhead {
+  rounds: number;
+  burstSeconds: number;
+  connections: number;
+  servers: ServerName[];
+  hot: StreamResult;
+  cold: StreamResult;
+  /**
+   * Set when the twin's CPU ratio strays more than 5% from 1 in either stream: identical servers measured
+   * unequal, so the machine was too busy for the other ratios to be read closer than that.
+   */
+  noisy?: boolean;
+}
+
+/** How far the twin may stray from 1 before a run is called noisy. */
+export const NOISE_TOLERANCE = 0.05;
+
+interface Running {
+  name: ServerName;
+  child: ChildProcess;
+  port: number;
+  /** Next index into each stream: every server gets the same sequence, so cold is cold in each process. */
+  cursor: Record<StreamName, number>;
+}
+
+async function start(name: ServerName): Promise<Running> {
+  const child = forkTs('route-server.ts', [kindOf(name)]);
+  const { port } = await nextMessage<Extract<FromServer, { type: 'ready' }>>(child, 'ready');
+  return { name, child, port, cursor: { hot: 0, cold: 0 } };
+}
+
+function nextOf(server: Running, stream: StreamName, streams: Streams): () => Signup {
+  if (stream === 'hot') return () => streams.hot[server.cursor.hot++ % streams.hot.length]!;
+  return () => streams.cold(server.cursor.cold++ % streams.coldCapacity);
+}
+
+/** One burst, bracketed by the server's own CPU count. */
+async function measure(
+  server: Running,
+  stream: StreamName,
+  streams: Streams,
+  seconds: number,
+): Promise<Sample> {
+  await ask(server.child, { type: 'start' }, 'started');
+  const b = await burst(server.port, nextOf(server, stream, streams), seconds);
+  const s = await ask<Extract<FromServer, { type: 'stopped' }>>(server.child, { type: 'stop' }, 'stopped');
+  if (b.errors > 0) throw new Error(`${server.name}: ${b.errors} connection errors in a ${stream} burst`);
+  const n = Math.max(1, s.requests);
+  return {
+    ...b,
+    cpuUsPerRequest: s.cpuUs / n,
+    mainUsPerRequest: s.mainUs / n,
+    gcPauseUsPerRequest: s.gcPauseUs / n,
+    majorGcs: s.majorGcs,
+  };
+}
+
+function summarise(servers: ServerName[], rounds: Partial<Record<ServerName, Sample>>[]): StreamResult {
+  const twin = servers.includes('bare-twin');
+  const base = (r: Partial<Record<ServerName, Sample>>, name: ServerName, pick: (s: Sample) => number) =>
+    twin && name !== 'bare-twin' && name !== 'bare'
+      ? (pick(r.bare!) + pick(r['bare-twin']!)) / 2
+      : pick(r.bare!);
+  const ratios = (name: ServerName, pick: (s: Sample) => number) =>
+    rounds.map((r) => pick(r[name]!) / base(r, name, pick));
+  const out: StreamResult = { cpuRatio: {}, rpsRatio: {}, cpuRatioRange: {}, breakdown: {}, rounds };
+  for (const name of servers) {
+    const cpu = ratios(name, (s) => s.cpuUsPerRequest);
+    out.cpuRatio[name] = round(median(cpu));
+    out.rpsRatio[name] = round(median(ratios(name, (s) => s.rps)));
+    out.cpuRatioRange[name] = [round(Math.min(...cpu), 2), round(Math.max(...cpu), 2)];
+    const med = (pick: (s: Sample) => number) => round(median(rounds.map((r) => pick(r[name]!))), 1);
+    out.breakdown[name] = {
+      cpuUs: med((s) => s.cpuUsPerRequest),
+      mainUs: med((s) => s.mainUsPerRequest),
+      otherThreadsUs: med((s) => s.cpuUsPerRequest - s.mainUsPerRequest),
+      gcPauseUs: med((s) => s.gcPauseUsPerRequest),
+      majorGcsPerRound: med((s) => s.majorGcs),
+      rps: Math.round(median(rounds.map((r) => r[name]!.rps))),
+    };
+  }
+  return out;
+}
+
+/**
+ * Keeps every server up, and each round sends each of them a burst of each stream, the servers' order rotated
+ * by one each round and the streams' order swapped, so that no server always runs first or after the same
+ * neighbour. Ratios are taken within a round, then their median across rounds.
+ */
+export async function routeOverhead(
+  streams: Streams,
+  options: { servers: ServerName[]; rounds: number; burstSeconds: number; log?: (line: string) => void },
+): Promise<RouteOverhead> {
+  const { rounds, burstSeconds, log = () => {} } = options;
+  const names = options.servers;
+  if (!names.includes('bare')) throw new Error('the route bench needs the bare server as its baseline');
+  const servers = await Promise.all(names.map(start));
+  try {
+    // Warm-up, uncounted: JIT, the GeoIP data, connection pools.
+    for (const stream of ['hot', 'cold'] as const) {
+      for (const server of servers) await measure(server, stream, streams, 0.5);
+    }
+    const samples: Record<StreamName, Partial<Record<ServerName, Sample>>[]> = { hot: [], cold: [] };
+    for (let r = 0; r < rounds; r++) {
+      const order = servers.map((_, i) => servers[(i + r) % servers.length]!);
+      const streamOrder: StreamName[] = r % 2 ? ['cold', 'hot'] : ['hot', 'cold'];
+      for (const stream of streamOrder) {
+        const one: Partial<Record<ServerName, Sample>> = {};
+        for (const server of order) one[server.name] = await measure(server, stream, streams, burstSeconds);
+        samples[stream].push(one);
+        const ipm = one.ipmatch ? (one.ipmatch.cpuUsPerRequest / one.bare!.cpuUsPerRequest).toFixed(2) : '-';
+        log(`  round ${r + 1}/${rounds} ${stream}: ipmatch/bare CPU ${ipm}`);
+      }
+    }
+    const hot = summarise(names, samples.hot);
+    const cold = summarise(names, samples.cold);
+    const strays = (s: StreamResult) => Math.abs((s.cpuRatio['bare-twin'] ?? 1) - 1) > NOISE_TOLERANCE;
+    const result: RouteOverhead = {
+      rounds,
+      burstSeconds,
+      connections: CONNECTIONS,
+      servers: names,
+      hot,
+      cold,
+    };
+    if (names.includes('bare-twin')) result.noisy = strays(hot) || strays(cold);
+    return result;
+  } finally {
+    for (const s of servers) s.child.send({ type: 'quit' });
+    await Promise.all(
+      servers.map((s) => (s.child.exitCode === null ? new Promise((r) => s.child.once('exit', r)) : null)),
+    );
+  }
+}

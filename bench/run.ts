@@ -1,0 +1,91 @@
+/**
+ * `npm run bench`: the whole suite, a table on stdout and bench/results.json. See bench/README.md.
+ *
+ *   npx tsx bench/run.ts [--quick] [--rounds=N] [--burst=seconds] [--only=route,check,vonage,memory,scaling]
+ *                        [--servers=bare,bare-twin,bare-ip,ipmatch,rate-limit,naive]
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import type { CheckThroughput } from './check-throughput.js';
+import { benchFile, runChild } from './children.js';
+import { measureMemory } from './memory.js';
+import { report } from './report.js';
+import { ALL_SERVERS, DEFAULT_SERVERS, routeOverhead, type ServerName } from './route-overhead.js';
+import type { ScalingRow } from './scaling.js';
+import { buildStreams } from './streams.js';
+import { evaluate, type Figures } from './targets.js';
+import type { VonagePath } from './vonage-path.js';
+
+const PARTS = ['route', 'check', 'vonage', 'memory', 'scaling'] as const;
+type Part = (typeof PARTS)[number];
+
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const quick = process.argv.includes('--quick');
+const rounds = Number(arg('rounds') ?? (quick ? 1 : 13));
+const burstSeconds = Number(arg('burst') ?? 1);
+const only = (arg('only')?.split(',') ?? PARTS) as Part[];
+for (const p of only)
+  if (!PARTS.includes(p)) throw new Error(`--only: unknown part "${p}" (${PARTS.join(', ')})`);
+const servers = (arg('servers')?.split(',') ?? DEFAULT_SERVERS) as ServerName[];
+for (const s of servers) {
+  if (!ALL_SERVERS.includes(s))
+    throw new Error(`--servers: unknown server "${s}" (${ALL_SERVERS.join(', ')})`);
+}
+const flags = quick ? ['--quick'] : [];
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const started = performance.now();
+const load = loadavg().map((x) => Number(x.toFixed(2)));
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGB: Math.round(totalmem() / 2 ** 30),
+  os: `${process.platform} ${release()}`,
+  loadAverageAtStart: load,
+};
+const streams = buildStreams();
+const figures: Figures & { scaling?: ScalingRow[] } = {};
+
+if (only.includes('route')) {
+  log(`route overhead: ${rounds} round(s)…`);
+  figures.route = await routeOverhead(streams, { servers, rounds, burstSeconds, log });
+}
+if (only.includes('check')) {
+  log('check() throughput…');
+  figures.check = await runChild<CheckThroughput>('check-throughput.ts', flags);
+}
+if (only.includes('vonage')) {
+  log('Vonage path and hung upstream…');
+  figures.vonage = await runChild<VonagePath>('vonage-path.ts', flags);
+}
+if (only.includes('memory')) {
+  log('memory…');
+  figures.memory = await measureMemory(Array.from({ length: 20 }, (_, k) => streams.cold(k)));
+}
+if (only.includes('scaling')) {
+  log('scaling (10³, 10⁵, 10⁶ cached numbers)…');
+  // Bytecode flushing would shrink the heap between the before and after readings of the small cache.
+  figures.scaling = await runChild<ScalingRow[]>('scaling.ts', flags, ['--expose-gc', '--no-flush-bytecode']);
+}
+
+const targets = evaluate(figures);
+const seconds = Math.round((performance.now() - started) / 1000);
+const date = new Date().toISOString();
+const head =
+  `ipmatch bench · ${date} · node ${process.version} · ${machine.cores}× ${machine.cpu} · ` +
+  `load ${load.join(' ')} → ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} · ${seconds} s${quick ? ' · --quick' : ''}`;
+console.log(report(figures, targets, head));
+const results = {
+  date,
+  node: process.version,
+  machine: { ...machine, loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(2))) },
+  options: { quick, rounds, parts: only, servers },
+  durationSeconds: seconds,
+  streams: { hot: streams.hot.length, coldRegions: streams.regions.length, mismatchShare: 1 / 8 },
+  ...figures,
+  targets,
+};
+writeFileSync(benchFile('results.json'), `${JSON.stringify(results, null, 2)}\n`);
+log(`wrote ${benchFile('results.json')}`);

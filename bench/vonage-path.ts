@@ -1,0 +1,185 @@
+/**
+ * The Vonage path against the fake Number Insight server (50 ms latency, in a child process):
+ * - latency: waves of 200 concurrent checks of new numbers; what each check adds over the fake's 50 ms, beside
+ *   the same waves sent straight through an undici Pool (the floor the fake and loopback set);
+ * - upstream calls: 10 000 checks over 2 000 distinct numbers, 200 at a time; calls made and sockets opened;
+ * - a hung upstream: the fake never answers; the slowest of 200 concurrent decisions against `timeoutMs`.
+ *
+ *   npx tsx bench/vonage-path.ts [--quick]
+ */
+import './plain-stacks.js';
+import { Pool } from 'undici';
+import { createIpMatch } from '../src/core/ipmatch.js';
+import type { IpMatch } from '../src/core/types.js';
+import { vonageProvider } from '../src/providers/vonage.js';
+import { ask, forkTs, nextMessage, reply } from './children.js';
+import type { FromFake } from './fake-vonage-server.js';
+import { percentile, round } from './stats.js';
+import { buildStreams } from './streams.js';
+
+export interface VonagePath {
+  latencyMs: number;
+  concurrency: number;
+  /** The provider's `connections` (pool size). */
+  pool: number;
+  waves: number;
+  /** Added latency of a check over the fake's latency, in ms. */
+  addedP50: number;
+  addedP99: number;
+  /** CPU this process spent per check over the waves (parse, request, response validation, decision), in µs. */
+  cpuUsPerCheck: number;
+  /** The same for bare HTTP requests through an undici Pool: the part the fake and loopback add. */
+  directAddedP50: number;
+  directAddedP99: number;
+  /** What ipmatch adds beyond bare HTTP to the same fake: addedP50 − directAddedP50, addedP99 − directAddedP99. */
+  overDirectP50: number;
+  overDirectP99: number;
+  checks: number;
+  distinct: number;
+  upstreamCalls: number;
+  callsPerCheck: number;
+  /** Sockets the fake saw opened by the provider over the calls run. */
+  socketsOpened: number;
+  hung: { timeoutMs: number; concurrency: number; worstMs: number; reasons: Record<string, number> };
+  /** The latency waves and the hung checks, on the clock of process.hrtime (and of --cpu-prof), in µs. */
+  windowsUs: { latency: [number, number]; hung: [number, number] };
+}
+
+const LATENCY_MS = 50;
+const CONCURRENCY = 200;
+const silent = { warn() {}, error() {} };
+const IP = '81.2.69.160';
+const usNow = () => Number(process.hrtime.bigint() / 1000n);
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const waves = quick ? 5 : 15;
+  const fake = forkTs('fake-vonage-server.ts', [String(LATENCY_MS)]);
+  const { url } = await nextMessage<Extract<FromFake, { type: 'ready' }>>(fake, 'ready');
+  const stats = () => ask<Extract<FromFake, { type: 'stats' }>>(fake, { type: 'stats' }, 'stats');
+  const streams = buildStreams();
+  let cursor = 0;
+  const newPhones = (n: number) => Array.from({ length: n }, () => streams.cold(cursor++).phone);
+  const core = (timeoutMs = 2000) =>
+    createIpMatch({
+      provider: vonageProvider({
+        apiKey: 'test-key',
+        apiSecret: 'test-secret',
+        baseUrl: url,
+        connections: CONCURRENCY,
+        // The bench is one client sending thousands of new numbers a minute: the spend caps would decide
+        // most checks offline, and this part measures the lookups themselves.
+        maxLookupsPerMinute: false,
+        maxLookupsPerMinutePerIp: false,
+      }),
+      timeoutMs,
+      logger: silent,
+    });
+
+  // Latency: every check of a wave starts in one tick, each timed from its own start.
+  async function wave(ipm: IpMatch): Promise<number[]> {
+    return Promise.all(
+      newPhones(CONCURRENCY).map(async (phone) => {
+        const start = performance.now();
+        const d = await ipm.check({ phone, ip: IP });
+        if (d.error || d.provider !== 'vonage' || d.cached)
+          throw new Error(`not a Vonage lookup: ${d.reason}`);
+        return performance.now() - start;
+      }),
+    );
+  }
+  const latency = core();
+  await wave(latency); // opens the sockets and warms the code
+  const added: number[] = [];
+  const cpu = process.cpuUsage();
+  const latencyFrom = usNow();
+  for (let w = 0; w < waves; w++) for (const ms of await wave(latency)) added.push(ms - LATENCY_MS);
+  const used = process.cpuUsage(cpu);
+  const latencyTo = usNow();
+  const cpuUsPerCheck = (used.user + used.system) / (waves * CONCURRENCY);
+  await latency.close();
+
+  const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1 });
+  const auth = `Basic ${Buffer.from('test-key:test-secret').toString('base64')}`;
+  const direct = async (): Promise<number[]> =>
+    Promise.all(
+      newPhones(CONCURRENCY).map(async (phone) => {
+        const start = performance.now();
+        const res = await pool.request({
+          method: 'GET',
+          path: `/ni/advanced/json?number=${phone.slice(1)}`,
+          headers: { authorization: auth },
+        });
+        await res.body.text();
+        return performance.now() - start;
+      }),
+    );
+  await direct();
+  const directAdded: number[] = [];
+  for (let w = 0; w < waves; w++) for (const ms of await direct()) directAdded.push(ms - LATENCY_MS);
+  await pool.close();
+
+  // Upstream calls: each of 2 000 numbers checked 5 times, in a shuffled order, 200 checks at a time.
+  const DISTINCT = 2000;
+  const CHECKS = 10_000;
+  const numbers = newPhones(DISTINCT);
+  const order = Array.from({ length: CHECKS }, (_, i) => numbers[i % DISTINCT]!);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = (i * 7919 + 17) % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const before = await stats();
+  const calls = core();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < order.length) await calls.check({ phone: order[next++]!, ip: IP });
+    }),
+  );
+  await calls.close();
+  const after = await stats();
+
+  // A hung upstream: the budget must end every check, whatever the pool holds. A first wave, answered, opens
+  // the pool's sockets and loads the GeoIP data, as a server that has been up a while has done.
+  const TIMEOUT_MS = 300;
+  const hungCore = core(TIMEOUT_MS);
+  await wave(hungCore);
+  await ask(fake, { type: 'hang', hang: true }, 'ok');
+  const reasons: Record<string, number> = {};
+  const hungFrom = usNow();
+  const times = await Promise.all(
+    newPhones(CONCURRENCY).map(async (phone) => {
+      const start = performance.now();
+      const d = await hungCore.check({ phone, ip: IP });
+      reasons[d.reason] = (reasons[d.reason] ?? 0) + 1;
+      return performance.now() - start;
+    }),
+  );
+  const hungTo = usNow();
+  await hungCore.close();
+  fake.send({ type: 'quit' });
+
+  const result: VonagePath = {
+    latencyMs: LATENCY_MS,
+    concurrency: CONCURRENCY,
+    pool: CONCURRENCY,
+    waves,
+    addedP50: round(percentile(added, 50), 2),
+    addedP99: round(percentile(added, 99), 2),
+    cpuUsPerCheck: round(cpuUsPerCheck, 1),
+    directAddedP50: round(percentile(directAdded, 50), 2),
+    directAddedP99: round(percentile(directAdded, 99), 2),
+    overDirectP50: round(percentile(added, 50) - percentile(directAdded, 50), 2),
+    overDirectP99: round(percentile(added, 99) - percentile(directAdded, 99), 2),
+    checks: CHECKS,
+    distinct: DISTINCT,
+    upstreamCalls: after.calls - before.calls,
+    callsPerCheck: round((after.calls - before.calls) / CHECKS, 4),
+    socketsOpened: after.connections - before.connections,
+    hung: { timeoutMs: TIMEOUT_MS, concurrency: CONCURRENCY, worstMs: round(Math.max(...times), 1), reasons },
+    windowsUs: { latency: [latencyFrom, latencyTo], hung: [hungFrom, hungTo] },
+  };
+  reply(result);
+}
+
+await main();

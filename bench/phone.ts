@@ -1,6 +1,7 @@
 /**
  * Parses per second of the full libphonenumber-js parse, the calling-code fast path, and the cached parser on a
- * cold stream, over 10 000 distinct numbers (every region's mobile example, varied in its last four digits).
+ * cold stream, over 10 000 distinct numbers (mobile examples varied in their last four digits), twice: every
+ * region alike, then a signup-like mix that is half +1 (mostly US and CA) and a quarter +44 (mostly GB).
  *
  *   npx tsx bench/phone.ts
  */
@@ -12,16 +13,27 @@ const COUNT = 10_000;
 const ROUNDS = 7;
 
 const plans = metadata.countries as Record<string, unknown[]>;
-const bases = Object.entries(examples as Record<string, string>).map(
-  ([region, national]) => `+${plans[region]![0] as string}${national}`,
-);
-const numbers: string[] = [];
-for (let i = 0; numbers.length < COUNT; i++) {
-  const base = bases[i % bases.length]!;
-  const tail = String((i * 7919) % 10_000).padStart(4, '0');
-  numbers.push(base.slice(0, -4) + tail);
+const e164 = (region: string) =>
+  `+${plans[region]![0] as string}${(examples as Record<string, string>)[region]!}`;
+const regionsOf = (code: string) => (metadata.country_calling_codes as Record<string, string[]>)[code]!;
+const repeat = (region: string, times: number) => Array.from({ length: times }, () => e164(region));
+const everyRegion = Object.keys(examples).map(e164);
+const plusOne = [...repeat('US', 6), ...repeat('CA', 2), ...regionsOf('1').slice(2).map(e164)];
+const plusFortyFour = [...repeat('GB', 4), ...regionsOf('44').slice(1).map(e164)];
+const world = everyRegion.filter((n) => !n.startsWith('+1') && !n.startsWith('+44'));
+
+/** COUNT distinct numbers: base i (cycling through the lists in turn) with a last four digits that i alone sets. */
+function stream(lists: readonly (readonly string[])[]): string[] {
+  const numbers: string[] = [];
+  for (let i = 0; numbers.length < COUNT; i++) {
+    const list = lists[i % lists.length]!;
+    const base = list[Math.floor(i / lists.length) % list.length]!;
+    const tail = String((i * 7919) % 10_000).padStart(4, '0');
+    numbers.push(base.slice(0, -4) + tail);
+  }
+  if (new Set(numbers).size !== COUNT) throw new Error('numbers are not distinct');
+  return numbers;
 }
-if (new Set(numbers).size !== COUNT) throw new Error('numbers are not distinct');
 
 function rate(run: () => void): number {
   const rates: number[] = [];
@@ -33,26 +45,31 @@ function rate(run: () => void): number {
   return rates.sort((a, b) => a - b)[ROUNDS >> 1]!;
 }
 
-const decided = numbers.filter((n) => parsePhoneFast(n) !== undefined).length;
-const full = rate(() => {
-  for (const n of numbers) parsePhoneFull(n, undefined);
-});
-const fast = rate(() => {
-  for (const n of numbers) parsePhoneFast(n);
-});
-// A fresh parser each round, so that every number is a cache miss: the cold signup stream.
-const cold = rate(() => {
-  const parse = createPhoneParser();
-  for (const n of numbers) parse(n, undefined);
-});
-const hotParser = createPhoneParser({ max: COUNT });
-const hot = rate(() => {
-  for (const n of numbers) hotParser(n, undefined);
-});
-
 const fmt = (x: number) => `${Math.round(x).toLocaleString('en')}/s`;
-console.log(`numbers: ${COUNT} distinct, fast path decides ${((100 * decided) / COUNT).toFixed(1)}%`);
-console.log(`full parse:                ${fmt(full)}`);
-console.log(`fast path alone:           ${fmt(fast)}`);
-console.log(`parser, cold (LRU misses): ${fmt(cold)}`);
-console.log(`parser, hot (LRU hits):    ${fmt(hot)}`);
+
+function measure(name: string, numbers: readonly string[]) {
+  const decided = numbers.filter((n) => parsePhoneFast(n) !== undefined).length;
+  const full = rate(() => {
+    for (const n of numbers) parsePhoneFull(n, undefined);
+  });
+  const fast = rate(() => {
+    for (const n of numbers) parsePhoneFast(n);
+  });
+  // A fresh parser each round, so that every number is a cache miss: the cold signup stream.
+  const cold = rate(() => {
+    const parse = createPhoneParser();
+    for (const n of numbers) parse(n, undefined);
+  });
+  const hotParser = createPhoneParser({ max: COUNT });
+  const hot = rate(() => {
+    for (const n of numbers) hotParser(n, undefined);
+  });
+  console.log(`${name}: ${COUNT} distinct, fast path decides ${((100 * decided) / COUNT).toFixed(1)}%`);
+  console.log(`  full parse:                ${fmt(full)}`);
+  console.log(`  fast path alone:           ${fmt(fast)}`);
+  console.log(`  parser, cold (LRU misses): ${fmt(cold)}`);
+  console.log(`  parser, hot (repeats):     ${fmt(hot)}`);
+}
+
+measure('every region alike', stream([everyRegion]));
+measure('half +1, a quarter +44', stream([plusOne, plusOne, plusFortyFour, world]));

@@ -5,7 +5,7 @@
  * - upstream calls: 10 000 checks over 2 000 distinct numbers, 200 at a time; calls made and sockets opened;
  * - a hung upstream: the fake never answers; the slowest of 200 concurrent decisions against `timeoutMs`.
  *
- *   npx tsx bench/vonage-path.ts [--quick]
+ *   npx tsx bench/vonage-path.ts [--quick] [--concurrency=200]
  */
 import './plain-stacks.js';
 import { Pool } from 'undici';
@@ -46,7 +46,8 @@ export interface VonagePath {
 }
 
 const LATENCY_MS = 50;
-const CONCURRENCY = 200;
+/** Checks in flight at once (`--concurrency=N`); the pool is sized to match. */
+const CONCURRENCY = Number(process.argv.find((a) => a.startsWith('--concurrency='))?.split('=')[1] ?? 200);
 const silent = { warn() {}, error() {} };
 const IP = '81.2.69.160';
 const usNow = () => Number(process.hrtime.bigint() / 1000n);

@@ -28,7 +28,7 @@ export interface LocalProvider extends IpMatchProvider {
 const schema = z.strictObject({
   database: z.union([z.string().min(1), z.instanceof(Uint8Array)]).optional(),
   ipCacheSize: z.number().int().min(0).optional(),
-  phoneCacheSize: z.number().int().min(0).optional(),
+  phoneCacheSize: z.number().int().min(1).optional(),
 });
 
 /**

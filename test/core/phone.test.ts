@@ -44,6 +44,34 @@ const randomNumbers = fc
   })
   .map(([code, rest]) => `+${code}${rest}`);
 
+const byCallingCode = metadata.country_calling_codes as Record<string, string[]>;
+/** Calling codes that several regions share (+1, +44, +7…), where libphonenumber-js picks the region by number. */
+const sharedCodes = callingCodes.filter((code) => byCallingCode[code]!.length > 1);
+const heavyCodes = ['1', '44', '7'];
+
+/** Numbers generated from every number-type pattern of every region of each shared calling code. */
+function sharedTypeExamples(code: string, perType: number): string[] {
+  return byCallingCode[code]!.flatMap((region) => {
+    const types = (plans[region]![11] ?? []) as unknown[];
+    return types.slice(0, 10).flatMap((type, i) => {
+      if (!Array.isArray(type) || typeof type[0] !== 'string' || type[0] === '') return [];
+      const national = fc.stringMatching(new RegExp(`^(?:${type[0]})$`), { maxLength: 17 });
+      return fc.sample(national, { numRuns: perType, seed: 11 + i }).map((n) => `+${code}${n}`);
+    });
+  });
+}
+
+/** Thousands of +1, +44 and +7 numbers (every region, every type), a few dozen per type elsewhere. */
+const sharedExamples = new Map(
+  sharedCodes.map((code) => [code, sharedTypeExamples(code, heavyCodes.includes(code) ? 60 : 20)]),
+);
+
+const sharedRandom = sharedCodes.flatMap((code) =>
+  fc
+    .sample(fc.stringMatching(/^[0-9]{1,17}$/), { numRuns: heavyCodes.includes(code) ? 2000 : 300, seed: 5 })
+    .map((rest) => `+${code}${rest}`),
+);
+
 /** Inputs where the fast path answers something the full parse does not, with both answers. */
 function disagreements(inputs: readonly string[]) {
   let decided = 0;
@@ -180,12 +208,16 @@ describe('createPhoneParser', () => {
     expect(parse(`  ${padded}  `, undefined)?.number).toBe('+33612345678');
   });
 
-  it('returns the same frozen object for a repeated input', () => {
-    const first = parse('+49 30 1234567', undefined);
-    expect(first).not.toBeNull();
-    expect(parse('+49 30 1234567', undefined)).toBe(first);
-    expect(parse(' +49 30 1234567 ', 'DE')).toBe(first);
+  it('returns frozen results, the same object for a repeated number it had to parse in full', () => {
+    // A national number needs the full parse, which is cached.
+    const first = parse('030 1234567', 'DE');
+    expect(first).toEqual({ number: '+49301234567', country: 'DE', valid: true });
+    expect(parse(' 030 1234567 ', 'DE')).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
+    // An international number is decided from compiled metadata again each time: equal, frozen, not cached.
+    const fast = parse('+49 30 1234567', undefined);
+    expect(parse(' +49 30 1234567 ', 'DE')).toEqual(fast);
+    expect(Object.isFrozen(fast)).toBe(true);
   });
 
   it('keeps national numbers of different default countries apart', () => {
@@ -196,10 +228,11 @@ describe('createPhoneParser', () => {
 
   it('evicts beyond max and still answers', () => {
     const small = createPhoneParser({ max: 2 });
-    const first = small('+33612345678', undefined);
-    small('+33612345679', undefined);
-    small('+33612345670', undefined);
-    const again = small('+33612345678', undefined);
+    const first = small('0612345678', 'FR');
+    expect(small('0612345678', 'FR')).toBe(first);
+    small('0612345679', 'FR');
+    small('0612345670', 'FR');
+    const again = small('0612345678', 'FR');
     expect(again).not.toBe(first);
     expect(again).toEqual(first);
   });
@@ -215,8 +248,8 @@ describe('fast path', () => {
   it('answers exactly as the full parse for every mobile example number', () => {
     const { decided, wrong } = disagreements(mobileExamples);
     expect(wrong).toEqual([]);
-    // Most calling codes have one region: the fast path must actually be taken, not always deferred.
-    expect(decided).toBeGreaterThan(mobileExamples.length / 2);
+    // Shared calling codes included: the fast path must actually be taken, not always deferred.
+    expect(decided).toBeGreaterThan(mobileExamples.length * 0.95);
   });
 
   it('answers exactly as the full parse for numbers of every type of every plan', () => {
@@ -230,6 +263,59 @@ describe('fast path', () => {
     const { decided, wrong } = disagreements(inputs);
     expect(wrong).toEqual([]);
     expect(decided).toBeGreaterThan(inputs.length / 4);
+  });
+
+  it('picks the region of a shared calling code as libphonenumber-js does, without deferring', () => {
+    for (const [input, country, valid] of [
+      ['+1 415 555 2671', 'US', true],
+      ['+1 604 555 0123', 'CA', true], // no leading digits: CA's own number types
+      ['+1 242 357 1234', 'BS', true], // leading digits 242
+      ['+1 800 555 0199', 'US', true], // toll free in US and CA alike: the first region wins
+      ['+44 7624 123456', 'IM', true],
+      ['+44 1534 456789', 'JE', true],
+      ['+7 701 123 4567', 'KZ', true],
+      ['+7 912 345 6789', 'RU', true],
+      // In no region (RU's leading digits are 3, 4, 8, 9): the main region, checked by its own rules.
+      ['+7 612 345 6789', 'RU', false],
+      ['+39 06 698 12345', 'VA', true],
+      ['+358 18 12345', 'AX', true],
+    ] as const) {
+      const expected = { number: `+${input.replace(/\D/g, '')}`, country, valid };
+      expect(parsePhoneFast(input)).toEqual(expected);
+      expect(parsePhoneFull(input, undefined)).toEqual(expected);
+    }
+  });
+
+  it('leaves a national prefix after a shared calling code to the full parse', () => {
+    // RU's national prefix is 8, GB's 0, NANPA's 1: the full parse may strip it.
+    for (const input of ['+7 800 555 3535', '+44 07400 123456', '+1 1 415 555 2671']) {
+      expect(parsePhoneFast(input)).toBeUndefined();
+    }
+  });
+
+  it.each(sharedCodes.map((code) => [code, byCallingCode[code]!.length]))(
+    'answers exactly as the full parse for +%s (%i regions), every region and type',
+    (code) => {
+      const inputs = sharedExamples.get(code as string)!;
+      const { decided, wrong } = disagreements(inputs);
+      expect(wrong).toEqual([]);
+      // +7 numbers starting 8 (toll free, RU's national prefix) go to the full parse; the rest is decided.
+      expect(decided).toBeGreaterThan(inputs.length * (code === '7' ? 0.35 : 0.9));
+    },
+  );
+
+  it('names every region of +1, +44 and +7 itself', () => {
+    for (const code of heavyCodes) {
+      const countries = new Set(sharedExamples.get(code)!.map((input) => parsePhoneFast(input)?.country));
+      expect([...byCallingCode[code]!].filter((region) => !countries.has(region))).toEqual([]);
+    }
+  });
+
+  it('answers exactly as the full parse for random digits after shared calling codes', () => {
+    const inputs = [...sharedRandom, ...sharedRandom.map((n) => `${n.slice(0, 3)} ${n.slice(3)}`)];
+    const { decided, wrong } = disagreements(inputs);
+    expect(wrong).toEqual([]);
+    expect(decided).toBeGreaterThan(inputs.length * 0.75);
   });
 
   it('never changes what the parser answers (property)', () => {

@@ -6,6 +6,7 @@ export default defineConfig({
     index: 'src/index.ts',
     express: 'src/adapters/express.ts',
     koa: 'src/adapters/koa.ts',
+    redis: 'src/stores/redis.ts',
     testing: 'src/testing/index.ts',
     cli: 'src/cli.ts',
   },

@@ -6,6 +6,7 @@ import {
   buildRoute,
   type Framework,
   NO_BODY_PARSER,
+  type Outcome,
   type RouteOptions as SharedRouteOptions,
 } from './route.js';
 
@@ -24,7 +25,8 @@ export type OnBlock = (req: Request, res: Response, decision: IpMatchDecision) =
 /** Options of one Express route; see the shared `RouteOptions` for each default. */
 export type RouteOptions = SharedRouteOptions<Request, OnBlock>;
 
-export type IpMatchMiddleware = (req: Request, res: Response, next: NextFunction) => Promise<void>;
+/** Returns a promise only when the check had to wait (a remote lookup, an async option); Express 5 awaits it. */
+export type IpMatchMiddleware = (req: Request, res: Response, next: NextFunction) => void | Promise<void>;
 
 const trustByApp = new WeakMap<Application, ProxyTrust>();
 
@@ -72,13 +74,25 @@ export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchMiddleware;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   const route = buildRoute<Request, OnBlock>(first, second, express);
   const { onBlock } = route;
-  return async function ipMatchMiddleware(req, res, next) {
-    // Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined) when one does.
-    const outcome = await route.run(req, 'body' in req ? req.body : NO_BODY_PARSER);
+  const answer = (
+    outcome: Outcome,
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ): void | Promise<void> => {
     req.ipMatch = outcome.decision;
     if (outcome.kind === 'next') return next();
     if (outcome.kind === 'block' && onBlock) return onBlock(req, res, outcome.decision);
     res.status(outcome.status).json(outcome.body);
+  };
+  return function ipMatchMiddleware(req, res, next) {
+    // Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined) when one does.
+    const outcome = route.run(req, 'body' in req ? req.body : NO_BODY_PARSER);
+    // Offline, the outcome is already here: answering now saves a promise per request.
+    // Rejections go to next(err) here rather than relying on Express 5, so that Express 4 sees them too.
+    if (outcome instanceof Promise) return outcome.then((o) => answer(o, req, res, next)).catch(next);
+    const answered = answer(outcome, req, res, next);
+    if (answered instanceof Promise) return answered.catch(next);
   };
 }
 

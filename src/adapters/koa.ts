@@ -76,7 +76,8 @@ export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   const route = buildRoute<Context, OnBlock>(first, second, koa);
   const { onBlock } = route;
   return async function ipMatchMiddleware(ctx, next) {
-    const outcome = await route.run(ctx, parsedBody(ctx));
+    const ran = route.run(ctx, parsedBody(ctx));
+    const outcome = ran instanceof Promise ? await ran : ran;
     ctx.state.ipMatch = outcome.decision;
     if (outcome.kind === 'next') return next();
     if (outcome.kind === 'block' && onBlock) return onBlock(ctx, outcome.decision);

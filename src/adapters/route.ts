@@ -73,6 +73,9 @@ export interface Framework<Req> {
   ip: FrameworkIp<Req>;
 }
 
+/** Stands for the phone when there is no parsed body to read it from. */
+const BODY_MISSING: unique symbol = Symbol('ipmatch.bodyMissing');
+
 /** The body to pass when no body parser ran at all (as opposed to one that left the body empty). */
 export const NO_BODY_PARSER: unique symbol = Symbol('ipmatch.noBodyParser');
 
@@ -97,8 +100,11 @@ export type Outcome =
 export interface Route<Req, OnBlock> {
   core: IpMatch;
   onBlock: OnBlock | undefined;
-  /** `body` is the parsed body, or `NO_BODY_PARSER`. Never rejects unless a user function option throws. */
-  run(req: Req, body: unknown): Promise<Outcome>;
+  /**
+   * `body` is the parsed body, or `NO_BODY_PARSER`. Synchronous when nothing needs waiting for (the offline
+   * provider, no async function options). Throws or rejects only when a user's `clientIp` function throws.
+   */
+  run(req: Req, body: unknown): Outcome | Promise<Outcome>;
 }
 
 /** A function, or a value that `check` accepts (it returns the problem in words). */
@@ -263,45 +269,54 @@ export function buildRoute<Req, OnBlock>(
     `Not a valid phone number${at}: use the international format, such as +447400123456.`,
   );
 
-  return {
-    core,
-    onBlock: route.onBlock as OnBlock | undefined,
-    async run(req, body) {
-      const ip = clientIp(req);
-      let phone: unknown;
-      let bodyMissing = false;
-      if (readPhone) {
-        phone = await readPhone(req);
-      } else if (body === undefined || body === NO_BODY_PARSER) {
-        bodyMissing = true;
-        // Only a missing parser is the operator's to fix; a parser that skipped a client's content type is not.
-        if (body === NO_BODY_PARSER) {
-          inner.warnOnce(
-            'IPMATCH_NO_BODY_PARSER',
-            `ipmatch: the request body is not parsed, so every request gets 400 invalid_phone: mount ` +
-              `${fw.bodyParsers} before ipMatch, or pass phone: (req) => … to read it from elsewhere.`,
-          );
-        }
-      } else {
-        phone = readPath!(body);
-      }
-      const region = readCountry ? await readCountry(req) : country;
-      const input: CheckInput = { phone, ip };
-      if (typeof region === 'string') input.country = region;
-      const decision = await inner.checkWith(input, decider);
+  /** The phone from the parsed body, or BODY_MISSING when there is none (warning once if no parser ran). */
+  const fromBody = (body: unknown): unknown => {
+    if (body !== undefined && body !== NO_BODY_PARSER) return readPath!(body);
+    // Only a missing parser is the operator's to fix; a parser that skipped a client's content type is not.
+    if (body === NO_BODY_PARSER) {
+      inner.warnOnce(
+        'IPMATCH_NO_BODY_PARSER',
+        `ipmatch: the request body is not parsed, so every request gets 400 invalid_phone: mount ` +
+          `${fw.bodyParsers} before ipMatch, or pass phone: (req) => … to read it from elsewhere.`,
+      );
+    }
+    return BODY_MISSING;
+  };
 
-      if (decision.reason === 'phone_invalid') {
-        if (passInvalid) return { kind: 'next', decision };
-        const body = bodyMissing
+  const outcome = (decision: IpMatchDecision, phone: unknown): Outcome => {
+    if (decision.reason === 'phone_invalid') {
+      if (passInvalid) return { kind: 'next', decision };
+      const body =
+        phone === BODY_MISSING
           ? noBody
           : phone === undefined || phone === null || phone === ''
             ? missing
             : unparseable;
-        return { kind: 'invalid', status: 400, body, decision };
-      }
-      if (decision.action === 'block')
-        return { kind: 'block', status: 403, body: blockBody(decision), decision };
-      return { kind: 'next', decision };
+      return { kind: 'invalid', status: 400, body, decision };
+    }
+    if (decision.action === 'block')
+      return { kind: 'block', status: 403, body: blockBody(decision), decision };
+    return { kind: 'next', decision };
+  };
+
+  const conclude = (phone: unknown, ip: string | undefined, region: unknown): Outcome | Promise<Outcome> => {
+    const input: CheckInput = { phone: phone === BODY_MISSING ? undefined : phone, ip };
+    if (typeof region === 'string') input.country = region;
+    const decided = inner.decide(input, decider);
+    return decided instanceof Promise ? decided.then((d) => outcome(d, phone)) : outcome(decided, phone);
+  };
+
+  return {
+    core,
+    onBlock: route.onBlock as OnBlock | undefined,
+    run(req, body) {
+      const ip = clientIp(req);
+      // Synchronous on the common path (a body path, the offline provider): no promise per request.
+      if (!readPhone && !readCountry) return conclude(fromBody(body), ip, country);
+      return (async () => {
+        const phone = readPhone ? await readPhone(req) : fromBody(body);
+        return conclude(phone, ip, readCountry ? await readCountry(req) : country);
+      })();
     },
   };
 }

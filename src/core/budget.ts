@@ -20,8 +20,10 @@ export function runWithBudget(
   const controller = new AbortController();
   return new Promise<PhoneLookup>((resolve, reject) => {
     const timer = setTimeout(() => {
-      controller.abort();
+      // Decide first, tear down after: aborting makes undici destroy the socket synchronously, and when many
+      // budgets run out together each decision would otherwise wait behind the teardowns before it.
       reject(new BudgetExceeded());
+      setImmediate(() => controller.abort());
     }, remaining);
     const promise =
       work instanceof Promise

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PhoneLookup } from './provider.js';
 import type { Store } from './store.js';
 
@@ -13,23 +14,47 @@ export interface LookupCacheOptions {
   ttlMs: number;
   storeTimeoutMs: number;
   /** Called when the store fails or is slow; the check carries on without it. */
-  onStoreError: (operation: 'get' | 'set', error: unknown) => void;
+  onStoreError: (operation: StoreOperation, error: unknown) => void;
 }
 
-const TIMED_OUT = Symbol('timed out');
+export type StoreOperation = 'get' | 'set' | 'lock' | 'unlock';
 
-/** Resolves to `TIMED_OUT` if `work` takes longer than `ms`; never rejects (errors resolve to the error). */
-function bounded<T>(
-  work: () => T | Promise<T>,
-  ms: number,
-): Promise<T | typeof TIMED_OUT | { error: unknown }> {
+/** What a locked lookup came to: `fromStore` when another server's lookup answered it (no call of our own). */
+export interface LockedLookup {
+  lookup: PhoneLookup;
+  fromStore: boolean;
+}
+
+/**
+ * A check that finds another server holding the lock waits for its result, polling the store after 10-25 ms,
+ * then a little less often (x1.5 a poll, at most every 50 ms) so that a burst of waiting checks does not
+ * flood Redis; jittered so that waiting servers do not poll in step...
+ */
+const POLL_MIN_MS = 10;
+const POLL_SPREAD_MS = 15;
+const POLL_MAX_MS = 50;
+/**
+ * ...until only this share of its budget is left; then it looks the number up itself. A winner that failed or
+ * crashed is noticed sooner: its lock is gone, and the waiting check takes it over.
+ */
+const OWN_LOOKUP_SHARE = 0.25;
+
+const FAILED = Symbol('store failed');
+
+/**
+ * Runs one store call within `ms`; never rejects: a timeout or an error comes back as `{ error }`.
+ * The timeout is settled with setImmediate, after the event loop's I/O phase: when the loop was busy (a burst
+ * of checks), a reply that had already arrived is read first, and is not thrown away as a timeout.
+ */
+function bounded<T>(work: () => T | Promise<T>, ms: number): Promise<{ value: T } | { error: unknown }> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(TIMED_OUT), ms);
+    const timeout = () => resolve({ error: new Error(`store timeout after ${ms} ms`) });
+    const timer = setTimeout(() => setImmediate(timeout), ms);
     timer.unref?.();
     Promise.resolve()
       .then(work)
       .then(
-        (value) => resolve(value),
+        (value) => resolve({ value }),
         (error: unknown) => resolve({ error }),
       )
       .finally(() => clearTimeout(timer));
@@ -55,12 +80,21 @@ export class LookupCache {
       .digest('hex');
   }
 
+  /** Whether the store can take a lock (`RedisStore` can; the memory store has no need to). */
+  get canLock(): boolean {
+    return typeof this.#options.store.lock === 'function';
+  }
+
+  /** One store call within `storeTimeoutMs`; a failure or a timeout is reported and comes back as `FAILED`. */
+  async #call<T>(operation: StoreOperation, work: () => T | Promise<T>): Promise<T | typeof FAILED> {
+    const outcome = await bounded(work, this.#options.storeTimeoutMs);
+    if ('value' in outcome) return outcome.value;
+    this.#options.onStoreError(operation, outcome.error);
+    return FAILED;
+  }
+
   async get(key: string): Promise<PhoneLookup | undefined> {
-    const got = await bounded(() => this.#options.store.get(key), this.#options.storeTimeoutMs);
-    if (got === TIMED_OUT || (typeof got === 'object' && got !== null && 'error' in got)) {
-      this.#options.onStoreError('get', got === TIMED_OUT ? new Error('store timeout') : got.error);
-      return undefined;
-    }
+    const got = await this.#call('get', () => this.#options.store.get(key));
     if (typeof got !== 'string') return undefined;
     try {
       const facts = JSON.parse(got) as CachedFacts;
@@ -84,11 +118,8 @@ export class LookupCache {
     if (lookup.legacyIp) facts.legacyIp = lookup.legacyIp;
     if (lookup.facts?.networkType !== undefined) facts.networkType = lookup.facts.networkType;
     if (lookup.facts?.valid !== undefined) facts.valid = lookup.facts.valid;
-    const { store, ttlMs, storeTimeoutMs } = this.#options;
-    const done = await bounded(() => store.set(key, JSON.stringify(facts), ttlMs), storeTimeoutMs);
-    if (done === TIMED_OUT || (typeof done === 'object' && done !== null && 'error' in done)) {
-      this.#options.onStoreError('set', done === TIMED_OUT ? new Error('store timeout') : done.error);
-    }
+    const { store, ttlMs } = this.#options;
+    await this.#call('set', () => store.set(key, JSON.stringify(facts), ttlMs));
   }
 
   /** The lookup already in flight for `key`, if any. */
@@ -98,15 +129,97 @@ export class LookupCache {
 
   /** Registers `lookup` as the one in flight for `key` until it settles; successes are stored. */
   share(key: string, lookup: Promise<PhoneLookup>): Promise<PhoneLookup> {
-    this.#inflight.set(key, lookup);
+    this.#register(key, lookup);
     lookup.then(
       (result) => {
-        this.#inflight.delete(key);
         if (!result.budgetExceeded) void this.set(key, result);
       },
-      () => this.#inflight.delete(key),
+      () => {},
     );
     return lookup;
+  }
+
+  /**
+   * `share` across servers, for a store that can lock. This process's one lookup for `key` first takes the
+   * store's lock. The winner calls `lookup`, stores the result, then unlocks. A loser polls the store for the
+   * winner's result (`fromStore: true`) and looks the number up itself when the lock is gone without a
+   * result, or when only a quarter of its budget is left. A store that cannot lock just now (down, slow)
+   * never holds a check back: the check looks up as if there were no lock.
+   */
+  shareLocked(
+    key: string,
+    lookup: () => Promise<PhoneLookup>,
+    budget: { deadline: number; timeoutMs: number },
+  ): Promise<LockedLookup> {
+    const led = this.#lead(key, lookup, budget);
+    this.#register(
+      key,
+      led.then((r) => r.lookup),
+    );
+    return led;
+  }
+
+  async #lead(
+    key: string,
+    lookup: () => Promise<PhoneLookup>,
+    { deadline, timeoutMs }: { deadline: number; timeoutMs: number },
+  ): Promise<LockedLookup> {
+    const lockKey = `${key}:lock`;
+    const waitUntil = deadline - timeoutMs * OWN_LOOKUP_SHARE;
+    let interval = POLL_MIN_MS;
+    for (;;) {
+      // The lock outlives the winner's budget by one store call: time enough to store its result.
+      const ttlMs = Math.max(1, Math.ceil(deadline - performance.now()) + this.#options.storeTimeoutMs);
+      const held = await this.#call('lock', () => this.#options.store.lock!(lockKey, ttlMs));
+      if (held === FAILED) return this.#lookUp(key, lookup, undefined);
+      if (held === true) {
+        // Another server may have stored its result and unlocked between our read and our lock.
+        const hit = await this.get(key);
+        if (!hit) return this.#lookUp(key, lookup, lockKey);
+        void this.#unlock(lockKey);
+        return { lookup: hit, fromStore: true };
+      }
+      const pause = Math.min(POLL_MAX_MS, interval + Math.random() * POLL_SPREAD_MS);
+      interval *= 1.5;
+      if (performance.now() + pause >= waitUntil) return this.#lookUp(key, lookup, undefined);
+      await sleep(pause);
+      const hit = await this.get(key);
+      if (hit) return { lookup: hit, fromStore: true };
+    }
+  }
+
+  /** Our own upstream call. Its result is stored, then the lock (if we hold it) released, in the background. */
+  async #lookUp(
+    key: string,
+    lookup: () => Promise<PhoneLookup>,
+    lockKey: string | undefined,
+  ): Promise<LockedLookup> {
+    let result: PhoneLookup;
+    try {
+      result = await lookup();
+    } catch (error) {
+      if (lockKey) void this.#unlock(lockKey);
+      throw error;
+    }
+    void (async () => {
+      if (!result.budgetExceeded) await this.set(key, result);
+      if (lockKey) await this.#unlock(lockKey);
+    })();
+    return { lookup: result, fromStore: false };
+  }
+
+  async #unlock(lockKey: string): Promise<void> {
+    const { store } = this.#options;
+    if (store.unlock) await this.#call('unlock', () => store.unlock!(lockKey));
+  }
+
+  /** Makes `lookup` the one in flight for `key` until it settles. */
+  #register(key: string, lookup: Promise<PhoneLookup>): void {
+    this.#inflight.set(key, lookup);
+    const forget = () => {
+      if (this.#inflight.get(key) === lookup) this.#inflight.delete(key);
+    };
+    lookup.then(forget, forget);
   }
 
   clear(): void {

@@ -19,6 +19,11 @@ export interface RouteDecider {
 export interface CoreInternals {
   /** check() with a route's own policy/mode; `onDecision` sees the route's final decision. */
   checkWith(input: CheckInput, route: RouteDecider | undefined): Promise<IpMatchDecision>;
+  /**
+   * The same, but synchronous whenever no remote lookup is needed (the offline provider), so that adapters
+   * can skip a promise per request. Never throws; a returned promise never rejects.
+   */
+  decide(input: CheckInput, route: RouteDecider | undefined): IpMatchDecision | Promise<IpMatchDecision>;
   /** Compiles a route's `policy`/`mode` over the core's (validated; throws IpMatchConfigError). */
   compileRoute(overrides: { policy?: Policy; mode?: Mode }): RouteDecider | undefined;
   /** The core's own mode, which a route keeps unless it overrides it. */

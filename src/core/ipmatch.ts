@@ -5,7 +5,7 @@ import { LookupCache } from './cache.js';
 import { type CoreInternals, type IpMatchWithInternals, kInternals, type RouteDecider } from './internal.js';
 import { normalizeIp } from './ip.js';
 import { consoleLogger, onceLogger } from './logger.js';
-import { matchCountries, PHONE_INVALID } from './match.js';
+import { type Match, matchCountries, PHONE_INVALID } from './match.js';
 import { MemoryStore } from './memory-store.js';
 import {
   DEFAULT_CACHE,
@@ -70,38 +70,74 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
   const scope = (provider as { cacheScope?: string }).cacheScope ?? provider.name;
   let closed = false;
 
-  function finish(result: MatchResult, cached: boolean, extra: PhoneLookup | undefined, route: RouteDecider) {
+  /**
+   * Applies the route's policy and builds the decision. Objects are written out field by field, in one
+   * order, rather than spread: on the hot path a spread costs more than the whole match.
+   */
+  function finish(
+    match: Match,
+    ip: IpFacts,
+    phone: PhoneFacts,
+    providerName: string,
+    cached: boolean,
+    route: RouteDecider,
+    error?: { code: string; message: string },
+    lookup?: PhoneLookup,
+  ): IpMatchDecision {
+    const { matchLevel, reason } = match;
+    const result: MatchResult = { matchLevel, reason, ip, phone, provider: providerName };
+    if (error) result.error = error;
     const policyAction = route.decide(result);
     const decision: IpMatchDecision = {
       action: applyMode(policyAction, route.mode),
       policyAction,
-      ...result,
+      matchLevel,
+      reason,
+      ip,
+      phone,
+      provider: providerName,
       cached,
     };
-    if (extra?.cost) decision.cost = extra.cost;
-    if (extra?.budgetExceeded) decision.budgetExceeded = true;
+    if (error) decision.error = error;
+    if (lookup?.cost && !cached) decision.cost = lookup.cost;
+    if (lookup?.budgetExceeded) decision.budgetExceeded = true;
     if (onDecision) {
       try {
-        onDecision(decision);
+        const returned: unknown = onDecision(decision);
+        // An async listener's rejection must not become an unhandled rejection that takes the app down.
+        if (returned instanceof Promise) returned.catch(onDecisionFailed);
       } catch (err) {
-        logger.error('ipmatch: onDecision threw; the request went on', {
-          code: 'IPMATCH_ON_DECISION_THREW',
-          error: err instanceof Error ? err.message : String(err),
-        });
+        onDecisionFailed(err);
       }
     }
     return decision;
   }
 
-  function phoneFacts(parsed: ParsedPhone | null, lookup: PhoneLookup | undefined): PhoneFacts {
-    if (!parsed) return { number: null, country: null, roamingCountry: null };
+  function onDecisionFailed(err: unknown): void {
+    logger.error('ipmatch: onDecision threw; the request went on', {
+      code: 'IPMATCH_ON_DECISION_THREW',
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+
+  /** The phone side as parsed locally: before (or without) a provider lookup. */
+  function parsedFacts(parsed: ParsedPhone): PhoneFacts {
+    return { number: parsed.number, country: parsed.country, roamingCountry: null, valid: parsed.valid };
+  }
+
+  /** The phone side as the provider saw it, with whatever extra facts it found. */
+  function lookedUpFacts(parsed: ParsedPhone, lookup: PhoneLookup): PhoneFacts {
     const facts: PhoneFacts = {
       number: parsed.number,
-      country: lookup ? lookup.country : parsed.country,
-      roamingCountry: lookup ? lookup.roamingCountry : null,
+      country: lookup.country,
+      roamingCountry: lookup.roamingCountry,
     };
-    if (lookup?.facts) Object.assign(facts, lookup.facts);
-    else if (!lookup) facts.valid = parsed.valid;
+    if (lookup.facts) {
+      for (const key in lookup.facts) {
+        const value = lookup.facts[key as keyof typeof lookup.facts];
+        if (value !== undefined) (facts as unknown as Record<string, unknown>)[key] = value;
+      }
+    }
     return facts;
   }
 
@@ -112,61 +148,80 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     if (hit) return { lookup: hit, cached: true };
     const joined = cache.inflight(key);
     if (joined) return { lookup: await runWithBudget(joined, request, start, timeoutMs), cached: true };
-    const lookup = runWithBudget(provider, request, start, timeoutMs);
-    return { lookup: await cache.share(key, lookup), cached: false };
+    if (cacheOpts?.lock && !cache.canLock) {
+      once.warn(
+        'IPMATCH_STORE_NO_LOCK',
+        'ipmatch: cache.lock is on but the store has no lock(); checks look up unlocked',
+      );
+    }
+    if (!cacheOpts?.lock || !cache.canLock) {
+      const lookup = runWithBudget(provider, request, start, timeoutMs);
+      return { lookup: await cache.share(key, lookup), cached: false };
+    }
+    // Across servers: one takes the store's lock and looks up; the others wait for its result in the store.
+    const led = cache.shareLocked(key, () => runWithBudget(provider, request, start, timeoutMs), {
+      deadline: start + timeoutMs,
+      timeoutMs,
+    });
+    const { lookup, fromStore } = await led;
+    return { lookup, cached: fromStore };
   }
 
-  async function checkWith(input: CheckInput, route: RouteDecider | undefined): Promise<IpMatchDecision> {
+  /**
+   * The check itself. It stays synchronous until something really is asynchronous (a remote lookup), so the
+   * offline provider decides without a promise; a remote provider's path continues in `lookUp`.
+   */
+  function decide(
+    input: CheckInput,
+    route: RouteDecider | undefined,
+  ): IpMatchDecision | Promise<IpMatchDecision> {
     const r = route ?? coreRoute;
-    const start = performance.now();
-    const raw = (input ?? {}) as Partial<CheckInput>;
-    const normIp = normalizeIp(raw.ip);
+    const phoneInput = input?.phone;
+    const normIp = normalizeIp(input?.ip);
     const ip: IpFacts = { address: normIp.address, country: null };
     const parsed =
-      typeof raw.phone === 'string'
-        ? provider.parsePhone(raw.phone, regionHint(raw.country) ?? defaultCountry)
+      typeof phoneInput === 'string'
+        ? provider.parsePhone(phoneInput, regionHint(input.country) ?? defaultCountry)
         : null;
-    if (!parsed)
-      return finish(
-        { ...PHONE_INVALID, ip, phone: phoneFacts(null, undefined), provider: provider.name },
-        false,
-        undefined,
-        r,
-      );
-    if (normIp.public && normIp.address) ip.country = provider.ipCountry(normIp.address);
-    if (!normIp.public) {
-      const m = matchCountries({
-        ipPublic: false,
-        ipCountry: null,
-        phoneCountry: parsed.country,
-        roamingCountry: null,
-      });
-      return finish(
-        { ...m, ip, phone: phoneFacts(parsed, undefined), provider: provider.name },
-        false,
-        undefined,
-        r,
-      );
+    if (!parsed) return finish(PHONE_INVALID, ip, NO_PHONE(), provider.name, false, r);
+    if (!normIp.public || normIp.address === null) {
+      return finish(NOT_PUBLIC, ip, parsedFacts(parsed), provider.name, false, r);
     }
-    let lookup: PhoneLookup;
-    let cached = false;
+    ip.country = provider.ipCountry(normIp.address);
+    const address = normIp.address;
+    if (provider.remote)
+      return lookUp({ phone: parsed, ip: address, clientIp: address }, ip, r, performance.now());
+    let got: PhoneLookup | Promise<PhoneLookup>;
     try {
-      const request = { phone: parsed, ip: normIp.address, clientIp: normIp.address };
-      if (provider.remote) ({ lookup, cached } = await lookupRemote(request, start));
-      else {
-        const got = provider.lookup({ ...request, signal: NEVER, deadline: start + timeoutMs });
-        lookup = got instanceof Promise ? await got : got;
-      }
+      const deadline = performance.now() + timeoutMs;
+      got = provider.lookup({ phone: parsed, ip: address, clientIp: address, signal: NEVER, deadline });
     } catch (err) {
-      const { reason, error } = lookupError(err, timeoutMs);
-      const phone = phoneFacts(parsed, undefined);
-      return finish(
-        { matchLevel: 'unknown', reason, ip, phone, provider: provider.name, error },
-        false,
-        undefined,
-        r,
+      return failed(err, parsed, ip, r);
+    }
+    if (got instanceof Promise) {
+      return got.then(
+        (lookup) => matched(lookup, false, parsed, ip, r),
+        (err: unknown) => failed(err, parsed, ip, r),
       );
     }
+    return matched(got, false, parsed, ip, r);
+  }
+
+  async function lookUp(
+    request: Omit<LookupRequest, 'signal' | 'deadline'>,
+    ip: IpFacts,
+    r: RouteDecider,
+    start: number,
+  ): Promise<IpMatchDecision> {
+    try {
+      const { lookup, cached } = await lookupRemote(request, start);
+      return matched(lookup, cached, request.phone, ip, r);
+    } catch (err) {
+      return failed(err, request.phone, ip, r);
+    }
+  }
+
+  function matched(lookup: PhoneLookup, cached: boolean, parsed: ParsedPhone, ip: IpFacts, r: RouteDecider) {
     if (lookup.legacyIp?.country) ip.country = lookup.legacyIp.country;
     const m = matchCountries({
       ipPublic: true,
@@ -175,30 +230,46 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
       roamingCountry: lookup.roamingCountry,
       legacy: lookup.legacyIp?.matchLevel,
     });
-    const result: MatchResult = {
-      ...m,
-      ip,
-      phone: phoneFacts(parsed, lookup),
-      provider: lookup.provider ?? provider.name,
-    };
-    return finish(result, cached, cached ? undefined : lookup, r);
+    const phone = lookedUpFacts(parsed, lookup);
+    return finish(m, ip, phone, lookup.provider ?? provider.name, cached, r, undefined, lookup);
+  }
+
+  function failed(err: unknown, parsed: ParsedPhone, ip: IpFacts, r: RouteDecider): IpMatchDecision {
+    const { reason, error } = lookupError(err, timeoutMs);
+    return finish({ matchLevel: 'unknown', reason }, ip, parsedFacts(parsed), provider.name, false, r, error);
+  }
+
+  /** Unreachable by design; kept so that a bug can never throw or reject into a request. */
+  function internalError(err: unknown, route: RouteDecider | undefined): IpMatchDecision {
+    logger.error('ipmatch: internal error during check', { error: String(err) });
+    const error = { code: 'internal_error', message: 'ipmatch internal error' };
+    const failure: Match = { matchLevel: 'unknown', reason: 'lookup_failed' };
+    return finish(
+      failure,
+      { address: null, country: null },
+      NO_PHONE(),
+      provider.name,
+      false,
+      route ?? coreRoute,
+      error,
+    );
+  }
+
+  function safeDecide(
+    input: CheckInput,
+    route: RouteDecider | undefined,
+  ): IpMatchDecision | Promise<IpMatchDecision> {
+    try {
+      const d = decide(input, route);
+      return d instanceof Promise ? d.catch((err: unknown) => internalError(err, route)) : d;
+    } catch (err) {
+      return internalError(err, route);
+    }
   }
 
   const internals: CoreInternals = {
-    checkWith: (input, route) =>
-      checkWith(input, route).catch((err: unknown) => {
-        // Unreachable by design; kept so that a bug can never reject into a request.
-        logger.error('ipmatch: internal error during check', { error: String(err) });
-        const phone = { number: null, country: null, roamingCountry: null };
-        const ip = { address: null, country: null };
-        const error = { code: 'internal_error', message: 'ipmatch internal error' };
-        return finish(
-          { matchLevel: 'unknown', reason: 'lookup_failed', ip, phone, provider: provider.name, error },
-          false,
-          undefined,
-          route ?? coreRoute,
-        );
-      }),
+    decide: safeDecide,
+    checkWith: async (input, route) => safeDecide(input, route),
     compileRoute(overrides) {
       const o = parseOptions(routeSchema, overrides, 'route options');
       if (o.policy === undefined && o.mode === undefined) return undefined;
@@ -226,5 +297,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
 }
 
 const NEVER = new AbortController().signal;
+const NOT_PUBLIC: Match = { matchLevel: 'unknown', reason: 'ip_not_public' };
+const NO_PHONE = (): PhoneFacts => ({ number: null, country: null, roamingCountry: null });
 
 export type { Mode };

@@ -194,6 +194,26 @@ describe('onDecision', () => {
   });
 });
 
+describe('an async onDecision', () => {
+  it('that rejects is logged, not left as an unhandled rejection', async () => {
+    const logger = memoryLogger();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const ipm = core({ logger, onDecision: async () => Promise.reject(new Error('metrics down')) });
+      expect((await ipm.check({ phone: GB_PHONE, ip: KR_IP })).action).toBe('block');
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    expect(logger.lines).toMatchObject([
+      { level: 'error', meta: { code: 'IPMATCH_ON_DECISION_THREW', error: 'metrics down' } },
+    ]);
+  });
+});
+
 describe('options are checked when the core is built', () => {
   const bad = (options: unknown) => {
     try {
@@ -344,6 +364,8 @@ describe('a remote provider through the core', () => {
       expect(d).toMatchObject({ reason: 'lookup_timeout', error: { code: 'timeout' }, action: 'allow' });
       expect(took).toBeGreaterThanOrEqual(95);
       expect(took).toBeLessThan(1000);
+      // The decision goes out first; the provider's signal fires on the next turn of the event loop.
+      await new Promise((r) => setImmediate(r));
       expect(provider.aborted).toBe(ignoreAbort ? 0 : 1);
     }
   });

@@ -19,12 +19,13 @@ const run = (file: string) =>
 beforeAll(() => {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(installed, { recursive: true });
-  // prepack builds dist/ first, so the tarball is what `npm publish` would send.
-  const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
+  // Build first, as prepack does on publish, then pack without scripts so stdout holds only npm's JSON.
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
     cwd: root,
     encoding: 'utf8',
   });
-  const [{ filename }] = JSON.parse(out.slice(out.indexOf('['))) as [{ filename: string }];
+  const [{ filename }] = JSON.parse(out) as [{ filename: string }];
   execFileSync('tar', ['-xzf', join(work, filename), '-C', installed, '--strip-components=1']);
   writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
 }, 120_000);
@@ -45,7 +46,9 @@ describe('the packed tarball', () => {
       `import { createIpMatch, localProvider, IpMatchConfigError } from 'ipmatch';
        import { ipMatch } from 'ipmatch/express';
        import { ipMatch as koaIpMatch } from 'ipmatch/koa';
+       import { RedisStore } from 'ipmatch/redis';
        if (typeof koaIpMatch() !== 'function') throw new Error('ipmatch/koa');
+       if (typeof RedisStore !== 'function') throw new Error('ipmatch/redis');
        const d = await createIpMatch().check({ phone: '+447400123456', ip: '211.234.0.1' });
        console.log(JSON.stringify({ action: d.action, reason: d.reason, mw: typeof ipMatch(), lp: typeof localProvider,
          err: typeof IpMatchConfigError }));`,
@@ -65,6 +68,7 @@ describe('the packed tarball', () => {
       `const { createIpMatch } = require('ipmatch');
        const { ipMatch } = require('ipmatch/express');
        if (typeof require('ipmatch/koa').ipMatch() !== 'function') throw new Error('ipmatch/koa');
+       if (typeof require('ipmatch/redis').RedisStore !== 'function') throw new Error('ipmatch/redis');
        createIpMatch().check({ phone: '+447400123456', ip: '81.2.69.160' }).then((d) =>
          console.log(JSON.stringify({ action: d.action, reason: d.reason, country: d.ip.country, mw: typeof ipMatch() })));`,
     );

@@ -1,0 +1,352 @@
+import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
+import { bodyParser } from '@koa/bodyparser';
+import express from 'express';
+import { Redis } from 'ioredis';
+import {
+  createIpMatch,
+  type IpMatch,
+  type IpMatchDecision,
+  type IpMatchOptions,
+  type Store,
+  vonageProvider,
+} from 'ipmatch';
+import { ipMatch as expressIpMatch } from 'ipmatch/express';
+import { ipMatch as koaIpMatch } from 'ipmatch/koa';
+import { RedisStore } from 'ipmatch/redis';
+import { type FakeVonage, type FakeVonageBehaviour, startFakeVonage } from 'ipmatch/testing';
+import Koa from 'koa';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import request from 'supertest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+/**
+ * One broad scenario, then one scan. Every fault the fake Vonage can produce, wrong credentials, a spent lookup
+ * budget, a breaker that opens and closes, misconfigurations, user callbacks that throw into Express's and
+ * Koa's error handling, and (with REDIS_URL) a shared Redis cache. Everything that came out is then searched:
+ * log lines, decisions, answers, errors with their stacks and causes, Redis keys and values. No secret, no
+ * Basic credentials, no Authorization header anywhere; no phone number in logs, errors or Redis.
+ */
+const KEY = 'leak-test-key';
+const SECRET = 'Leak-Test-S3cret-Value-9f8e7d6c';
+const WRONG_SECRET = 'Wrong-S3cret-Value-0a1b2c3d4e';
+const REDIS_URL = process.env.REDIS_URL;
+
+const GB_PHONE = '+447400123456';
+const US_PHONE = '+14155550123';
+const FR_PHONE = '+33612345678';
+const GB_IP = '81.2.69.160';
+const KR_IP = '211.234.0.1';
+const FR_IP = '88.26.0.1';
+/** Distinct numbers, as an enumeration attack posts them, to spend the lookup budget. */
+const FLOOD = Array.from({ length: 8 }, (_, i) => `+44740098${String(i).padStart(4, '0')}`);
+const PHONES = [GB_PHONE, US_PHONE, FR_PHONE, ...FLOOD];
+
+const lines: string[] = [];
+const logger = {
+  warn: (msg: string, meta?: object) => lines.push(`warn ${msg} ${JSON.stringify(meta ?? {})}`),
+  error: (msg: string, meta?: object) => lines.push(`error ${msg} ${JSON.stringify(meta ?? {})}`),
+};
+const decisions: IpMatchDecision[] = [];
+const answers: string[] = [];
+const errors: unknown[] = [];
+const open: { close(): Promise<void> | void }[] = [];
+
+let admin: Redis | undefined;
+afterAll(async () => {
+  for (const o of open.reverse()) await o.close();
+  admin?.disconnect();
+});
+
+function core(
+  options: IpMatchOptions,
+  provider: Partial<Parameters<typeof vonageProvider>[0]> = {},
+): IpMatch {
+  const c = createIpMatch({
+    provider: vonageProvider({ apiKey: KEY, apiSecret: SECRET, baseUrl: fake.url, ...provider }),
+    logger,
+    onDecision: (d) => decisions.push(d),
+    ...options,
+  });
+  open.push(c);
+  return c;
+}
+
+let fake: FakeVonage;
+
+/** Everything an error carries that a logger or an error reporter could print. */
+function describeError(error: unknown, depth = 0): string {
+  if (!(error instanceof Error) || depth > 5) return inspect(error, { depth: 6 });
+  const parts = [
+    error.name,
+    error.message,
+    String(error.stack),
+    inspect(error, { depth: 6, showHidden: true }),
+  ];
+  try {
+    parts.push(JSON.stringify(error));
+  } catch {}
+  if (error.cause !== undefined) parts.push(describeError(error.cause, depth + 1));
+  if (error instanceof AggregateError) for (const e of error.errors) parts.push(describeError(e, depth + 1));
+  return parts.join('\n');
+}
+
+/** Every way a phone number could be written in a log line: E.164, digits, national, formatted. */
+function spellings(e164: string): string[] {
+  const p = parsePhoneNumberFromString(e164)!;
+  return [e164, e164.slice(1), p.nationalNumber, p.formatNational(), p.formatInternational()];
+}
+
+async function scanRedis(admin: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  for (let round = 0; round < 1000; round++) {
+    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    for (const key of keys) found.push(key, String(await admin.get(key)));
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  return found;
+}
+
+describe('nothing secret or personal leaks', () => {
+  it('across every fault, misconfiguration and error path', async () => {
+    fake = await startFakeVonage({ apiKey: KEY, apiSecret: SECRET, balance: 0.5 });
+    open.push(fake);
+
+    // A shared cache in Redis, when there is one: its keys and values are scanned too.
+    let store: Store | undefined;
+    const prefix = `ipmatch-leaks-${randomBytes(4).toString('hex')}:`;
+    if (REDIS_URL) {
+      admin = new Redis(REDIS_URL);
+      admin.on('error', () => {});
+      store = new RedisStore({ client: admin, prefix, keySecret: 'a-fleet-wide-secret-0123456789abcdef' });
+    }
+
+    // 1. Successes, roaming, a low balance, and every fault, on one core with a shared cache.
+    const main = core(
+      { timeoutMs: 300, cache: store ? { store } : undefined },
+      { breaker: { failures: 100 }, lowBalanceWarning: 1, cnam: true },
+    );
+    fake.answer(GB_PHONE, { roaming: { status: 'roaming', roaming_country_code: 'FR' } });
+    await main.check({ phone: GB_PHONE, ip: FR_IP });
+    await main.check({ phone: GB_PHONE, ip: FR_IP }); // from the cache
+    await main.check({ phone: US_PHONE, ip: KR_IP });
+    const faults: Partial<FakeVonageBehaviour>[] = [
+      { hang: true },
+      { drop: true },
+      { httpStatus: 502 },
+      { httpStatus: 429 },
+      { httpStatus: 401 },
+      { truncate: true },
+      { body: 'not json' },
+      { body: '{"status":"0","surprise":[1,2,3]}' },
+      ...[1, 3, 4, 5, 9, 19, 43, 44, 45, 999].map((status) => ({ status })),
+    ];
+    for (const fault of faults) {
+      fake.reset();
+      fake.set(fault);
+      // cache: false on this core would hide nothing; a new number per fault avoids the cache instead.
+      await main.check({ phone: FR_PHONE, ip: KR_IP });
+      await main.check({ phone: US_PHONE.replace(/3$/, String(faults.indexOf(fault) % 10)), ip: GB_IP });
+    }
+    // A breaker opens under failures, and closes after a good probe.
+    const breaking = core({ cache: false }, { breaker: { failures: 3, cooldownMs: 100 } });
+    fake.reset();
+    fake.set({ httpStatus: 503 });
+    for (let i = 0; i < 5; i++) await breaking.check({ phone: FR_PHONE, ip: KR_IP });
+    fake.reset();
+    await new Promise((r) => setTimeout(r, 150));
+    await breaking.check({ phone: FR_PHONE, ip: KR_IP });
+
+    // 2. Wrong credentials, on a provider of their own.
+    await core({ cache: false }, { apiSecret: WRONG_SECRET }).check({ phone: GB_PHONE, ip: GB_IP });
+
+    // 3. An enumeration flood from one IP spends the lookup budget.
+    const budgeted = core({}, { maxLookupsPerMinutePerIp: 2 });
+    for (const phone of FLOOD) await budgeted.check({ phone, ip: KR_IP });
+
+    // 4. The default logger (the console) with wrong credentials and a spent budget.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const quiet = createIpMatch({
+        provider: vonageProvider({
+          apiKey: KEY,
+          apiSecret: WRONG_SECRET,
+          baseUrl: fake.url,
+          maxLookupsPerMinutePerIp: 1,
+        }),
+      });
+      open.push(quiet);
+      for (const phone of FLOOD.slice(0, 3)) await quiet.check({ phone, ip: GB_IP });
+      for (const call of [...warn.mock.calls, ...error.mock.calls]) lines.push(inspect(call, { depth: 6 }));
+      expect(error).toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+      error.mockRestore();
+    }
+
+    // 5. Misconfigurations: the errors land in startup logs.
+    for (const options of [
+      { baseUrl: `https://${KEY}:${SECRET}@api.nexmo.com` },
+      { baseUrl: `https://api.nexmo.com/?api_key=${KEY}&api_secret=${SECRET}` },
+      { level: SECRET },
+      { apiSecret: Number.NaN },
+      { [SECRET]: true },
+    ]) {
+      try {
+        vonageProvider({ apiKey: KEY, apiSecret: SECRET, ...options } as never);
+        throw new Error('expected a config error');
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+
+    // 6. Express: callbacks that throw reach the app's error handler; the others are contained and logged.
+    const shared = core({ cache: false });
+    const app = express();
+    app.use(express.json());
+    app.post(
+      '/block-throws',
+      expressIpMatch(shared, {
+        clientIp: () => KR_IP,
+        onBlock: () => {
+          throw new Error('the app’s onBlock failed');
+        },
+      }),
+    );
+    app.post(
+      '/ip-throws',
+      expressIpMatch(shared, {
+        clientIp: () => {
+          throw new TypeError('the app’s clientIp failed');
+        },
+      }),
+    );
+    app.post(
+      '/phone-throws',
+      expressIpMatch(shared, {
+        phone: () => {
+          throw new Error('the app’s phone reader failed');
+        },
+      }),
+    );
+    const observeCore = createIpMatch({
+      provider: vonageProvider({ apiKey: KEY, apiSecret: SECRET, baseUrl: fake.url }),
+      logger,
+      onDecision: () => {
+        throw new Error('the app’s onDecision failed');
+      },
+    });
+    open.push(observeCore);
+    app.post('/decision-throws', expressIpMatch(observeCore, { clientIp: () => GB_IP }));
+    app.post('/raw', express.text(), expressIpMatch(shared));
+    app.post('/unparsed', (req, res, next) => expressIpMatch(shared)(req, res, next));
+    app.use((req, res) => res.json(req.ipMatch ?? null));
+    app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      errors.push(err);
+      res.status(500).json({ error: 'internal' });
+    });
+    for (const path of [
+      '/block-throws',
+      '/ip-throws',
+      '/phone-throws',
+      '/decision-throws',
+      '/raw',
+      '/unparsed',
+    ]) {
+      const res = await request(app)
+        .post(path)
+        .set('X-Forwarded-For', GB_IP)
+        .set('Authorization', `Basic ${Buffer.from(`${KEY}:${SECRET}`).toString('base64')}`)
+        .send({ phone: GB_PHONE });
+      answers.push(JSON.stringify(res.body), JSON.stringify(res.headers));
+    }
+    expect(errors.some((e) => String(e).includes('onBlock failed'))).toBe(true);
+    expect(errors.some((e) => String(e).includes('clientIp failed'))).toBe(true);
+
+    // 7. Koa: the same callbacks, through the app's 'error' event.
+    const koa = new Koa();
+    koa.silent = true;
+    koa.on('error', (err) => errors.push(err));
+    koa.use(bodyParser());
+    koa.use(async (ctx, next) => {
+      if (ctx.path === '/block-throws') {
+        return koaIpMatch(shared, {
+          clientIp: () => KR_IP,
+          onBlock: () => {
+            throw new Error('the app’s Koa onBlock failed');
+          },
+        })(ctx, next);
+      }
+      return koaIpMatch(shared, {
+        clientIp: () => {
+          throw new TypeError('the app’s Koa clientIp failed');
+        },
+      })(ctx, next);
+    });
+    for (const path of ['/block-throws', '/ip-throws']) {
+      const res = await request(koa.callback()).post(path).send({ phone: GB_PHONE });
+      answers.push(JSON.stringify(res.body), res.text);
+      expect(res.status).toBe(500);
+    }
+
+    // The scan. Decisions and answers may hold the number (the app asked for it); nothing else may.
+    for (const c of open.splice(0).reverse()) await c.close();
+    const redis = admin ? await scanRedis(admin, prefix) : [];
+    if (admin) {
+      expect(redis.length).toBeGreaterThan(0);
+      for (let i = 0; i < redis.length; i += 2) await admin.del(redis[i]!);
+    }
+    const logText = lines.join('\n');
+    const errorText = errors.map((e) => describeError(e)).join('\n');
+    const redisText = redis.join('\n');
+    // Apps log a decision's error; it says what failed, never for which number.
+    const decisionErrors = decisions.map((d) => JSON.stringify(d.error ?? '')).join('\n');
+    const everything = [logText, errorText, redisText, JSON.stringify(decisions), ...answers].join('\n');
+    const basic = (secret: string) => Buffer.from(`${KEY}:${secret}`).toString('base64');
+
+    // The scenario did reach what it meant to.
+    expect(decisions.length).toBeGreaterThan(40);
+    for (const code of [
+      'IPMATCH_CIRCUIT_OPEN',
+      'IPMATCH_CIRCUIT_CLOSED',
+      'IPMATCH_VONAGE_CREDENTIALS',
+      'IPMATCH_VONAGE_LOW_BALANCE',
+      'IPMATCH_LOOKUP_BUDGET',
+      'IPMATCH_PHONE_READER_THREW',
+      'IPMATCH_ON_DECISION_THREW',
+    ]) {
+      expect(logText).toContain(code);
+    }
+    const codes = new Set(decisions.map((d) => d.error?.code));
+    for (const code of [
+      'timeout',
+      'network_error',
+      'http_502',
+      'throttled',
+      'invalid_response',
+      'circuit_open',
+    ]) {
+      expect(codes).toContain(code);
+    }
+    expect(errors.length).toBeGreaterThanOrEqual(9);
+
+    for (const secret of [SECRET, WRONG_SECRET]) {
+      expect(everything).not.toContain(secret);
+      expect(everything).not.toContain(secret.slice(0, 8));
+      expect(everything).not.toContain(basic(secret));
+    }
+    // The test's own request header was the only Authorization; it must not come back in any answer.
+    expect(everything).not.toMatch(/authorization/i);
+    for (const phone of PHONES) {
+      for (const spelling of spellings(phone)) {
+        expect(logText, `log lines hold ${spelling}`).not.toContain(spelling);
+        expect(errorText, `errors hold ${spelling}`).not.toContain(spelling);
+        expect(redisText, `Redis holds ${spelling}`).not.toContain(spelling);
+        expect(decisionErrors, `a decision's error holds ${spelling}`).not.toContain(spelling);
+      }
+    }
+  });
+});

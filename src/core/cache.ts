@@ -13,7 +13,10 @@ export interface LookupCacheOptions {
   store: Store;
   ttlMs: number;
   storeTimeoutMs: number;
-  /** Called when the store fails or is slow; the check carries on without it. */
+  /**
+   * Called when the store starts failing or being slow: on the first failure, and on the first one after a
+   * call that worked (once per outage, not once per call). The check carries on without the store.
+   */
   onStoreError: (operation: StoreOperation, error: unknown) => void;
 }
 
@@ -68,6 +71,7 @@ function bounded<T>(work: () => T | Promise<T>, ms: number): Promise<{ value: T 
 export class LookupCache {
   readonly #options: LookupCacheOptions;
   readonly #inflight = new Map<string, Promise<PhoneLookup>>();
+  #failing = false;
 
   constructor(options: LookupCacheOptions) {
     this.#options = options;
@@ -88,8 +92,12 @@ export class LookupCache {
   /** One store call within `storeTimeoutMs`; a failure or a timeout is reported and comes back as `FAILED`. */
   async #call<T>(operation: StoreOperation, work: () => T | Promise<T>): Promise<T | typeof FAILED> {
     const outcome = await bounded(work, this.#options.storeTimeoutMs);
-    if ('value' in outcome) return outcome.value;
-    this.#options.onStoreError(operation, outcome.error);
+    if ('value' in outcome) {
+      this.#failing = false;
+      return outcome.value;
+    }
+    if (!this.#failing) this.#options.onStoreError(operation, outcome.error);
+    this.#failing = true;
     return FAILED;
   }
 

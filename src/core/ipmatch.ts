@@ -59,11 +59,14 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
           store: cacheOpts.store ?? new MemoryStore({ max: cacheOpts.max, ttlMs: cacheOpts.ttlMs }),
           ttlMs: cacheOpts.ttlMs,
           storeTimeoutMs: cacheOpts.storeTimeoutMs,
+          // The cache reports once per outage (the first failure after a success), so each outage is logged.
           onStoreError: (operation, error) =>
-            once.warn(
-              'IPMATCH_STORE_UNAVAILABLE',
+            logger.warn(
               `ipmatch: the cache store failed on ${operation}; checks carry on without it until it recovers`,
-              { error: error instanceof Error ? error.message : String(error) },
+              {
+                code: 'IPMATCH_STORE_UNAVAILABLE',
+                error: error instanceof Error ? error.message : String(error),
+              },
             ),
         })
       : undefined;

@@ -199,6 +199,24 @@ describe('LookupCache with a store that fails', () => {
     }
   });
 
+  it('reports once per outage: the first failure, and the first after the store worked again', async () => {
+    let up = false;
+    const store: Store = {
+      get: () => (up ? undefined : Promise.reject(new Error('ECONNREFUSED'))),
+      set: () => {},
+    };
+    const { cache, errors } = cacheOn(store);
+    await cache.get(KEY);
+    await cache.get(KEY);
+    expect(errors).toEqual(['get']);
+    up = true;
+    await cache.get(KEY);
+    up = false;
+    await cache.get(KEY);
+    await cache.get(KEY);
+    expect(errors).toEqual(['get', 'get']);
+  });
+
   it('does not wait on a set that hangs beyond storeTimeoutMs', async () => {
     const { cache, errors } = cacheOn(
       { get: () => undefined, set: () => new Promise(() => {}) },

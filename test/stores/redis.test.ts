@@ -6,15 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { createIpMatch, type IpMatch, IpMatchConfigError, type PhoneLookup } from 'ipmatch';
+import { createIpMatch, type IpMatch, IpMatchConfigError, type PhoneLookup, vonageProvider } from 'ipmatch';
 import { RedisStore, type RedisStoreOptions } from 'ipmatch/redis';
 import { type FakeVonage, startFakeVonage } from 'ipmatch/testing';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LookupCache } from '../../src/core/cache.js';
-// vonageProvider is not exported from 'ipmatch' yet; switch to the public name once it is.
-import { vonageProvider } from '../../src/providers/vonage.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { stubRemoteProvider } from '../helpers/stub-provider.js';
 

@@ -40,7 +40,11 @@ export interface VonageProviderOptions extends LookupBudgetOptions {
   sendIp?: boolean;
   /** Ask for the US caller name (`cnam=true`, charged extra); it goes on `decision.phone.callerIdentity`. Standard and Advanced only. Default false. */
   cnam?: boolean;
-  /** Most sockets kept open to Vonage (one keep-alive pool per provider). Default 10. */
+  /**
+   * Most sockets kept open to Vonage (one keep-alive pool per provider). Lookups beyond it queue within the
+   * check's budget: at Vonage's few-second latency, the pool bounds how many new numbers a second get an answer.
+   * Default 64.
+   */
   connections?: number;
   /** Warn (at most once an hour) when `remaining_balance` falls under this many EUR; `false` never warns. Default 1. */
   lowBalanceWarning?: number | false;
@@ -91,7 +95,7 @@ const schema = z
     baseUrl: baseUrl.default('https://api.nexmo.com'),
     sendIp: z.boolean().default(false),
     cnam: z.boolean().default(false),
-    connections: z.number().int().min(1).max(1024).default(10),
+    connections: z.number().int().min(1).max(1024).default(64),
     lowBalanceWarning: z.union([z.number().min(0), z.literal(false)]).default(1),
     breaker: z
       .union([

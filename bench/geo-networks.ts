@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Reader } from 'mmdb-lib';
+import { readRecord } from '../src/providers/mmdb-tree.js';
 
 /** One IPv4 network of the GeoIP data: its first address as an unsigned 32-bit number, and its size. */
 export interface Network {
@@ -22,13 +23,7 @@ export function networksByCountry(path = DEFAULT_MMDB): Map<string, Network[]> {
   const db = readFileSync(path);
   const reader = new Reader<Record<string, unknown>>(db);
   const m = reader.metadata;
-  const record = (node: number, right: number): number => {
-    const o = node * m.nodeByteSize;
-    if (m.recordSize === 24) return db.readUIntBE(o + right * 3, 3);
-    if (m.recordSize === 32) return db.readUInt32BE(o + right * 4);
-    const nibble = right ? (db[o + 3]! & 0x0f) << 24 : (db[o + 3]! & 0xf0) << 20;
-    return nibble | db.readUIntBE(o + right * 4, 3);
-  };
+  const record = (node: number, right: number): number => readRecord(db, m, node, right);
   // In an IPv6 tree, IPv4 lives under ::/96: 96 left turns from the root.
   let root = 0;
   for (let i = 0; m.ipVersion === 6 && i < 96 && root < m.nodeCount; i++) root = record(root, 0);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { IpMatchConfigError } from '../core/errors.js';
 import type { Logger } from '../core/types.js';
 import { parseOptions } from '../core/validate.js';
+import { readRecord } from './mmdb-tree.js';
 
 /** Options of `openGeoIp()`. */
 export interface GeoIpOptions {
@@ -197,13 +198,7 @@ function sampleAddresses(db: Buffer, m: Metadata, limit: number): string[] {
   const bits = new Uint8Array(width);
   const found: string[] = [];
   let budget = 100_000; // nodes, should the tree be odd
-  const record = (node: number, right: number): number => {
-    const o = node * m.nodeByteSize;
-    if (m.recordSize === 24) return db.readUIntBE(o + right * 3, 3);
-    if (m.recordSize === 32) return db.readUInt32BE(o + right * 4);
-    const nibble = right ? (db[o + 3]! & 0x0f) << 24 : (db[o + 3]! & 0xf0) << 20;
-    return nibble | db.readUIntBE(o + right * 4, 3);
-  };
+  const record = (node: number, right: number): number => readRecord(db, m, node, right);
   const address = (): string => {
     const groups: string[] = [];
     for (let i = 0; i < width; i += width === 32 ? 8 : 16) {

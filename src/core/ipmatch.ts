@@ -70,7 +70,14 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
             ),
         })
       : undefined;
-  const scope = (provider as { cacheScope?: string }).cacheScope ?? provider.name;
+  const scope = provider.cacheScope ?? provider.name;
+  const locking = cacheOpts?.lock === true && cache?.canLock === true;
+  if (cache && cacheOpts?.lock && !cache.canLock) {
+    once.warn(
+      'IPMATCH_STORE_NO_LOCK',
+      'ipmatch: cache.lock is on but the store has no lock(); checks look up unlocked',
+    );
+  }
   let closed = false;
 
   /**
@@ -151,13 +158,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     if (hit) return { lookup: hit, cached: true };
     const joined = cache.inflight(key);
     if (joined) return { lookup: await runWithBudget(joined, request, start, timeoutMs), cached: true };
-    if (cacheOpts?.lock && !cache.canLock) {
-      once.warn(
-        'IPMATCH_STORE_NO_LOCK',
-        'ipmatch: cache.lock is on but the store has no lock(); checks look up unlocked',
-      );
-    }
-    if (!cacheOpts?.lock || !cache.canLock) {
+    if (!locking) {
       const lookup = runWithBudget(provider, request, start, timeoutMs);
       return { lookup: await cache.share(key, lookup), cached: false };
     }

@@ -58,6 +58,11 @@ export interface IpMatchProvider {
   readonly remote: boolean;
   /** true when the lookup depends on the IP as well as the number (Vonage `sendIp`), so the IP joins the cache key. */
   readonly keyIncludesIp: boolean;
+  /**
+   * Names what a cached lookup of this provider means, so that providers whose answers differ never share
+   * cache entries (e.g. 'vonage:basic' and 'vonage:advanced'). Default: `name`.
+   */
+  readonly cacheScope?: string;
   /** Called once by the core that uses this provider. */
   attach?(context: ProviderContext): void;
   /** Parses a raw phone string; null when it is not a plausible phone number. */

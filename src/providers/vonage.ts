@@ -321,6 +321,8 @@ export function vonageProvider(options: VonageProviderOptions): IpMatchProvider 
     name: 'vonage',
     remote: true,
     keyIncludesIp: opts.sendIp,
+    // Levels answer with different facts (Basic has no roaming): a shared cache must not mix them.
+    cacheScope: `vonage:${opts.level}`,
     attach(context) {
       logger = context.logger;
     },

@@ -84,7 +84,7 @@ function upstream(
 }
 
 const budget = (timeoutMs: number) => ({ deadline: performance.now() + timeoutMs, timeoutMs });
-const KEY = LookupCache.key('vonage', GB_PHONE, null);
+const KEY = LookupCache.key('vonage:advanced', GB_PHONE, null);
 
 describe('LookupCache.key', () => {
   it('is a SHA-256 in hex that holds no part of the number or the IP', () => {
@@ -93,7 +93,7 @@ describe('LookupCache.key', () => {
       ['+12025550123', '81.2.69.160'],
       ['+33612345678', '2001:4860:4860::8888'],
     ] as const) {
-      const key = LookupCache.key('vonage', number, ip);
+      const key = LookupCache.key('vonage:advanced', number, ip);
       expect(key).toMatch(/^[0-9a-f]{64}$/);
       expect(key).not.toContain(number.slice(-9));
     }
@@ -101,14 +101,14 @@ describe('LookupCache.key', () => {
 
   it('differs by provider scope, number and IP, and is stable across processes', () => {
     const keys = new Set([
-      LookupCache.key('vonage', GB_PHONE, null),
+      LookupCache.key('vonage:advanced', GB_PHONE, null),
       LookupCache.key('vonage:standard', GB_PHONE, null),
-      LookupCache.key('vonage', '+447400123457', null),
-      LookupCache.key('vonage', GB_PHONE, GB_IP),
+      LookupCache.key('vonage:advanced', '+447400123457', null),
+      LookupCache.key('vonage:advanced', GB_PHONE, GB_IP),
     ]);
     expect(keys.size).toBe(4);
     // A fixed value: servers of one fleet (and versions of ipmatch) must agree on it to share lookups.
-    expect(LookupCache.key('vonage', GB_PHONE, null)).toBe(KEY);
+    expect(LookupCache.key('vonage:advanced', GB_PHONE, null)).toBe(KEY);
     expect(KEY).toHaveLength(64);
   });
 });
@@ -164,7 +164,7 @@ describe('LookupCache on the memory store', () => {
     expect(cache.inflight(KEY)).toBeUndefined();
     expect(JSON.parse(store.get(KEY)!)).toEqual({ country: 'GB', roamingCountry: null });
 
-    const other = LookupCache.key('vonage', '+12025550123', null);
+    const other = LookupCache.key('vonage:advanced', '+12025550123', null);
     const failing = cache.share(other, Promise.reject(new ProviderError('upstream_error', 'status 5')));
     await expect(failing).rejects.toThrow('status 5');
     expect(store.get(other)).toBeUndefined();

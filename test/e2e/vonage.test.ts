@@ -157,6 +157,21 @@ describe('vonageProvider through the core', () => {
     expect(calls()).toBe(1);
   });
 
+  it('keeps levels apart in a shared cache: a Basic answer never stands in for an Advanced one', async () => {
+    const entries = new Map<string, string>();
+    const store = {
+      get: (k: string) => entries.get(k),
+      set: (k: string, v: string) => void entries.set(k, v),
+    };
+    const basic = core({ cache: { store } }, { level: 'basic' });
+    const advanced = core({ cache: { store } });
+    expect((await basic.check({ phone: GB_PHONE, ip: GB_IP })).cached).toBe(false);
+    expect((await advanced.check({ phone: GB_PHONE, ip: GB_IP })).cached).toBe(false);
+    expect((await advanced.check({ phone: GB_PHONE, ip: KR_IP })).cached).toBe(true);
+    expect(calls()).toBe(2);
+    expect(entries.size).toBe(2);
+  });
+
   it('cuts a hung upstream at the budget', async () => {
     fake.set({ hang: true });
     const ipm = core({ timeoutMs: 250 });

@@ -229,11 +229,11 @@ describe.skipIf(!REDIS_URL).each(KINDS)('RedisStore with %s', (kind) => {
 
     // The keys are the core's SHA-256, or with keySecret its HMAC: without the secret, hashing candidate
     // numbers does not find them.
-    const coreKey = LookupCache.key('vonage', GB_PHONE, null);
+    const coreKey = LookupCache.key('vonage:advanced', GB_PHONE, null);
     const keys = new Set(ours.map((e) => e.key));
     expect(keys.has(prefix + coreKey)).toBe(true);
     expect(keys.has(prefix + createHmac('sha256', KEY_SECRET).update(coreKey).digest('hex'))).toBe(true);
-    const withIpKey = LookupCache.key('vonage', GB_PHONE, GB_IP);
+    const withIpKey = LookupCache.key('vonage:advanced', GB_PHONE, GB_IP);
     expect(keys.has(prefix + createHmac('sha256', KEY_SECRET).update(withIpKey).digest('hex'))).toBe(true);
     // The legacy IP verdict is kept (it decides the match), without the address.
     const legacy = ours.map((e) => JSON.parse(e.value!)).filter((v) => v.legacyIp);

@@ -46,16 +46,24 @@ const FAILED = Symbol('store failed');
 
 /**
  * Runs one store call within `ms`; never rejects: a timeout or an error comes back as `{ error }`.
- * The timeout is settled with setImmediate, after the event loop's I/O phase: when the loop was busy (a burst
- * of checks), a reply that had already arrived is read first, and is not thrown away as a timeout.
+ * A synchronous store (the in-memory default) answers at once and needs no timer. For an asynchronous one the
+ * timeout is settled with setImmediate, after the event loop's I/O phase: when the loop was busy (a burst of
+ * checks), a reply that had already arrived is read first, and is not thrown away as a timeout.
  */
 function bounded<T>(work: () => T | Promise<T>, ms: number): Promise<{ value: T } | { error: unknown }> {
+  let pending: T | Promise<T>;
+  try {
+    pending = work();
+  } catch (error) {
+    return Promise.resolve({ error });
+  }
+  if (typeof (pending as { then?: unknown } | null)?.then !== 'function')
+    return Promise.resolve({ value: pending as T });
   return new Promise((resolve) => {
     const timeout = () => resolve({ error: new Error(`store timeout after ${ms} ms`) });
     const timer = setTimeout(() => setImmediate(timeout), ms);
     timer.unref?.();
-    Promise.resolve()
-      .then(work)
+    Promise.resolve(pending)
       .then(
         (value) => resolve({ value }),
         (error: unknown) => resolve({ error }),

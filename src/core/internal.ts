@@ -17,11 +17,10 @@ export interface RouteDecider {
 
 /** What adapters may use of a core beyond the public `check()`. Reached through `internals(core)`. */
 export interface CoreInternals {
-  /** check() with a route's own policy/mode; `onDecision` sees the route's final decision. */
-  checkWith(input: CheckInput, route: RouteDecider | undefined): Promise<IpMatchDecision>;
   /**
-   * The same, but synchronous whenever no remote lookup is needed (the offline provider), so that adapters
-   * can skip a promise per request. Never throws; a returned promise never rejects.
+   * check() with a route's own policy/mode (`onDecision` sees the route's final decision). Synchronous whenever
+   * no remote lookup is needed (the offline provider), so adapters skip a promise per request. Never throws;
+   * a returned promise never rejects.
    */
   decide(input: CheckInput, route: RouteDecider | undefined): IpMatchDecision | Promise<IpMatchDecision>;
   /** Compiles a route's `policy`/`mode` over the core's (validated; throws IpMatchConfigError). */

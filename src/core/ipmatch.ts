@@ -18,15 +18,7 @@ import {
 } from './options.js';
 import { applyMode, compilePolicy } from './policy.js';
 import type { LookupRequest, ParsedPhone, PhoneLookup } from './provider.js';
-import type {
-  CheckInput,
-  IpFacts,
-  IpMatch,
-  IpMatchDecision,
-  MatchResult,
-  Mode,
-  PhoneFacts,
-} from './types.js';
+import type { CheckInput, IpFacts, IpMatch, IpMatchDecision, MatchResult, PhoneFacts } from './types.js';
 import { parseOptions } from './validate.js';
 
 const routeSchema = z.strictObject({ policy: policySchema.optional(), mode: modeSchema.optional() });
@@ -273,7 +265,6 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
 
   const internals: CoreInternals = {
     decide: safeDecide,
-    checkWith: async (input, route) => safeDecide(input, route),
     compileRoute(overrides) {
       const o = parseOptions(routeSchema, overrides, 'route options');
       if (o.policy === undefined && o.mode === undefined) return undefined;
@@ -288,7 +279,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
   };
 
   const core: IpMatchWithInternals = {
-    check: (input) => internals.checkWith(input, undefined),
+    check: async (input) => safeDecide(input, undefined),
     async close() {
       if (closed) return;
       closed = true;
@@ -303,5 +294,3 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
 const NEVER = new AbortController().signal;
 const NOT_PUBLIC: Match = { matchLevel: 'unknown', reason: 'ip_not_public' };
 const NO_PHONE = (): PhoneFacts => ({ number: null, country: null, roamingCountry: null });
-
-export type { Mode };

@@ -19,6 +19,5 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
   },
 });

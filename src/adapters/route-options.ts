@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { IpMatchConfigError } from '../core/errors.js';
+import { type CoreInternals, internals, type RouteDecider } from '../core/internal.js';
+import { createIpMatch } from '../core/ipmatch.js';
+import { coreOptionsShape, modeSchema, policySchema, regionHint } from '../core/options.js';
+import type { IpMatch, IpMatchDecision, Mode, Policy } from '../core/types.js';
+import { parseOptions } from '../core/validate.js';
+import { type ClientIpOption, clientIpProblems, isProxyEntry } from './client-ip.js';
+import { phonePathProblem } from './phone-path.js';
+
+/**
+ * What one route's middleware does, the same for every framework. `Req` is what function options receive
+ * (Express `req`, Koa `ctx`); `OnBlock` is the framework's own block handler.
+ */
+export interface RouteOptions<Req, OnBlock = (req: Req, decision: IpMatchDecision) => void | Promise<void>> {
+  /**
+   * Where the phone number is: a dot path into the parsed body such as 'user.phone' (own keys only), or a
+   * function of the request (it may return a promise). Default `'phone'`.
+   */
+  phone?: string | ((req: Req) => unknown);
+  /**
+   * Region for national-format numbers on this route ('GB' reads '07400 123456' as +44), or a function of
+   * the request. Default: the core's `defaultCountry`, else none (numbers must be international).
+   */
+  country?: string | ((req: Req) => string | undefined);
+  /**
+   * Where the client IP comes from. Default `'framework'`: Express `req.ip` / Koa `ctx.ip`, which honour the
+   * app's proxy trust. `'request-ip'` reads proxy headers only from peers in `trustedProxies`. A function
+   * decides by itself (its exceptions reach the framework's error handler).
+   */
+  clientIp?: ClientIpOption<Req>;
+  /**
+   * With `clientIp: 'request-ip'` (required then, and only then): the proxies whose headers count, as IPs,
+   * CIDRs ('10.0.0.0/8', 'fd00::/8') or 'loopback' | 'linklocal' | 'uniquelocal'. Default: none.
+   */
+  trustedProxies?: string[];
+  /** This route's policy, merged over the core's (a map) or replacing it (a function). Default: the core's. */
+  policy?: Policy;
+  /** This route's mode: 'observe' never answers by itself. Default: the core's (`'enforce'` unless set). */
+  mode?: Mode;
+  /**
+   * Answers a blocked request instead of the default 403 JSON
+   * `{ error: 'ip_phone_mismatch' | 'ip_phone_unverified' | 'ip_match_unavailable', message, matchLevel, reason }`.
+   */
+  onBlock?: OnBlock;
+  /**
+   * A missing or unparseable phone: `'reject'` (default) answers 400 JSON `{ error: 'invalid_phone', message }`;
+   * `'skip'` passes the request on with a `phone_invalid` decision.
+   */
+  onInvalidPhone?: 'reject' | 'skip';
+}
+
+/** A function, or a value that `check` accepts (it returns the problem in words). */
+const fnOr = (check: (v: unknown) => string | undefined) =>
+  z.custom<unknown>().superRefine((v, ctx) => {
+    const problem = typeof v === 'function' ? undefined : check(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: v });
+  });
+
+const phoneSchema = fnOr((v) =>
+  typeof v === 'string'
+    ? phonePathProblem(v)
+    : 'expected a dot path into the body such as "phone" or "user.phone", or a function (req) => phone',
+);
+const countrySchema = fnOr((v) =>
+  typeof v === 'string' && regionHint(v)
+    ? undefined
+    : 'expected an ISO 3166-1 alpha-2 region such as "GB" or "US", or a function (req) => region',
+);
+const clientIpSchema = fnOr((v) =>
+  v === 'framework' || v === 'request-ip'
+    ? undefined
+    : "expected 'framework', 'request-ip' or a function (req) => ip",
+);
+const proxyMessage =
+  'expected an IP, a CIDR such as "10.0.0.0/8", or "loopback" | "linklocal" | "uniquelocal"';
+
+const routeShape = {
+  phone: phoneSchema.optional(),
+  country: countrySchema.optional(),
+  clientIp: clientIpSchema.optional(),
+  trustedProxies: z
+    .array(z.string().refine(isProxyEntry, { message: proxyMessage }), {
+      error: 'expected an array of proxy addresses such as ["10.0.0.0/8"]',
+    })
+    .optional(),
+  policy: policySchema.optional(),
+  mode: modeSchema.optional(),
+  onBlock: fnOr(() => 'expected a function').optional(),
+  onInvalidPhone: z.enum(['reject', 'skip']).optional(),
+};
+const routeSchema = z.strictObject(routeShape);
+const combinedSchema = z.strictObject({ ...coreOptionsShape, ...routeShape });
+const ROUTE_ONLY = Object.keys(routeShape).filter((k) => !(k in coreOptionsShape));
+const CORE_ONLY = Object.keys(coreOptionsShape).filter((k) => !(k in routeShape));
+
+export type AnyRoute = RouteOptions<unknown, unknown>;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** Route options beside a shared core: core-only keys get a message that says where they belong. */
+function parseRouteOptions(value: unknown, where: string): AnyRoute {
+  const problems: string[] = [];
+  let rest = value;
+  if (isObject(value)) {
+    const misplaced = CORE_ONLY.filter((k) => Object.hasOwn(value, k));
+    for (const key of misplaced) {
+      problems.push(
+        `${key}: a core option, which a shared core already has; pass it to createIpMatch({ ${key} })`,
+      );
+    }
+    rest = Object.fromEntries(Object.entries(value).filter(([k]) => !misplaced.includes(k)));
+  }
+  let parsed: AnyRoute = {};
+  try {
+    parsed = parseOptions(routeSchema, rest, where) as AnyRoute;
+  } catch (err) {
+    if (!(err instanceof IpMatchConfigError)) throw err;
+    problems.push(...err.problems);
+  }
+  problems.push(...clientIpProblems(parsed.clientIp ?? 'framework', parsed.trustedProxies));
+  if (problems.length > 0) throw new IpMatchConfigError(where, problems);
+  return parsed;
+}
+
+export interface Resolved {
+  core: IpMatch;
+  inner: CoreInternals;
+  route: AnyRoute;
+  /** This route's policy/mode over the core's, or undefined to use the core's own. */
+  decider: RouteDecider | undefined;
+  mode: Mode;
+}
+
+/** `ipMatch(options?)` builds a core; `ipMatch(core, route?)` shares one. Everything is validated here, once. */
+export function resolve(first: unknown, second: unknown, where: string): Resolved {
+  const shared = internals(first);
+  if (shared) {
+    const route = parseRouteOptions(second, `${where} route options`);
+    const overrides = route.policy !== undefined || route.mode !== undefined;
+    const decider = overrides ? shared.compileRoute({ policy: route.policy, mode: route.mode }) : undefined;
+    return { core: first as IpMatch, inner: shared, route, decider, mode: decider?.mode ?? shared.mode };
+  }
+  if (isObject(first) && typeof first.check === 'function') {
+    throw new IpMatchConfigError(where, [
+      'core: expected a core built by createIpMatch() from ipmatch (it carries the internals routes need)',
+    ]);
+  }
+  if (second !== undefined) {
+    throw new IpMatchConfigError(where, [
+      'route options go in the first argument when ipMatch builds its own core; pass a createIpMatch() core ' +
+        'first to share it across routes',
+    ]);
+  }
+  const all = parseOptions(combinedSchema, first, `${where} options`) as AnyRoute;
+  const problems = clientIpProblems(all.clientIp ?? 'framework', all.trustedProxies);
+  if (problems.length > 0) throw new IpMatchConfigError(`${where} options`, problems);
+  const given = isObject(first) ? first : {};
+  // policy and mode belong to the core this form builds, so its decisions need no route override.
+  const coreOptions = Object.fromEntries(Object.entries(given).filter(([k]) => !ROUTE_ONLY.includes(k)));
+  const core = createIpMatch(coreOptions);
+  return { core, inner: internals(core)!, route: all, decider: undefined, mode: all.mode ?? 'enforce' };
+}

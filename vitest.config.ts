@@ -16,6 +16,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Starts a throwaway redis-server when REDIS_URL is unset, so `npm test` runs the Redis tests as CI does.
+    globalSetup: ['test/setup/redis.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

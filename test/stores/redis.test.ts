@@ -1,9 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect as tcpConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { createIpMatch, type IpMatch, IpMatchConfigError, type PhoneLookup, vonageProvider } from 'ipmatch';
@@ -14,6 +9,7 @@ import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LookupCache } from '../../src/core/cache.js';
 import { memoryLogger } from '../helpers/logger.js';
+import { hasRedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { stubRemoteProvider } from '../helpers/stub-provider.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -27,10 +23,8 @@ if (!REDIS_URL && IN_CI) {
     `REDIS_URL is not set under CI=true: the Redis tests must run in CI (.ci/run exports it). ${HOW_TO_RUN}`,
   );
 }
-if (!REDIS_URL)
-  console.warn(`\n  Redis store tests SKIPPED: REDIS_URL is not set. To run them:\n    ${HOW_TO_RUN}\n`);
-
-const HAS_REDIS_SERVER = spawnSync('redis-server', ['--version']).status === 0;
+// Outside CI a missing REDIS_URL means no redis-server either: test/setup/redis.ts said so in one line.
+const HAS_REDIS_SERVER = hasRedisServer();
 if (REDIS_URL && !HAS_REDIS_SERVER) {
   if (IN_CI)
     throw new Error('redis-server is not on PATH under CI=true: the outage test starts its own server');
@@ -479,58 +473,3 @@ describe('RedisStore commands', () => {
     expect(sent).toEqual([['p:k', true, ['GET', 'p:k']]]);
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** True when a Redis answers PING on `port`. */
-function pings(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1');
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(200, () => done(false));
-    socket.once('error', () => done(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
-  });
-}
-
-/** A redis-server child process of our own on a loopback port, without persistence. */
-async function startRedisServer(port?: number): Promise<{ port: number; stop(): Promise<void> }> {
-  const p = port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'ipmatch-redis-'));
-  const child: ChildProcess = spawn(
-    'redis-server',
-    ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-    { stdio: 'ignore' },
-  );
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exit.then(() => {
-    exited = true;
-  });
-  const stop = async () => {
-    if (!exited) {
-      child.kill('SIGKILL');
-      await exit;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  for (let i = 0; i < 50 && !exited; i++) {
-    if (await pings(p)) return { port: p, stop };
-    await sleep(100);
-  }
-  await stop();
-  throw new Error(`redis-server did not start on port ${p}`);
-}

@@ -79,7 +79,8 @@ function entryFor(phone: string): { key: string; value: string } {
     networkType: 'mobile',
     valid: parsed?.valid ?? false,
   });
-  return { key: LookupCache.key('stub', number, null), value };
+  // On Node the key is synchronous (node:crypto); a promise only where Web Crypto is all there is.
+  return { key: LookupCache.key('stub', number, null) as string, value };
 }
 
 /** Whether `entryFor` writes exactly what a real check writes (the core's key and value formats may change). */

@@ -1,3 +1,4 @@
+import { afterIo } from './builtins.js';
 import { ProviderError } from './errors.js';
 import type { IpMatchProvider, LookupRequest, PhoneLookup } from './provider.js';
 import type { Reason } from './types.js';
@@ -23,7 +24,7 @@ export function runWithBudget(
       // Decide first, tear down after: aborting makes undici destroy the socket synchronously, and when many
       // budgets run out together each decision would otherwise wait behind the teardowns before it.
       reject(new BudgetExceeded());
-      setImmediate(() => controller.abort());
+      afterIo(() => controller.abort());
     }, remaining);
     const promise =
       work instanceof Promise

@@ -30,3 +30,12 @@ export function requireBuiltin<K extends keyof Builtins>(name: K, instead: strin
   if (!mod) throw new Error(`ipmatch: ${name} is not available on this runtime; ${instead}`);
   return mod;
 }
+
+/**
+ * setImmediate where the runtime has it (after the event loop's I/O phase), else a zero-delay timer: Workers
+ * and browsers have no setImmediate.
+ */
+export const afterIo: (callback: () => void) => void =
+  typeof globalThis.setImmediate === 'function'
+    ? (callback) => void globalThis.setImmediate(callback)
+    : (callback) => void setTimeout(callback, 0);

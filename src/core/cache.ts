@@ -1,13 +1,24 @@
-import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { LRUCache } from 'lru-cache';
+import { afterIo } from './builtins.js';
+import { sha256Hex } from './hash.js';
 import type { PhoneLookup } from './provider.js';
 import type { Store } from './store.js';
+import type { PhoneFacts } from './types.js';
 
-/** The facts a cached lookup keeps: enough to match, nothing personal (no number, no caller name). */
-type CachedFacts = Pick<PhoneLookup, 'country' | 'roamingCountry' | 'legacyIp'> & {
-  networkType?: string | null;
-  valid?: boolean;
-};
+type Facts = NonNullable<PhoneLookup['facts']>;
+
+/** The provider facts a cached lookup keeps beside the countries: what the match and the policy need. */
+const CACHED_FACTS = ['networkType', 'valid', 'simSwap', 'missingInsights', 'roamingCountries'] as const;
+
+/**
+ * The facts a cached lookup keeps: enough to match, nothing personal (no number, no caller name). `roaming:
+ * 'withheld'` marks a lookup whose roaming facts may not be stored: they live only in this process.
+ */
+type CachedFacts = Pick<PhoneLookup, 'country' | 'roamingCountry' | 'legacyIp' | 'signals'> &
+  Pick<Facts, (typeof CACHED_FACTS)[number]> & { roaming?: 'withheld' };
+
+/** The roaming facts kept in process only. */
+type Roaming = Pick<PhoneFacts, 'roamingCountry' | 'roamingCountries'>;
 
 export interface LookupCacheOptions {
   store: Store;
@@ -18,6 +29,12 @@ export interface LookupCacheOptions {
    * call that worked (once per outage, not once per call). The check carries on without the store.
    */
   onStoreError: (operation: StoreOperation, error: unknown) => void;
+  /**
+   * For a provider whose roaming facts may not be persisted: they are kept in this process only, for at most
+   * `ttlMs`, and the store gets the rest of the lookup. A stored lookup whose roaming this process no longer
+   * holds is a miss. Default: roaming facts are stored as the rest.
+   */
+  roaming?: { ttlMs: number; max: number };
 }
 
 export type StoreOperation = 'get' | 'set' | 'lock' | 'unlock';
@@ -43,6 +60,8 @@ const POLL_MAX_MS = 50;
 const OWN_LOOKUP_SHARE = 0.25;
 
 const FAILED = Symbol('store failed');
+/** A stored lookup whose roaming facts this process does not hold: usable by no one here. */
+const WITHHELD = Symbol('roaming withheld');
 
 /**
  * Runs one store call within `ms`; never rejects: a timeout or an error comes back as `{ error }`.
@@ -61,7 +80,7 @@ function bounded<T>(work: () => T | Promise<T>, ms: number): Promise<{ value: T 
     return Promise.resolve({ value: pending as T });
   return new Promise((resolve) => {
     const timeout = () => resolve({ error: new Error(`store timeout after ${ms} ms`) });
-    const timer = setTimeout(() => setImmediate(timeout), ms);
+    const timer = setTimeout(() => afterIo(timeout), ms);
     timer.unref?.();
     Promise.resolve(pending)
       .then(
@@ -79,17 +98,23 @@ function bounded<T>(work: () => T | Promise<T>, ms: number): Promise<{ value: T 
 export class LookupCache {
   readonly #options: LookupCacheOptions;
   readonly #inflight = new Map<string, Promise<PhoneLookup>>();
+  readonly #roaming: LRUCache<string, Roaming> | undefined;
   #failing = false;
 
   constructor(options: LookupCacheOptions) {
     this.#options = options;
+    const roaming = options.roaming;
+    if (roaming) {
+      this.#roaming = new LRUCache({ max: roaming.max, ttl: Math.min(roaming.ttlMs, options.ttlMs) });
+    }
   }
 
-  /** SHA-256 of scope, number and (when the lookup depends on it) IP: keys never hold a phone number. */
-  static key(scope: string, number: string, ip: string | null): string {
-    return createHash('sha256')
-      .update(`ipmatch:v1|${scope}|${number}|${ip ?? ''}`)
-      .digest('hex');
+  /**
+   * SHA-256 of scope, number and (when the lookup depends on it) IP: keys never hold a phone number.
+   * Synchronous where node:crypto is available; a promise on runtimes with only Web Crypto.
+   */
+  static key(scope: string, number: string, ip: string | null): string | Promise<string> {
+    return sha256Hex(`ipmatch:v1|${scope}|${number}|${ip ?? ''}`);
   }
 
   /** Whether the store can take a lock (`RedisStore` can; the memory store has no need to). */
@@ -110,32 +135,62 @@ export class LookupCache {
   }
 
   async get(key: string): Promise<PhoneLookup | undefined> {
+    const got = await this.#read(key);
+    return got === WITHHELD ? undefined : got;
+  }
+
+  /** The stored lookup; WITHHELD when it is stored without its roaming facts and this process lost them. */
+  async #read(key: string): Promise<PhoneLookup | undefined | typeof WITHHELD> {
     const got = await this.#call('get', () => this.#options.store.get(key));
     if (typeof got !== 'string') return undefined;
+    let cached: CachedFacts;
     try {
-      const facts = JSON.parse(got) as CachedFacts;
-      if (typeof facts !== 'object' || facts === null || !('country' in facts)) return undefined;
-      const { networkType, valid, ...rest } = facts;
-      const lookup: PhoneLookup = { ...rest, roamingCountry: rest.roamingCountry ?? null };
-      if (networkType !== undefined || valid !== undefined) {
-        lookup.facts = {};
-        if (networkType !== undefined) lookup.facts.networkType = networkType;
-        if (valid !== undefined) lookup.facts.valid = valid;
-      }
-      return lookup;
+      cached = JSON.parse(got) as CachedFacts;
     } catch {
       return undefined;
     }
+    if (typeof cached !== 'object' || cached === null || !('country' in cached)) return undefined;
+    const lookup: PhoneLookup = { country: cached.country, roamingCountry: cached.roamingCountry ?? null };
+    if (cached.legacyIp) lookup.legacyIp = cached.legacyIp;
+    if (cached.signals) lookup.signals = cached.signals;
+    const facts: Facts = {};
+    for (const name of CACHED_FACTS) {
+      if (cached[name] !== undefined) (facts as Record<string, unknown>)[name] = cached[name];
+    }
+    if (cached.roaming === 'withheld') {
+      const roaming = this.#roaming?.get(key);
+      if (!roaming) return WITHHELD;
+      lookup.roamingCountry = roaming.roamingCountry;
+      if (roaming.roamingCountries) facts.roamingCountries = roaming.roamingCountries;
+    }
+    for (const _ in facts) {
+      lookup.facts = facts;
+      break;
+    }
+    return lookup;
   }
 
-  /** Stores the match facts; does not wait for a slow store beyond its budget. */
+  /** Stores the match facts (roaming ones in process only, when so configured); does not wait for a slow store beyond its budget. */
   async set(key: string, lookup: PhoneLookup): Promise<void> {
-    const facts: CachedFacts = { country: lookup.country, roamingCountry: lookup.roamingCountry };
-    if (lookup.legacyIp) facts.legacyIp = lookup.legacyIp;
-    if (lookup.facts?.networkType !== undefined) facts.networkType = lookup.facts.networkType;
-    if (lookup.facts?.valid !== undefined) facts.valid = lookup.facts.valid;
+    const cached: CachedFacts = { country: lookup.country, roamingCountry: lookup.roamingCountry };
+    if (lookup.legacyIp) cached.legacyIp = lookup.legacyIp;
+    if (lookup.signals) cached.signals = lookup.signals;
+    for (const name of CACHED_FACTS) {
+      const value = lookup.facts?.[name];
+      if (value !== undefined) (cached as Record<string, unknown>)[name] = value;
+    }
+    const roamingAnswered = lookup.roamingCountry !== null || lookup.facts?.roamingCountries !== undefined;
+    if (this.#roaming && roamingAnswered) {
+      this.#roaming.set(key, {
+        roamingCountry: lookup.roamingCountry,
+        roamingCountries: lookup.facts?.roamingCountries,
+      });
+      cached.roamingCountry = null;
+      delete cached.roamingCountries;
+      cached.roaming = 'withheld';
+    }
     const { store, ttlMs } = this.#options;
-    await this.#call('set', () => store.set(key, JSON.stringify(facts), ttlMs));
+    await this.#call('set', () => store.set(key, JSON.stringify(cached), ttlMs));
   }
 
   /** The lookup already in flight for `key`, if any. */
@@ -190,16 +245,18 @@ export class LookupCache {
       if (held === FAILED) return this.#lookUp(key, lookup, undefined);
       if (held === true) {
         // Another server may have stored its result and unlocked between our read and our lock.
-        const hit = await this.get(key);
-        if (!hit) return this.#lookUp(key, lookup, lockKey);
+        const hit = await this.#read(key);
+        if (!hit || hit === WITHHELD) return this.#lookUp(key, lookup, lockKey);
         void this.#unlock(lockKey);
         return { lookup: hit, fromStore: true };
       }
       const pause = Math.min(POLL_MAX_MS, interval + Math.random() * POLL_SPREAD_MS);
       interval *= 1.5;
       if (performance.now() + pause >= waitUntil) return this.#lookUp(key, lookup, undefined);
-      await sleep(pause);
-      const hit = await this.get(key);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      const hit = await this.#read(key);
+      // The winner's roaming facts stayed on its server: waiting longer would not bring them here.
+      if (hit === WITHHELD) return this.#lookUp(key, lookup, undefined);
       if (hit) return { lookup: hit, fromStore: true };
     }
   }
@@ -240,5 +297,6 @@ export class LookupCache {
 
   clear(): void {
     this.#inflight.clear();
+    this.#roaming?.clear();
   }
 }

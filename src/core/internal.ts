@@ -1,3 +1,4 @@
+import type { Signal } from './signals.js';
 import type {
   Action,
   CheckInput,
@@ -12,8 +13,16 @@ import type {
 /** Per-route overrides of the core's policy and mode, compiled once when a route's middleware is built. */
 export interface RouteDecider {
   decide(result: MatchResult): Action;
+  /** The signal that made a blocked result a block, when its match level alone would not have (see CompiledPolicy). */
+  blockedBy(result: MatchResult): Signal | undefined;
   mode: Mode;
 }
+
+/**
+ * The signal that decided each blocked decision, for the 403 body's `error`. Kept beside the decision rather
+ * than on it, so that the decision's shape stays the public contract; only decisions blocked by a signal are here.
+ */
+export const blockingSignals = new WeakMap<IpMatchDecision, Signal>();
 
 /** What adapters may use of a core beyond the public `check()`. Reached through `internals(core)`. */
 export interface CoreInternals {

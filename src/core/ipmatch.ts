@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { localProvider } from '../providers/local.js';
 import { lookupError, runWithBudget } from './budget.js';
 import { LookupCache } from './cache.js';
-import { type CoreInternals, type IpMatchWithInternals, kInternals, type RouteDecider } from './internal.js';
+import {
+  blockingSignals,
+  type CoreInternals,
+  type IpMatchWithInternals,
+  kInternals,
+  type RouteDecider,
+} from './internal.js';
 import { normalizeIp } from './ip.js';
 import { consoleLogger, onceLogger } from './logger.js';
 import { type Match, matchCountries, PHONE_INVALID } from './match.js';
@@ -40,7 +46,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
   const defaultCountry = opts.defaultCountry;
   const onDecision = opts.onDecision;
   const coreRoute: RouteDecider = {
-    decide: compilePolicy(opts.policy, undefined, logger),
+    ...compilePolicy(opts.policy, undefined, logger),
     mode: opts.mode ?? 'enforce',
   };
 
@@ -51,6 +57,9 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
           store: cacheOpts.store ?? new MemoryStore({ max: cacheOpts.max, ttlMs: cacheOpts.ttlMs }),
           ttlMs: cacheOpts.ttlMs,
           storeTimeoutMs: cacheOpts.storeTimeoutMs,
+          ...(provider.roamingTtlMs === undefined
+            ? {}
+            : { roaming: { ttlMs: provider.roamingTtlMs, max: cacheOpts.max } }),
           // The cache reports once per outage (the first failure after a success), so each outage is logged.
           onStoreError: (operation, error) =>
             logger.warn(
@@ -87,7 +96,9 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     lookup?: PhoneLookup,
   ): IpMatchDecision {
     const { matchLevel, reason } = match;
-    const result: MatchResult = { matchLevel, reason, ip, phone, provider: providerName };
+    // A copy: a lookup shared by concurrent checks must not share one array among their decisions.
+    const signals = lookup?.signals ? [...lookup.signals] : [];
+    const result: MatchResult = { matchLevel, reason, ip, phone, provider: providerName, signals };
     if (error) result.error = error;
     const policyAction = route.decide(result);
     const decision: IpMatchDecision = {
@@ -98,9 +109,14 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
       ip,
       phone,
       provider: providerName,
+      signals,
       cached,
     };
     if (error) decision.error = error;
+    if (policyAction === 'block' && signals.length > 0) {
+      const signal = route.blockedBy(result);
+      if (signal) blockingSignals.set(decision, signal);
+    }
     if (lookup?.cost && !cached) decision.cost = lookup.cost;
     if (lookup?.budgetExceeded) decision.budgetExceeded = true;
     if (onDecision) {
@@ -145,7 +161,8 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
 
   async function lookupRemote(request: Omit<LookupRequest, 'signal' | 'deadline'>, start: number) {
     if (!cache) return { lookup: await runWithBudget(provider, request, start, timeoutMs), cached: false };
-    const key = LookupCache.key(scope, request.phone.number, provider.keyIncludesIp ? request.ip : null);
+    const hashed = LookupCache.key(scope, request.phone.number, provider.keyIncludesIp ? request.ip : null);
+    const key = typeof hashed === 'string' ? hashed : await hashed;
     const hit = await cache.get(key);
     if (hit) return { lookup: hit, cached: true };
     const joined = cache.inflight(key);
@@ -224,6 +241,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
       ipCountry: ip.country,
       phoneCountry: lookup.country,
       roamingCountry: lookup.roamingCountry,
+      roamingCountries: lookup.facts?.roamingCountries,
       legacy: lookup.legacyIp?.matchLevel,
     });
     const phone = lookedUpFacts(parsed, lookup);
@@ -269,7 +287,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
       const o = parseOptions(routeSchema, overrides, 'route options');
       if (o.policy === undefined && o.mode === undefined) return undefined;
       return {
-        decide: compilePolicy(o.policy ?? opts.policy, opts.policy, logger),
+        ...compilePolicy(o.policy ?? opts.policy, opts.policy, logger),
         mode: o.mode ?? coreRoute.mode,
       };
     },

@@ -5,6 +5,8 @@ export interface MatchInput {
   ipCountry: string | null;
   phoneCountry: string | null;
   roamingCountry: string | null;
+  /** Every country the phone roams in, when the provider names several (Identity Insights). */
+  roamingCountries?: readonly string[] | undefined;
   /** Vonage's legacy `ip` verdict, where an account still gets one; it decides when it is not 'unknown'. */
   legacy?: MatchLevel | undefined;
 }
@@ -23,8 +25,8 @@ const PHONE_UNKNOWN: Match = { matchLevel: 'unknown', reason: 'phone_country_unk
 export const PHONE_INVALID: Match = { matchLevel: 'unknown', reason: 'phone_invalid' };
 
 /**
- * Compares the two countries. A phone roaming in the IP's country is a match: the subscriber is where
- * the IP says, even though the number's home is elsewhere.
+ * Compares the two countries. A phone roaming in the IP's country (any of them, when it roams in several) is a
+ * match: the subscriber is where the IP says, even though the number's home is elsewhere.
  */
 export function matchCountries(m: MatchInput): Match {
   if (!m.ipPublic) return NOT_PUBLIC;
@@ -33,6 +35,6 @@ export function matchCountries(m: MatchInput): Match {
   if (m.phoneCountry === null) return PHONE_UNKNOWN;
   if (m.ipCountry === null) return IP_UNKNOWN;
   if (m.phoneCountry === m.ipCountry) return COUNTRY;
-  if (m.roamingCountry === m.ipCountry) return ROAMING;
+  if (m.roamingCountry === m.ipCountry || m.roamingCountries?.includes(m.ipCountry)) return ROAMING;
   return MISMATCH;
 }

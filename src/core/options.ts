@@ -1,6 +1,7 @@
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import type { IpMatchProvider } from './provider.js';
+import { SIGNAL_DEFAULTS, SIGNAL_NAMES, type Signal } from './signals.js';
 import type { Store } from './store.js';
 import type { IpMatchDecision, Logger, Mode, Policy } from './types.js';
 import { parseOptions } from './validate.js';
@@ -10,8 +11,9 @@ export interface IpMatchOptions {
   /** Where phone and IP facts come from. Default: `localProvider()` (offline: GeoIP data + libphonenumber-js). */
   provider?: IpMatchProvider;
   /**
-   * An action per match level plus `error` (provider failure), merged over the default
-   * `{ country: 'allow', mismatch: 'block', unknown: 'allow', error: 'allow' }`; or a function of the match result.
+   * An action per match level, per signal and for `error` (provider failure), merged over the default
+   * `{ country: 'allow', mismatch: 'block', unknown: 'allow', error: 'allow', sim_swapped: 'flag' }`; the action
+   * is the most severe of the level's and the present signals'. Or a function of the match result (signals included).
    */
   policy?: Policy;
   /** `'enforce'` (default) blocks when the policy says so; `'observe'` never blocks, the decision still says what the policy wanted. */
@@ -51,6 +53,7 @@ export const DEFAULT_POLICY = {
   mismatch: 'block',
   unknown: 'allow',
   error: 'allow',
+  ...SIGNAL_DEFAULTS,
 } as const;
 export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_CACHE = { ttlMs: 600_000, max: 10_000, storeTimeoutMs: 50, lock: false } as const;
@@ -58,14 +61,13 @@ export const DEFAULT_CACHE = { ttlMs: 600_000, max: 10_000, storeTimeoutMs: 50, 
 const isFunction = (v: unknown) => typeof v === 'function';
 const fn = <T>(what: string) => z.custom<T>(isFunction, { message: `expected ${what}` });
 
-const action = z.enum(ACTIONS);
+const action = z.enum(ACTIONS).optional();
+const signalEntries = Object.fromEntries(SIGNAL_NAMES.map((s) => [s, action])) as Record<
+  Signal,
+  typeof action
+>;
 export const policySchema = z.union([
-  z.strictObject({
-    country: action.optional(),
-    mismatch: action.optional(),
-    unknown: action.optional(),
-    error: action.optional(),
-  }),
+  z.strictObject({ country: action, mismatch: action, unknown: action, error: action, ...signalEntries }),
   fn<Exclude<Policy, object>>('a function (result) => "allow" | "flag" | "block"'),
 ]);
 export const modeSchema = z.enum(MODES);

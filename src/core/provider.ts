@@ -1,4 +1,4 @@
-import type { CostFacts, Logger, MatchLevel, PhoneFacts } from './types.js';
+import type { CostFacts, Logger, MatchLevel, PhoneFacts, Signal } from './types.js';
 
 /** A phone number after parsing: always E.164, with libphonenumber-js's region when it has one. */
 export interface ParsedPhone {
@@ -23,12 +23,17 @@ export interface LookupRequest {
   clientIp: string | null;
 }
 
-/** The phone facts a provider found. Only `country`, `roamingCountry`, `networkType`, `valid` and `legacyIp` are ever cached. */
+/**
+ * The phone facts a provider found. Only the facts a match needs are ever cached: `country`, the roaming ones,
+ * `networkType`, `valid`, `simSwap`, `missingInsights`, `signals` and `legacyIp`.
+ */
 export interface PhoneLookup {
   country: string | null;
   roamingCountry: string | null;
   facts?: Omit<PhoneFacts, 'number' | 'country' | 'roamingCountry'>;
   cost?: CostFacts;
+  /** Signals for the policy (e.g. `sim_swapped`); they are cached with the lookup. */
+  signals?: Signal[];
   /** Vonage's deprecated `ip` object, where an account still gets one: it decides the match. */
   legacyIp?: { matchLevel: MatchLevel; country: string | null };
   /** Set when this lookup was decided offline because a lookup budget was spent. */
@@ -63,6 +68,11 @@ export interface IpMatchProvider {
    * cache entries (e.g. 'vonage:basic' and 'vonage:advanced'). Default: `name`.
    */
   readonly cacheScope?: string;
+  /**
+   * Set by a provider whose roaming facts may not be persisted (Identity Insights): they are then kept only in
+   * the process's own cache, for at most this many ms, and never written to a `Store`. Default: cached as the rest.
+   */
+  readonly roamingTtlMs?: number;
   /** Called once by the core that uses this provider. */
   attach?(context: ProviderContext): void;
   /** Parses a raw phone string; null when it is not a plausible phone number. */

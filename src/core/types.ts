@@ -1,3 +1,7 @@
+import type { Signal } from './signals.js';
+
+export type { Signal } from './signals.js';
+
 /** What happens to the request. */
 export type Action = 'allow' | 'flag' | 'block';
 
@@ -32,8 +36,14 @@ export interface PhoneFacts {
   number: string | null;
   /** ISO 3166-1 alpha-2 region of the number, or null (non-geographic codes such as +882). */
   country: string | null;
-  /** Where the phone is roaming right now, when the provider knows (Vonage Advanced). */
+  /** Where the phone is roaming right now, when the provider knows: the first of `roamingCountries`. */
   roamingCountry: string | null;
+  /** Every country the phone is roaming in (Identity Insights may name several); set when the provider answered on roaming. */
+  roamingCountries?: string[];
+  /** Identity Insights' SIM-swap answer: whether the SIM changed within the configured period, and when it last did. */
+  simSwap?: { swapped: boolean; at: string | null };
+  /** Insights the provider asked for but did not get, by name, with the upstream status code (e.g. `{ roaming: 'NO_COVERAGE' }`). */
+  missingInsights?: Record<string, string>;
   /** false for a possible number outside every allocated range (libphonenumber-js) or Vonage's `not_valid`. */
   valid?: boolean;
   carrier?: string | null;
@@ -64,6 +74,8 @@ export interface MatchResult {
   phone: PhoneFacts;
   /** Name of the provider that supplied the phone facts: 'local' | 'vonage' | a custom provider's name. */
   provider: string;
+  /** Signals the policy can act on beside the match level, e.g. `['sim_swapped']`; `[]` when there are none. */
+  signals: Signal[];
   /** Set when the provider failed; the `error` policy entry then decides. */
   error?: { code: string; message: string };
 }
@@ -81,8 +93,11 @@ export interface IpMatchDecision extends MatchResult {
   budgetExceeded?: boolean;
 }
 
-/** A policy: an action per match level (plus `error`), or a function of the match result. */
-export type PolicyMap = Partial<Record<MatchLevel | 'error', Action>>;
+/**
+ * A policy: an action per match level, per signal (`sim_swapped`) and for `error`, or a function of the match
+ * result. With a map, the action is the most severe of the level's and those of the signals present.
+ */
+export type PolicyMap = Partial<Record<MatchLevel | 'error' | Signal, Action>>;
 export type Policy = PolicyMap | ((result: MatchResult) => Action);
 
 /** Where warnings go. Defaults to console.warn / console.error. */

@@ -254,6 +254,7 @@ describe('the 403 body names the cause', () => {
       matchLevel: 'unknown',
       reason: 'ip_country_unknown',
       provider: 'local',
+      signals: [],
       cached: false,
       ...base,
       ...over,

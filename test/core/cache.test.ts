@@ -84,31 +84,31 @@ function upstream(
 }
 
 const budget = (timeoutMs: number) => ({ deadline: performance.now() + timeoutMs, timeoutMs });
-const KEY = LookupCache.key('vonage:advanced', GB_PHONE, null);
+const KEY = await LookupCache.key('vonage:advanced', GB_PHONE, null);
 
 describe('LookupCache.key', () => {
-  it('is a SHA-256 in hex that holds no part of the number or the IP', () => {
+  it('is a SHA-256 in hex that holds no part of the number or the IP', async () => {
     for (const [number, ip] of [
       [GB_PHONE, null],
       ['+12025550123', '81.2.69.160'],
       ['+33612345678', '2001:4860:4860::8888'],
     ] as const) {
-      const key = LookupCache.key('vonage:advanced', number, ip);
+      const key = await LookupCache.key('vonage:advanced', number, ip);
       expect(key).toMatch(/^[0-9a-f]{64}$/);
       expect(key).not.toContain(number.slice(-9));
     }
   });
 
-  it('differs by provider scope, number and IP, and is stable across processes', () => {
+  it('differs by provider scope, number and IP, and is stable across processes', async () => {
     const keys = new Set([
-      LookupCache.key('vonage:advanced', GB_PHONE, null),
-      LookupCache.key('vonage:standard', GB_PHONE, null),
-      LookupCache.key('vonage:advanced', '+447400123457', null),
-      LookupCache.key('vonage:advanced', GB_PHONE, GB_IP),
+      await LookupCache.key('vonage:advanced', GB_PHONE, null),
+      await LookupCache.key('vonage:standard', GB_PHONE, null),
+      await LookupCache.key('vonage:advanced', '+447400123457', null),
+      await LookupCache.key('vonage:advanced', GB_PHONE, GB_IP),
     ]);
     expect(keys.size).toBe(4);
     // A fixed value: servers of one fleet (and versions of ipmatch) must agree on it to share lookups.
-    expect(LookupCache.key('vonage:advanced', GB_PHONE, null)).toBe(KEY);
+    expect(await LookupCache.key('vonage:advanced', GB_PHONE, null)).toBe(KEY);
     expect(KEY).toHaveLength(64);
   });
 });
@@ -164,7 +164,7 @@ describe('LookupCache on the memory store', () => {
     expect(cache.inflight(KEY)).toBeUndefined();
     expect(JSON.parse(store.get(KEY)!)).toEqual({ country: 'GB', roamingCountry: null });
 
-    const other = LookupCache.key('vonage:advanced', '+12025550123', null);
+    const other = await LookupCache.key('vonage:advanced', '+12025550123', null);
     const failing = cache.share(other, Promise.reject(new ProviderError('upstream_error', 'status 5')));
     await expect(failing).rejects.toThrow('status 5');
     expect(store.get(other)).toBeUndefined();
@@ -177,6 +177,67 @@ describe('LookupCache on the memory store', () => {
     await cache.share(KEY, Promise.resolve({ country: 'GB', roamingCountry: null, budgetExceeded: true }));
     await sleep(0);
     expect(store.size).toBe(0);
+  });
+});
+
+describe('LookupCache with roaming kept in process', () => {
+  const ROAMING: PhoneLookup = {
+    country: 'GB',
+    roamingCountry: 'ES',
+    facts: { roamingCountries: ['ES', 'FR'], simSwap: { swapped: false, at: null }, networkType: 'MOBILE' },
+    signals: [],
+  };
+
+  it('never writes roaming facts to the store, and reads them back from the process', async () => {
+    const store = new MemoryStore({ max: 10, ttlMs: 60_000 });
+    const { cache } = cacheOn(store, { roaming: { ttlMs: 60_000, max: 10 } });
+    await cache.set(KEY, ROAMING);
+    const raw = store.get(KEY)!;
+    expect(raw).not.toMatch(/ES|FR/);
+    expect(JSON.parse(raw)).toMatchObject({
+      roamingCountry: null,
+      roaming: 'withheld',
+      simSwap: { swapped: false },
+    });
+    expect(await cache.get(KEY)).toEqual(ROAMING);
+  });
+
+  it('is a miss once the roaming facts have expired, or on another server sharing the store', async () => {
+    const store = new MemoryStore({ max: 10, ttlMs: 60_000 });
+    const { cache } = cacheOn(store, { roaming: { ttlMs: 20, max: 10 } });
+    await cache.set(KEY, ROAMING);
+    const other = cacheOn(store, { roaming: { ttlMs: 60_000, max: 10 } }).cache;
+    expect(await other.get(KEY)).toBeUndefined();
+    await sleep(40);
+    expect(await cache.get(KEY)).toBeUndefined();
+  });
+
+  it('stores in full a lookup whose roaming insight did not answer', async () => {
+    const store = new MemoryStore({ max: 10, ttlMs: 60_000 });
+    const { cache } = cacheOn(store, { roaming: { ttlMs: 20, max: 10 } });
+    const noRoaming: PhoneLookup = {
+      country: 'GB',
+      roamingCountry: null,
+      facts: { missingInsights: { roaming: 'NO_COVERAGE' } },
+    };
+    await cache.set(KEY, noRoaming);
+    const other = cacheOn(store, { roaming: { ttlMs: 60_000, max: 10 } }).cache;
+    expect(await other.get(KEY)).toEqual(noRoaming);
+  });
+
+  it('does not wait for a locked winner whose roaming stayed on its own server', async () => {
+    const store = lockableStore();
+    const a = cacheOn(store, { roaming: { ttlMs: 60_000, max: 10 } }).cache;
+    const b = cacheOn(store, { roaming: { ttlMs: 60_000, max: 10 } }).cache;
+    const slow = upstream(30, () => ROAMING);
+    const first = a.shareLocked(KEY, slow.lookup, budget(2000));
+    await sleep(5);
+    const started = performance.now();
+    const second = await b.shareLocked(KEY, slow.lookup, budget(2000));
+    await first;
+    expect(second.fromStore).toBe(false);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(slow.calls).toBe(2);
   });
 });
 

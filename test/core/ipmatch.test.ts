@@ -31,6 +31,7 @@ describe('createIpMatch() on the offline default', () => {
       ip: { address: GB_IP, country: 'GB' },
       phone: { number: GB_PHONE, country: 'GB', roamingCountry: null, valid: true },
       provider: 'local',
+      signals: [],
       cached: false,
     });
   });
@@ -388,6 +389,79 @@ describe('a remote provider through the core', () => {
   });
 });
 
+describe('signals', () => {
+  const swapped = () => ({
+    country: 'GB',
+    roamingCountry: null,
+    facts: { simSwap: { swapped: true, at: '2026-11-29T10:00:00Z' } },
+    signals: ['sim_swapped' as const],
+  });
+
+  it('flags a swapped SIM by default, blocks it when the policy says so, and only flags in observe mode', async () => {
+    const flagged = await core({ provider: stubRemoteProvider(swapped) }).check({
+      phone: GB_PHONE,
+      ip: GB_IP,
+    });
+    expect(flagged).toMatchObject({ action: 'flag', matchLevel: 'country', signals: ['sim_swapped'] });
+    expect(flagged.phone.simSwap).toEqual({ swapped: true, at: '2026-11-29T10:00:00Z' });
+    const policy = { sim_swapped: 'block' } as const;
+    const blocked = await core({ provider: stubRemoteProvider(swapped), policy }).check({
+      phone: GB_PHONE,
+      ip: GB_IP,
+    });
+    expect(blocked).toMatchObject({ action: 'block', policyAction: 'block' });
+    const observed = await core({ provider: stubRemoteProvider(swapped), policy, mode: 'observe' }).check({
+      phone: GB_PHONE,
+      ip: GB_IP,
+    });
+    expect(observed).toMatchObject({ action: 'flag', policyAction: 'block', signals: ['sim_swapped'] });
+  });
+
+  it('survives the cache: a cached decision carries the signals of its lookup', async () => {
+    const provider = stubRemoteProvider(swapped);
+    const ipm = core({ provider });
+    await ipm.check({ phone: GB_PHONE, ip: GB_IP });
+    const again = await ipm.check({ phone: GB_PHONE, ip: GB_IP });
+    expect(provider.calls).toBe(1);
+    expect(again).toMatchObject({ cached: true, signals: ['sim_swapped'], action: 'flag' });
+    expect(again.phone.simSwap).toEqual({ swapped: true, at: '2026-11-29T10:00:00Z' });
+  });
+
+  it('is empty on errors, invalid phones and private IPs, and per decision (not shared)', async () => {
+    const failing = stubRemoteProvider(() => new ProviderError('upstream_error', 'down'));
+    const ipm = core({ provider: failing });
+    expect((await ipm.check({ phone: GB_PHONE, ip: GB_IP })).signals).toEqual([]);
+    expect((await ipm.check({ phone: 'nope', ip: GB_IP })).signals).toEqual([]);
+    expect((await ipm.check({ phone: GB_PHONE, ip: '10.0.0.1' })).signals).toEqual([]);
+    const shared = core({ provider: stubRemoteProvider(swapped, { delayMs: 10 }) });
+    const [a, b] = await Promise.all([
+      shared.check({ phone: GB_PHONE, ip: GB_IP }),
+      shared.check({ phone: GB_PHONE, ip: GB_IP }),
+    ]);
+    expect(a.signals).not.toBe(b.signals);
+  });
+
+  it('rejects an unknown policy key, naming the signal it resembles', () => {
+    expect(() => createIpMatch({ policy: { sim_swap: 'block' } as never })).toThrow(/sim_swapped/);
+  });
+});
+
+describe('roaming in several countries', () => {
+  it('is a roaming match when any of the countries is the IP country', async () => {
+    const provider = stubRemoteProvider(() => ({
+      country: 'GB',
+      roamingCountry: 'FR',
+      facts: { roamingCountries: ['FR', 'KR'] },
+    }));
+    const d = await core({ provider }).check({ phone: GB_PHONE, ip: KR_IP });
+    expect(d).toMatchObject({
+      matchLevel: 'country',
+      reason: 'roaming_match',
+      phone: { roamingCountry: 'FR', roamingCountries: ['FR', 'KR'] },
+    });
+  });
+});
+
 describe('check() never rejects', () => {
   it('resolves to a well-formed decision for arbitrary phone and ip values', async () => {
     const ipm = core();
@@ -407,6 +481,7 @@ describe('check() never rejects', () => {
         expect(typeof d.reason).toBe('string');
         expect(d.phone.number === null || /^\+[1-9]\d{2,16}$/.test(d.phone.number)).toBe(true);
         expect(d.ip.address === null || typeof d.ip.address === 'string').toBe(true);
+        expect(d.signals).toEqual([]);
         expect(JSON.parse(JSON.stringify(d))).toEqual(d);
       }),
       { numRuns: 500 },

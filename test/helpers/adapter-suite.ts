@@ -199,6 +199,51 @@ export function describeAdapter<Req, OnBlock, Mw extends (...args: never[]) => u
       });
     });
 
+    describe('signals', () => {
+      const swapped = {
+        ...localProvider(),
+        name: 'swapped',
+        lookup: ({ phone }: { phone: { country: string | null } }) => ({
+          country: phone.country,
+          roamingCountry: null,
+          signals: ['sim_swapped' as const],
+        }),
+      };
+      const app = (policy: IpMatchOptions['policy'], mode?: 'observe') =>
+        signupApp(
+          ipMatch({ logger: recorder().logger, provider: swapped, policy, ...(mode ? { mode } : {}) }),
+        );
+
+      test('a swapped SIM is flagged by default and reaches the handler', async () => {
+        const res = await signup(app(undefined), GB_IP, { phone: GB_PHONE });
+        expect(res.status).toBe(200);
+        expect(res.body.decision).toMatchObject({ action: 'flag', signals: ['sim_swapped'] });
+      });
+
+      test('a block decided by the signal names it; one the level decided names the level', async () => {
+        const blocked = await signup(app({ sim_swapped: 'block' }), GB_IP, { phone: GB_PHONE });
+        expect(blocked.status).toBe(403);
+        expect(blocked.body).toEqual({
+          error: 'sim_swapped',
+          message: expect.stringMatching(/SIM/),
+          matchLevel: 'country',
+          reason: 'country_match',
+        });
+        const both = await signup(app({ sim_swapped: 'block' }), KR_IP, { phone: GB_PHONE });
+        expect(both.body).toMatchObject({ error: 'ip_phone_mismatch', reason: 'country_mismatch' });
+      });
+
+      test('observe mode lets it through, saying what the policy wanted', async () => {
+        const res = await signup(app({ sim_swapped: 'block' }, 'observe'), GB_IP, { phone: GB_PHONE });
+        expect(res.status).toBe(200);
+        expect(res.body.decision).toMatchObject({
+          action: 'flag',
+          policyAction: 'block',
+          signals: ['sim_swapped'],
+        });
+      });
+    });
+
     describe('observe mode', () => {
       test('never answers by itself: a mismatch is flagged, with what the policy wanted', async () => {
         const app = signupApp(ipMatch({ logger: recorder().logger, mode: 'observe' }));

@@ -174,7 +174,7 @@ describe.skipIf(!REDIS_URL).each(KINDS)('RedisStore with %s', (kind) => {
     const provider = stubRemoteProvider(gb);
     const long = await core({ provider, cache: { ttlMs: 60_000 } });
     await long.check({ phone: GB_PHONE, ip: GB_IP });
-    const key = prefix + LookupCache.key('stub', GB_PHONE, null);
+    const key = prefix + (await LookupCache.key('stub', GB_PHONE, null));
     await stored(key);
     const pttl = await admin.pttl(key!);
     expect(pttl).toBeGreaterThan(55_000);
@@ -182,7 +182,7 @@ describe.skipIf(!REDIS_URL).each(KINDS)('RedisStore with %s', (kind) => {
 
     const short = await core({ provider, cache: { ttlMs: 300 } });
     await short.check({ phone: US_PHONE, ip: GB_IP });
-    const shortKey = prefix + LookupCache.key('stub', US_PHONE, null);
+    const shortKey = prefix + (await LookupCache.key('stub', US_PHONE, null));
     await stored(shortKey);
     const shortTtl = await admin.pttl(shortKey);
     expect(shortTtl).toBeGreaterThan(0);
@@ -223,11 +223,11 @@ describe.skipIf(!REDIS_URL).each(KINDS)('RedisStore with %s', (kind) => {
 
     // The keys are the core's SHA-256, or with keySecret its HMAC: without the secret, hashing candidate
     // numbers does not find them.
-    const coreKey = LookupCache.key('vonage:advanced', GB_PHONE, null);
+    const coreKey = await LookupCache.key('vonage:advanced', GB_PHONE, null);
     const keys = new Set(ours.map((e) => e.key));
     expect(keys.has(prefix + coreKey)).toBe(true);
     expect(keys.has(prefix + createHmac('sha256', KEY_SECRET).update(coreKey).digest('hex'))).toBe(true);
-    const withIpKey = LookupCache.key('vonage:advanced', GB_PHONE, GB_IP);
+    const withIpKey = await LookupCache.key('vonage:advanced', GB_PHONE, GB_IP);
     expect(keys.has(prefix + createHmac('sha256', KEY_SECRET).update(withIpKey).digest('hex'))).toBe(true);
     // The legacy IP verdict is kept (it decides the match), without the address.
     const legacy = ours.map((e) => JSON.parse(e.value!)).filter((v) => v.legacyIp);
@@ -249,7 +249,9 @@ describe.skipIf(!REDIS_URL).each(KINDS)('RedisStore with %s', (kind) => {
     expect(decisions.every((d) => d.matchLevel === 'country')).toBe(true);
     // The lock is released once the result is stored: only the result stays.
     for (let i = 0; i < 20 && (await keysUnder(admin, prefix)).length > 1; i++) await sleep(25);
-    expect(await keysUnder(admin, prefix)).toEqual([prefix + LookupCache.key('stub', GB_PHONE, null)]);
+    expect(await keysUnder(admin, prefix)).toEqual([
+      prefix + (await LookupCache.key('stub', GB_PHONE, null)),
+    ]);
   });
 
   it('without the lock, makes at most one call per core for the same burst', async () => {
@@ -319,7 +321,7 @@ describe.skipIf(!REDIS_URL).each(KINDS)('RedisStore with %s', (kind) => {
             phone = `+4474001234${String(i).padStart(2, '0')}`;
             await ipm.check({ phone, ip: GB_IP });
             await sleep(100);
-            stored = (await probe.exists(prefix + LookupCache.key('stub', phone, null))) === 1;
+            stored = (await probe.exists(prefix + (await LookupCache.key('stub', phone, null)))) === 1;
           }
           expect(stored).toBe(true);
           const calls = provider.calls;

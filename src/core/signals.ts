@@ -1,0 +1,30 @@
+import type { Action } from './types.js';
+
+/**
+ * Every signal a decision can carry: a fact beside the match level that a policy can act on. Each has its
+ * default action and the message of the 403 it causes when it decides a block. A new signal (velocity, hosting
+ * IPs…) is one line here, and a provider that reports it in `PhoneLookup.signals`.
+ */
+export const SIGNALS = {
+  sim_swapped: {
+    action: 'flag',
+    message: "The phone number's SIM card was changed recently, so it cannot confirm this request right now.",
+  },
+} as const satisfies Record<string, { action: Action; message: string }>;
+
+/** A signal's name: the key of its policy entry, and the 403 body's `error` when it decided a block. */
+export type Signal = keyof typeof SIGNALS;
+
+export const SIGNAL_NAMES = Object.keys(SIGNALS) as Signal[];
+
+/** Each signal's default action, as policy map entries. */
+export const SIGNAL_DEFAULTS = Object.fromEntries(SIGNAL_NAMES.map((s) => [s, SIGNALS[s].action])) as {
+  [S in Signal]: (typeof SIGNALS)[S]['action'];
+};
+
+const SEVERITY: Record<Action, number> = { allow: 0, flag: 1, block: 2 };
+
+/** The more severe of two actions: block > flag > allow. */
+export function mostSevere(a: Action, b: Action): Action {
+  return SEVERITY[b] > SEVERITY[a] ? b : a;
+}

@@ -106,6 +106,7 @@ describe('ipmatch check', slow, () => {
       ip: { address: '81.2.69.160', country: 'GB' },
       phone: { number: '+447400123456', country: 'GB', roamingCountry: null, valid: true },
       provider: 'local',
+      signals: [],
       cached: false,
     });
   });

@@ -1,0 +1,93 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { readPages } from '../../scripts/docs/pages.js';
+import { collectSamples, typeCheckSamples } from '../../scripts/docs/samples.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+// A type-check of the samples loads src/ through the compiler: seconds, more on a busy machine.
+const TYPECHECK_TIMEOUT = 120_000;
+
+describe('the code samples of the docs', () => {
+  test(
+    'every ```ts block type-checks against the public package names',
+    () => {
+      const { samples, problems } = collectSamples(readPages(root));
+      expect(samples.length).toBeGreaterThan(10);
+      expect([...problems, ...typeCheckSamples(root, samples)]).toEqual([]);
+    },
+    TYPECHECK_TIMEOUT,
+  );
+});
+
+describe('the sample check', () => {
+  test(
+    'a renamed option fails, naming the page, line and column of the sample',
+    () => {
+      const text = [
+        '# Options',
+        '',
+        '```ts',
+        "import { createIpMatch } from 'ipmatch';",
+        '',
+        'createIpMatch({ timeoutMS: 500 });',
+        '```',
+      ].join('\n');
+      const { samples } = collectSamples([{ file: 'docs/broken.md', text }]);
+      const errors = typeCheckSamples(root, samples);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/^docs\/broken\.md:6:17 TS2561: .*'timeoutMS'.*'timeoutMs'/);
+      expect(errors[0]).toContain('createIpMatch({ timeoutMS: 500 });');
+    },
+    TYPECHECK_TIMEOUT,
+  );
+
+  test('directives: a prelude declares what the page already showed, continues joins blocks, ignore skips', () => {
+    const text = [
+      '<!-- sample: prelude express-app -->',
+      '```ts',
+      "app.get('/', (req, res) => res.end());",
+      '```',
+      '<!-- sample: continues -->',
+      '```ts',
+      "app.post('/signup', (req, res) => res.end());",
+      '```',
+      '<!-- sample: ignore: a listing -->',
+      '```ts',
+      'interface Nothing { compiles: here',
+      '```',
+    ].join('\n');
+    const { samples, problems, ignored } = collectSamples([{ file: 'docs/ok.md', text }]);
+    expect(problems).toEqual([]);
+    expect(ignored).toBe(1);
+    expect(samples).toHaveLength(1);
+    expect(samples[0]!.segments.map((s) => s.line)).toEqual([3, 7]);
+    expect(samples[0]!.prelude).toContain('declare const app');
+  });
+
+  test('misused conventions are reported with the line of the fence', () => {
+    const text = [
+      '<!-- sample: ignore -->',
+      '```ts',
+      'x',
+      '```',
+      '<!-- sample: prelude nope -->',
+      '```ts',
+      'x',
+      '```',
+      '```js',
+      'x',
+      '```',
+      '<!-- sample: skip -->',
+      '```ts',
+      'x',
+      '```',
+    ].join('\n');
+    const { problems } = collectSamples([{ file: 'docs/misused.md', text }]);
+    expect(problems).toEqual([
+      'docs/misused.md:2 "sample: ignore" needs a reason: <!-- sample: ignore: <why> -->',
+      'docs/misused.md:6 unknown prelude "nope" (known: express-app, core; add one in preludes.ts)',
+      'docs/misused.md:9 a ```js block is not type-checked: write it as ```ts, or put <!-- sample: ignore: <why> --> above it',
+      'docs/misused.md:13 unknown directive "sample: skip" (known: prelude <name…>, continues, ignore: <why>)',
+    ]);
+  });
+});

@@ -248,7 +248,7 @@ async function profileVonage(top: number): Promise<void> {
     `Vonage path: ${v.waves} waves of ${v.concurrency} concurrent checks, added p50 ${v.addedP50} ms, p99 ` +
       `${v.addedP99} ms, ${v.cpuUsPerCheck} µs CPU/check; profile ${path}`,
   );
-  await print(selfTimes(profile, [v.windowsUs.latency]), { n: v.waves * v.concurrency, what: 'check' }, top);
+  await print(selfTimes(profile, v.windowsUs.latency), { n: v.waves * v.concurrency, what: 'check' }, top);
   console.log(
     `\nhung upstream: ${v.hung.concurrency} checks, timeoutMs ${v.hung.timeoutMs}, worst ${v.hung.worstMs} ms`,
   );

@@ -3,12 +3,15 @@ import type { ScalingRow } from './scaling.js';
 import type { Figures, Target } from './targets.js';
 
 const LABELS: Record<ServerName, string> = {
-  bare: 'bare Express',
-  'bare-twin': 'bare Express (twin: noise)',
-  'bare-ip': 'bare + reading req.ip',
-  ipmatch: 'ipMatch() offline default',
-  'rate-limit': 'express-rate-limit',
-  naive: 'naive lookup (no cache)',
+  bare: 'Express: bare',
+  'bare-twin': 'Express: bare twin (noise)',
+  floor: 'Express: floor (reads req.ip)',
+  ipmatch: 'Express: ipMatch() default',
+  'rate-limit': 'Express: express-rate-limit',
+  naive: 'Express: naive lookup',
+  'koa-bare': 'Koa: bare',
+  'koa-floor': 'Koa: floor (reads ctx.ip)',
+  'koa-ipmatch': 'Koa: ipMatch() default',
 };
 
 const pad = (s: string, n: number) => s.padEnd(n);
@@ -17,20 +20,27 @@ const num = (x: number, d = 0) =>
 
 function routeTable(r: RouteOverhead): string[] {
   const range = (x: [number, number] | undefined) => (x ? `${x[0].toFixed(2)}–${x[1].toFixed(2)}` : '');
+  const floor = (s: 'hot' | 'cold', name: ServerName) => r[s].floorRatio[name]?.toFixed(3) ?? '';
   const lines = [
-    `Route overhead: Express POST /signup, medians over ${r.rounds} rounds of ${r.burstSeconds} s bursts, ` +
-      `${r.connections} connections; ratio to bare Express in the same round (range: lowest–highest round)`,
-    `${pad('server', 28)}${pad('hot CPU', 9)}${pad('(range)', 11)}${pad('hot req/s', 11)}${pad('cold CPU', 10)}${pad('(range)', 11)}cold req/s`,
+    `Route overhead: POST /signup, medians over ${r.rounds} rounds of ${r.burstSeconds} s bursts, ` +
+      `${r.connections} connections; server CPU per request as a ratio to the same framework's bare route ` +
+      '(and, for ipMatch, to its floor) in the same round; range: lowest–highest round',
+    `${pad('server', 31)}${pad('hot CPU', 9)}${pad('(range)', 11)}${pad('to floor', 10)}${pad('(range)', 11)}` +
+      `${pad('req/s', 7)}${pad('cold CPU', 10)}${pad('(range)', 11)}${pad('to floor', 10)}${pad('(range)', 11)}req/s`,
   ];
   for (const name of r.servers) {
     lines.push(
-      pad(LABELS[name], 28) +
+      pad(LABELS[name], 31) +
         pad(r.hot.cpuRatio[name]!.toFixed(3), 9) +
         pad(range(r.hot.cpuRatioRange[name]), 11) +
-        pad(r.hot.rpsRatio[name]!.toFixed(3), 11) +
+        pad(floor('hot', name), 10) +
+        pad(range(r.hot.floorRatioRange[name]), 11) +
+        pad(r.hot.rpsRatio[name]!.toFixed(2), 7) +
         pad(r.cold.cpuRatio[name]!.toFixed(3), 10) +
         pad(range(r.cold.cpuRatioRange[name]), 11) +
-        r.cold.rpsRatio[name]!.toFixed(3),
+        pad(floor('cold', name), 10) +
+        pad(range(r.cold.floorRatioRange[name]), 11) +
+        r.cold.rpsRatio[name]!.toFixed(2),
     );
   }
   if (r.noisy !== undefined) {
@@ -46,14 +56,14 @@ function routeTable(r: RouteOverhead): string[] {
     '',
     'Where the server CPU goes, medians in µs per request: all threads = main thread + other threads (V8 GC ' +
       'helpers, libuv); GC = main-thread GC pauses',
-    `${pad('server', 28)}${pad('hot: all', 10)}${pad('main', 7)}${pad('other', 7)}${pad('GC', 6)}${pad('req/s', 8)}` +
+    `${pad('server', 31)}${pad('hot: all', 10)}${pad('main', 7)}${pad('other', 7)}${pad('GC', 6)}${pad('req/s', 8)}` +
       `${pad('cold: all', 11)}${pad('main', 7)}${pad('other', 7)}${pad('GC', 6)}${pad('req/s', 7)}major GCs/s`,
   );
   for (const name of r.servers) {
     const h = r.hot.breakdown[name]!;
     const c = r.cold.breakdown[name]!;
     lines.push(
-      pad(LABELS[name], 28) +
+      pad(LABELS[name], 31) +
         pad(num(h.cpuUs), 10) +
         pad(num(h.mainUs), 7) +
         pad(num(h.otherThreadsUs), 7) +
@@ -111,16 +121,26 @@ export function report(
   if (f.vonage) {
     const v = f.vonage;
     lines.push(
-      `Vonage path (fake NI server in its own process, ${v.latencyMs} ms latency, ${v.concurrency} concurrent, pool ${v.pool}):`,
-      `  added over ${v.latencyMs} ms: p50 ${v.addedP50} ms, p99 ${v.addedP99} ms · ${v.cpuUsPerCheck} µs CPU/check` +
-        ` · bare undici to the same fake: p50 ${v.directAddedP50} ms, p99 ${v.directAddedP99} ms` +
-        ` · so beyond bare HTTP: p50 ${v.overDirectP50} ms, p99 ${v.overDirectP99} ms`,
+      `Remote path, ${v.provider} (fake server in its own process, ${v.latencyMs} ms latency, ${v.concurrency} ` +
+        `concurrent, pool ${v.pool}, ${v.waves} waves alternating with bare undici + JSON.parse to the same fake):`,
+      `  CPU per check: ${v.cpuUsPerCheck} µs vs ${v.directCpuUsPerCheck} µs bare (${v.cpuRatio}×)`,
+      `  added over ${v.latencyMs} ms: p50 ${v.addedP50} ms vs ${v.directAddedP50} ms bare (${v.p50Ratio}×), ` +
+        `p99 ${v.addedP99} ms vs ${v.directAddedP99} ms bare (${v.p99Ratio}×)`,
       `  ${num(v.checks)} checks over ${num(v.distinct)} numbers: ${num(v.upstreamCalls)} upstream calls ` +
         `(${v.callsPerCheck}/check), ${v.socketsOpened} sockets opened`,
       `  hung upstream, timeoutMs ${v.hung.timeoutMs}: worst decision ${v.hung.worstMs} ms over ${v.hung.concurrency} checks ` +
         `(${Object.entries(v.hung.reasons)
           .map(([k, n]) => `${k} ${n}`)
           .join(', ')})`,
+      '',
+    );
+  }
+  if (f.coldStart) {
+    const c = f.coldStart;
+    lines.push(
+      `Cold start, median of ${c.runs} process pairs: import('ipmatch/express') + ipMatch() + first decision ` +
+        `${c.probeMs} ms vs node -e 0 ${c.nodeMs} ms: +${c.overNodeMs} ms (pairs ${c.range[0]}–${c.range[1]}); ` +
+        `inside: import ${c.importMs} ms, first decision ${c.firstDecisionMs} ms`,
       '',
     );
   }
@@ -137,7 +157,7 @@ export function report(
     lines.push('Targets');
     for (const t of targets) {
       const verdict = (t.pass ? 'pass' : `MISS by ${t.missBy}`) + (t.note ? ` (${t.note})` : '');
-      lines.push(`  ${pad(t.name, 62)}${pad(t.target, 34)}${pad(String(t.value), 10)}${verdict}`);
+      lines.push(`  ${pad(t.name, 72)}${pad(t.target, 12)}${pad(String(t.value), 10)}${verdict}`);
     }
   }
   return lines.join('\n');

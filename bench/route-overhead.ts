@@ -1,20 +1,35 @@
 import type { ChildProcess } from 'node:child_process';
 import { ask, forkTs, nextMessage } from './children.js';
 import { type Burst, burst, CONNECTIONS } from './load.js';
-import type { FromServer, ServerKind } from './route-server.js';
+import { type FromServer, SERVER_KINDS, type ServerKind } from './route-server.js';
 import { median, round } from './stats.js';
 import type { Signup, Streams } from './streams.js';
 
 /**
- * `bare-twin` is a second bare server: its ratio to `bare` is the noise floor of the run. `bare-ip` (bare plus
- * a read of req.ip) is left out unless asked for, to keep the run short.
+ * `bare-twin` is a second bare Express server: its ratio to `bare` is the noise floor of the run. The naive
+ * lookup is left out unless asked for, to keep the run short.
  */
-export const ALL_SERVERS = ['bare', 'bare-twin', 'bare-ip', 'ipmatch', 'rate-limit', 'naive'] as const;
-export const DEFAULT_SERVERS: ServerName[] = ['bare', 'bare-twin', 'ipmatch', 'rate-limit', 'naive'];
-export type ServerName = (typeof ALL_SERVERS)[number];
+export type ServerName = ServerKind | 'bare-twin';
+export const ALL_SERVERS = [...(Object.keys(SERVER_KINDS) as ServerKind[]), 'bare-twin'] as ServerName[];
+export const DEFAULT_SERVERS: ServerName[] = [
+  'bare',
+  'bare-twin',
+  'floor',
+  'ipmatch',
+  'rate-limit',
+  'koa-bare',
+  'koa-floor',
+  'koa-ipmatch',
+];
 export type StreamName = 'hot' | 'cold';
 
 const kindOf = (name: ServerName): ServerKind => (name === 'bare-twin' ? 'bare' : name);
+const frameworkOf = (name: ServerName) => SERVER_KINDS[kindOf(name)].framework;
+/** The server of `role` on the same framework as `name`, when one runs. */
+const peer = (name: ServerName, role: 'bare' | 'floor', servers: readonly ServerName[]) =>
+  servers.find(
+    (s) => s !== 'bare-twin' && SERVER_KINDS[s].role === role && frameworkOf(s) === frameworkOf(name),
+  );
 
 export interface Sample extends Burst {
   /** Server CPU (user + system, every thread) per request it received in the counted window, in µs. */
@@ -38,10 +53,13 @@ export interface Breakdown {
 
 export interface StreamResult {
   /**
-   * Median over rounds of each server's ratio to the bare baseline of the same round: the mean of `bare` and
-   * `bare-twin` for the others, `bare` alone for the twin (so that the twin shows the noise).
+   * Median over rounds of each server's ratio to its framework's bare server in the same round. On Express
+   * that is the mean of `bare` and `bare-twin`, and `bare` alone for the twin (so that the twin shows the noise).
    */
   cpuRatio: Partial<Record<ServerName, number>>;
+  /** The same for ipmatch servers against their framework's floor server (a no-op middleware reading the IP). */
+  floorRatio: Partial<Record<ServerName, number>>;
+  floorRatioRange: Partial<Record<ServerName, [number, number]>>;
   rpsRatio: Partial<Record<ServerName, number>>;
   /** Lowest and highest per-round CPU ratio. */
   cpuRatioRange: Partial<Record<ServerName, [number, number]>>;
@@ -109,18 +127,35 @@ async function measure(
 
 function summarise(servers: ServerName[], rounds: Partial<Record<ServerName, Sample>>[]): StreamResult {
   const twin = servers.includes('bare-twin');
-  const base = (r: Partial<Record<ServerName, Sample>>, name: ServerName, pick: (s: Sample) => number) =>
-    twin && name !== 'bare-twin' && name !== 'bare'
+  const base = (r: Partial<Record<ServerName, Sample>>, name: ServerName, pick: (s: Sample) => number) => {
+    const bare = peer(name, 'bare', servers)!;
+    return twin && bare === 'bare' && name !== 'bare-twin' && name !== 'bare'
       ? (pick(r.bare!) + pick(r['bare-twin']!)) / 2
-      : pick(r.bare!);
+      : pick(r[name === 'bare-twin' ? 'bare' : bare]!);
+  };
   const ratios = (name: ServerName, pick: (s: Sample) => number) =>
     rounds.map((r) => pick(r[name]!) / base(r, name, pick));
-  const out: StreamResult = { cpuRatio: {}, rpsRatio: {}, cpuRatioRange: {}, breakdown: {}, rounds };
+  const out: StreamResult = {
+    cpuRatio: {},
+    floorRatio: {},
+    floorRatioRange: {},
+    rpsRatio: {},
+    cpuRatioRange: {},
+    breakdown: {},
+    rounds,
+  };
+  const range = (xs: number[]): [number, number] => [round(Math.min(...xs), 2), round(Math.max(...xs), 2)];
   for (const name of servers) {
     const cpu = ratios(name, (s) => s.cpuUsPerRequest);
     out.cpuRatio[name] = round(median(cpu));
     out.rpsRatio[name] = round(median(ratios(name, (s) => s.rps)));
-    out.cpuRatioRange[name] = [round(Math.min(...cpu), 2), round(Math.max(...cpu), 2)];
+    out.cpuRatioRange[name] = range(cpu);
+    const floor = peer(name, 'floor', servers);
+    if (name !== 'bare-twin' && SERVER_KINDS[name].role === 'ipmatch' && floor) {
+      const toFloor = rounds.map((r) => r[name]!.cpuUsPerRequest / r[floor]!.cpuUsPerRequest);
+      out.floorRatio[name] = round(median(toFloor));
+      out.floorRatioRange[name] = range(toFloor);
+    }
     const med = (pick: (s: Sample) => number) => round(median(rounds.map((r) => pick(r[name]!))), 1);
     out.breakdown[name] = {
       cpuUs: med((s) => s.cpuUsPerRequest),
@@ -145,7 +180,10 @@ export async function routeOverhead(
 ): Promise<RouteOverhead> {
   const { rounds, burstSeconds, log = () => {} } = options;
   const names = options.servers;
-  if (!names.includes('bare')) throw new Error('the route bench needs the bare server as its baseline');
+  for (const name of names) {
+    if (!peer(name, 'bare', names))
+      throw new Error(`the route bench needs ${frameworkOf(name)}'s bare server as the baseline of ${name}`);
+  }
   const servers = await Promise.all(names.map(start));
   try {
     // Warm-up, uncounted: JIT, the GeoIP data, connection pools.
@@ -160,8 +198,13 @@ export async function routeOverhead(
         const one: Partial<Record<ServerName, Sample>> = {};
         for (const server of order) one[server.name] = await measure(server, stream, streams, burstSeconds);
         samples[stream].push(one);
-        const ipm = one.ipmatch ? (one.ipmatch.cpuUsPerRequest / one.bare!.cpuUsPerRequest).toFixed(2) : '-';
-        log(`  round ${r + 1}/${rounds} ${stream}: ipmatch/bare CPU ${ipm}`);
+        const toFloor = names
+          .filter((n) => n !== 'bare-twin' && SERVER_KINDS[n].role === 'ipmatch' && peer(n, 'floor', names))
+          .map(
+            (n) =>
+              `${n} ${(one[n]!.cpuUsPerRequest / one[peer(n, 'floor', names)!]!.cpuUsPerRequest).toFixed(2)}`,
+          );
+        log(`  round ${r + 1}/${rounds} ${stream}: CPU to the floor: ${toFloor.join(', ') || '-'}`);
       }
     }
     const hot = summarise(names, samples.hot);

@@ -1,29 +1,52 @@
 /**
- * One Express POST /signup server of the route-overhead bench, run as a child process:
+ * One POST /signup server of the route-overhead bench, run as a child process. Per framework:
  *
- *   bare       express.json() and the handler
- *   bare-ip    the same, and the handler reads req.ip (what any IP-based middleware pays first)
- *   ipmatch    express.json(), ipMatch() with every default (offline provider, bundled GeoIP data)
+ *   bare       the body parser and the handler
+ *   floor      the same route with a no-op middleware that reads the client IP as ipMatch does (req.ip /
+ *              ctx.ip) and keeps it on the request (as ipMatch keeps its decision): the floor any IP-based
+ *              middleware pays
+ *   ipmatch    the body parser, ipMatch() with every default (offline provider, bundled GeoIP data)
+ *
+ * and, on Express only, two anchors:
  *   rate-limit express-rate-limit with its defaults (a limit no stream reaches), then express.json()
  *   naive      express.json(), then per request a full libphonenumber-js parse and an mmdb-lib lookup, no cache
  *
- * Every server sets 'trust proxy' to 'loopback', so that X-Forwarded-For from the load generator is the client.
+ * Every server trusts the loopback proxy (Express 'trust proxy' 'loopback', Koa `proxy` with `maxIpsCount` 1),
+ * so that X-Forwarded-For from the load generator is the client.
  * The parent drives it over IPC: 'start' and 'stop' bracket a counted window, 'stop' answers with the CPU this
  * process used in it (process.cpuUsage) and the requests it received; nothing of that travels over HTTP.
  */
 import './plain-stacks.js';
 import { readFileSync } from 'node:fs';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { bodyParser } from '@koa/bodyparser';
 import express, { type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
+import Koa, { type Middleware } from 'koa';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { Reader } from 'mmdb-lib';
 import { ipMatch } from '../src/adapters/express.js';
+import { ipMatch as koaIpMatch } from '../src/adapters/koa.js';
 import { DEFAULT_MMDB } from './geo-networks.js';
 
-const SERVER_KINDS = ['bare', 'bare-ip', 'ipmatch', 'rate-limit', 'naive'] as const;
-export type ServerKind = (typeof SERVER_KINDS)[number];
+export type Framework = 'express' | 'koa';
+/** What a server stands for: a framework's baseline, its floor, ipmatch on it, or another anchor. */
+export type Role = 'bare' | 'floor' | 'ipmatch' | 'anchor';
+
+/** Every server the bench can start, with its framework and role. Add a framework here and in `listener`. */
+export const SERVER_KINDS = {
+  bare: { framework: 'express', role: 'bare' },
+  floor: { framework: 'express', role: 'floor' },
+  ipmatch: { framework: 'express', role: 'ipmatch' },
+  'rate-limit': { framework: 'express', role: 'anchor' },
+  naive: { framework: 'express', role: 'anchor' },
+  'koa-bare': { framework: 'koa', role: 'bare' },
+  'koa-floor': { framework: 'koa', role: 'floor' },
+  'koa-ipmatch': { framework: 'koa', role: 'ipmatch' },
+} as const satisfies Record<string, { framework: Framework; role: Role }>;
+export type ServerKind = keyof typeof SERVER_KINDS;
 
 export type ToServer = { type: 'start' } | { type: 'stop' } | { type: 'memory' } | { type: 'quit' };
 export type FromServer =
@@ -63,33 +86,43 @@ function naiveLookup(): RequestHandler {
   };
 }
 
-function app(kind: ServerKind): express.Express {
+function expressApp(kind: ServerKind): express.Express {
   const a = express();
   a.set('trust proxy', 'loopback');
   const json = express.json();
   const done: RequestHandler = (_req, res) => {
     res.json({ ok: true });
   };
-  switch (kind) {
-    case 'bare':
-      a.post('/signup', json, done);
-      break;
-    case 'bare-ip':
-      a.post('/signup', json, (req, res) => {
-        res.json({ ok: req.ip !== undefined });
-      });
-      break;
-    case 'ipmatch':
-      a.post('/signup', json, ipMatch(), done);
-      break;
-    case 'rate-limit':
-      a.post('/signup', rateLimit({ limit: 1_000_000_000 }), json, done);
-      break;
-    case 'naive':
-      a.post('/signup', json, naiveLookup(), done);
-      break;
-  }
+  const readsIp: RequestHandler = (req, res, next) => {
+    res.locals.ip = req.ip;
+    next();
+  };
+  if (kind === 'bare') a.post('/signup', json, done);
+  else if (kind === 'floor') a.post('/signup', json, readsIp, done);
+  else if (kind === 'ipmatch') a.post('/signup', json, ipMatch(), done);
+  else if (kind === 'rate-limit') a.post('/signup', rateLimit({ limit: 1_000_000_000 }), json, done);
+  else if (kind === 'naive') a.post('/signup', json, naiveLookup(), done);
   return a;
+}
+
+function koaApp(kind: ServerKind): Koa {
+  const a = new Koa({ proxy: true, maxIpsCount: 1 });
+  a.use(bodyParser());
+  const readsIp: Middleware = (ctx, next) => {
+    ctx.state.ip = ctx.ip;
+    return next();
+  };
+  if (kind === 'koa-floor') a.use(readsIp);
+  else if (kind === 'koa-ipmatch') a.use(koaIpMatch());
+  a.use((ctx) => {
+    if (ctx.method === 'POST' && ctx.path === '/signup') ctx.body = { ok: true };
+  });
+  return a;
+}
+
+function listener(kind: ServerKind): RequestListener {
+  const { framework } = SERVER_KINDS[kind];
+  return framework === 'koa' ? koaApp(kind).callback() : expressApp(kind);
 }
 
 const usNow = () => Number(process.hrtime.bigint() / 1000n);
@@ -122,7 +155,7 @@ function serve(kind: ServerKind): void {
   let startedUs = 0;
   let main = 0;
   let gcAtStart = { ...gc };
-  const server = app(kind).listen(0, '127.0.0.1', () => {
+  const server = createServer(listener(kind)).listen(0, '127.0.0.1', () => {
     send({ type: 'ready', port: (server.address() as AddressInfo).port });
   });
   server.keepAliveTimeout = 60_000;
@@ -162,5 +195,5 @@ function serve(kind: ServerKind): void {
 }
 
 const kind = process.argv[2] as ServerKind;
-if (!SERVER_KINDS.includes(kind)) throw new Error(`route-server: unknown kind ${kind}`);
+if (!Object.hasOwn(SERVER_KINDS, kind)) throw new Error(`route-server: unknown kind ${kind}`);
 serve(kind);

@@ -1,13 +1,17 @@
 /**
  * `npm run bench`: the whole suite, a table on stdout and bench/results.json. See bench/README.md.
  *
- *   npx tsx bench/run.ts [--quick] [--rounds=N] [--burst=seconds] [--only=route,check,vonage,memory,scaling]
- *                        [--servers=bare,bare-twin,bare-ip,ipmatch,rate-limit,naive]
+ *   npx tsx bench/run.ts [--quick] [--rounds=N] [--burst=seconds]
+ *                        [--only=route,check,vonage,cold-start,memory,scaling] [--servers=bare,floor,ipmatch,…]
+ *
+ * A new part is one entry in PARTS (what to log, how to run it), one field in `Figures`, and its targets in
+ * targets.ts and lines in report.ts.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import type { CheckThroughput } from './check-throughput.js';
 import { benchFile, runChild } from './children.js';
+import type { ColdStart } from './cold-start.js';
 import { measureMemory } from './memory.js';
 import { report } from './report.js';
 import { ALL_SERVERS, DEFAULT_SERVERS, routeOverhead, type ServerName } from './route-overhead.js';
@@ -16,16 +20,10 @@ import { buildStreams } from './streams.js';
 import { evaluate, type Figures } from './targets.js';
 import type { VonagePath } from './vonage-path.js';
 
-const PARTS = ['route', 'check', 'vonage', 'memory', 'scaling'] as const;
-type Part = (typeof PARTS)[number];
-
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = process.argv.includes('--quick');
 const rounds = Number(arg('rounds') ?? (quick ? 1 : 13));
 const burstSeconds = Number(arg('burst') ?? 1);
-const only = (arg('only')?.split(',') ?? PARTS) as Part[];
-for (const p of only)
-  if (!PARTS.includes(p)) throw new Error(`--only: unknown part "${p}" (${PARTS.join(', ')})`);
 const servers = (arg('servers')?.split(',') ?? DEFAULT_SERVERS) as ServerName[];
 for (const s of servers) {
   if (!ALL_SERVERS.includes(s))
@@ -46,26 +44,58 @@ const machine = {
 const streams = buildStreams();
 const figures: Figures & { scaling?: ScalingRow[] } = {};
 
-if (only.includes('route')) {
-  log(`route overhead: ${rounds} round(s)…`);
-  figures.route = await routeOverhead(streams, { servers, rounds, burstSeconds, log });
-}
-if (only.includes('check')) {
-  log('check() throughput…');
-  figures.check = await runChild<CheckThroughput>('check-throughput.ts', flags);
-}
-if (only.includes('vonage')) {
-  log('Vonage path and hung upstream…');
-  figures.vonage = await runChild<VonagePath>('vonage-path.ts', flags);
-}
-if (only.includes('memory')) {
-  log('memory…');
-  figures.memory = await measureMemory(Array.from({ length: 20 }, (_, k) => streams.cold(k)));
-}
-if (only.includes('scaling')) {
-  log('scaling (10³, 10⁵, 10⁶ cached numbers)…');
-  // Bytecode flushing would shrink the heap between the before and after readings of the small cache.
-  figures.scaling = await runChild<ScalingRow[]>('scaling.ts', flags, ['--expose-gc', '--no-flush-bytecode']);
+// Each part in the order it runs: what it logs, and what it puts into `figures`.
+const PARTS = {
+  route: {
+    log: `route overhead: ${rounds} round(s)…`,
+    run: async () => {
+      figures.route = await routeOverhead(streams, { servers, rounds, burstSeconds, log });
+    },
+  },
+  check: {
+    log: 'check() throughput…',
+    run: async () => {
+      figures.check = await runChild<CheckThroughput>('check-throughput.ts', flags);
+    },
+  },
+  vonage: {
+    log: 'remote path (vonageProvider) and hung upstream…',
+    run: async () => {
+      figures.vonage = await runChild<VonagePath>('vonage-path.ts', flags);
+    },
+  },
+  'cold-start': {
+    log: 'cold start (whole processes, from dist/)…',
+    run: async () => {
+      figures.coldStart = await runChild<ColdStart>('cold-start.ts', flags);
+    },
+  },
+  memory: {
+    log: 'memory…',
+    run: async () => {
+      figures.memory = await measureMemory(Array.from({ length: 20 }, (_, k) => streams.cold(k)));
+    },
+  },
+  scaling: {
+    log: 'scaling (10³, 10⁵, 10⁶ cached numbers)…',
+    run: async () => {
+      // Bytecode flushing would shrink the heap between the before and after readings of the small cache.
+      figures.scaling = await runChild<ScalingRow[]>('scaling.ts', flags, [
+        '--expose-gc',
+        '--no-flush-bytecode',
+      ]);
+    },
+  },
+} satisfies Record<string, { log: string; run: () => Promise<void> }>;
+type Part = keyof typeof PARTS;
+const names = Object.keys(PARTS) as Part[];
+const only = (arg('only')?.split(',') ?? names) as Part[];
+for (const p of only)
+  if (!names.includes(p)) throw new Error(`--only: unknown part "${p}" (${names.join(', ')})`);
+for (const name of names) {
+  if (!only.includes(name)) continue;
+  log(PARTS[name].log);
+  await PARTS[name].run();
 }
 
 const targets = evaluate(figures);

@@ -1,11 +1,12 @@
 /**
  * The Vonage path against the fake Number Insight server (50 ms latency, in a child process):
- * - latency: waves of 200 concurrent checks of new numbers; what each check adds over the fake's 50 ms, beside
- *   the same waves sent straight through an undici Pool (the floor the fake and loopback set);
+ * - latency and CPU: waves of 100 concurrent checks of new numbers; what each check adds over the fake's 50 ms
+ *   and the CPU it costs, beside the same waves sent straight through an undici Pool with a JSON.parse of each
+ *   answer (the floor that HTTP, the fake and loopback set);
  * - upstream calls: 10 000 checks over 2 000 distinct numbers, 200 at a time; calls made and sockets opened;
  * - a hung upstream: the fake never answers; the slowest of 200 concurrent decisions against `timeoutMs`.
  *
- *   npx tsx bench/vonage-path.ts [--quick] [--concurrency=200]
+ *   npx tsx bench/vonage-path.ts [--quick] [--concurrency=100]
  */
 import './plain-stacks.js';
 import { Pool } from 'undici';
@@ -18,6 +19,8 @@ import { percentile, round } from './stats.js';
 import { buildStreams } from './streams.js';
 
 export interface VonagePath {
+  /** The provider measured, as its factory is named. */
+  provider: string;
   latencyMs: number;
   concurrency: number;
   /** The provider's `connections` (pool size). */
@@ -28,9 +31,14 @@ export interface VonagePath {
   addedP99: number;
   /** CPU this process spent per check over the waves (parse, request, response validation, decision), in µs. */
   cpuUsPerCheck: number;
-  /** The same for bare HTTP requests through an undici Pool: the part the fake and loopback add. */
+  /** The same for bare HTTP requests through an undici Pool, each answer JSON.parse'd: the floor. */
   directAddedP50: number;
   directAddedP99: number;
+  directCpuUsPerCheck: number;
+  /** ipmatch over the floor: CPU per check, added p50, added p99 (the targets' figures). */
+  cpuRatio: number;
+  p50Ratio: number;
+  p99Ratio: number;
   /** What ipmatch adds beyond bare HTTP to the same fake: addedP50 − directAddedP50, addedP99 − directAddedP99. */
   overDirectP50: number;
   overDirectP99: number;
@@ -41,13 +49,13 @@ export interface VonagePath {
   /** Sockets the fake saw opened by the provider over the calls run. */
   socketsOpened: number;
   hung: { timeoutMs: number; concurrency: number; worstMs: number; reasons: Record<string, number> };
-  /** The latency waves and the hung checks, on the clock of process.hrtime (and of --cpu-prof), in µs. */
-  windowsUs: { latency: [number, number]; hung: [number, number] };
+  /** ipmatch's latency waves and the hung checks, on the clock of process.hrtime (and of --cpu-prof), in µs. */
+  windowsUs: { latency: [number, number][]; hung: [number, number] };
 }
 
 const LATENCY_MS = 50;
 /** Checks in flight at once (`--concurrency=N`); the pool is sized to match. */
-const CONCURRENCY = Number(process.argv.find((a) => a.startsWith('--concurrency='))?.split('=')[1] ?? 200);
+const CONCURRENCY = Number(process.argv.find((a) => a.startsWith('--concurrency='))?.split('=')[1] ?? 100);
 const silent = { warn() {}, error() {} };
 const IP = '81.2.69.160';
 const usNow = () => Number(process.hrtime.bigint() / 1000n);
@@ -89,17 +97,6 @@ async function main(): Promise<void> {
       }),
     );
   }
-  const latency = core();
-  await wave(latency); // opens the sockets and warms the code
-  const added: number[] = [];
-  const cpu = process.cpuUsage();
-  const latencyFrom = usNow();
-  for (let w = 0; w < waves; w++) for (const ms of await wave(latency)) added.push(ms - LATENCY_MS);
-  const used = process.cpuUsage(cpu);
-  const latencyTo = usNow();
-  const cpuUsPerCheck = (used.user + used.system) / (waves * CONCURRENCY);
-  await latency.close();
-
   const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1 });
   const auth = `Basic ${Buffer.from('test-key:test-secret').toString('base64')}`;
   const direct = async (): Promise<number[]> =>
@@ -111,16 +108,41 @@ async function main(): Promise<void> {
           path: `/ni/advanced/json?number=${phone.slice(1)}`,
           headers: { authorization: auth },
         });
-        await res.body.text();
+        if (typeof JSON.parse(await res.body.text()).status !== 'number') throw new Error('not an NI answer');
         return performance.now() - start;
       }),
     );
+
+  // The two alternate wave by wave, so that both see the same moments of a busy machine.
+  const latency = core();
+  await wave(latency); // opens the sockets and warms the code
   await direct();
+  const added: number[] = [];
   const directAdded: number[] = [];
-  for (let w = 0; w < waves; w++) for (const ms of await direct()) directAdded.push(ms - LATENCY_MS);
+  const cpuUs = { ipmatch: 0, direct: 0 };
+  const latencyWindows: [number, number][] = [];
+  const measured = async (run: () => Promise<number[]>, into: number[], which: keyof typeof cpuUs) => {
+    const from = usNow();
+    const cpu = process.cpuUsage();
+    for (const ms of await run()) into.push(ms - LATENCY_MS);
+    const used = process.cpuUsage(cpu);
+    cpuUs[which] += used.user + used.system;
+    if (which === 'ipmatch') latencyWindows.push([from, usNow()]);
+  };
+  for (let w = 0; w < waves; w++) {
+    const pair = [
+      () => measured(() => wave(latency), added, 'ipmatch'),
+      () => measured(direct, directAdded, 'direct'),
+    ];
+    if (w % 2) pair.reverse();
+    for (const run of pair) await run();
+  }
+  const cpuUsPerCheck = cpuUs.ipmatch / (waves * CONCURRENCY);
+  const directCpuUsPerCheck = cpuUs.direct / (waves * CONCURRENCY);
+  await latency.close();
   await pool.close();
 
-  // Upstream calls: each of 2 000 numbers checked 5 times, in a shuffled order, 200 checks at a time.
+  // Upstream calls: each of 2 000 numbers checked 5 times, in a shuffled order, CONCURRENCY checks at a time.
   const DISTINCT = 2000;
   const CHECKS = 10_000;
   const numbers = newPhones(DISTINCT);
@@ -161,6 +183,7 @@ async function main(): Promise<void> {
   fake.send({ type: 'quit' });
 
   const result: VonagePath = {
+    provider: 'vonageProvider',
     latencyMs: LATENCY_MS,
     concurrency: CONCURRENCY,
     pool: CONCURRENCY,
@@ -170,6 +193,10 @@ async function main(): Promise<void> {
     cpuUsPerCheck: round(cpuUsPerCheck, 1),
     directAddedP50: round(percentile(directAdded, 50), 2),
     directAddedP99: round(percentile(directAdded, 99), 2),
+    directCpuUsPerCheck: round(directCpuUsPerCheck, 1),
+    cpuRatio: round(cpuUsPerCheck / directCpuUsPerCheck, 2),
+    p50Ratio: round(percentile(added, 50) / percentile(directAdded, 50), 2),
+    p99Ratio: round(percentile(added, 99) / percentile(directAdded, 99), 2),
     overDirectP50: round(percentile(added, 50) - percentile(directAdded, 50), 2),
     overDirectP99: round(percentile(added, 99) - percentile(directAdded, 99), 2),
     checks: CHECKS,
@@ -178,7 +205,7 @@ async function main(): Promise<void> {
     callsPerCheck: round((after.calls - before.calls) / CHECKS, 4),
     socketsOpened: after.connections - before.connections,
     hung: { timeoutMs: TIMEOUT_MS, concurrency: CONCURRENCY, worstMs: round(Math.max(...times), 1), reasons },
-    windowsUs: { latency: [latencyFrom, latencyTo], hung: [hungFrom, hungTo] },
+    windowsUs: { latency: latencyWindows, hung: [hungFrom, hungTo] },
   };
   reply(result);
 }

@@ -1,5 +1,6 @@
 import { ask, forkTs, nextMessage } from './children.js';
-import type { FromServer, ServerKind } from './route-server.js';
+import type { FromServer } from './route-server.js';
+import type { ServerKind } from './servers.js';
 import { round } from './stats.js';
 import type { Signup } from './streams.js';
 

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ask, forkTs, nextMessage, runChild } from './children.js';
 import { burst } from './load.js';
-import type { FromServer, ServerKind } from './route-server.js';
+import type { FromServer } from './route-server.js';
+import type { ServerKind } from './servers.js';
 import { buildStreams, type Signup } from './streams.js';
 import type { VonagePath } from './vonage-path.js';
 

@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { ask, forkTs, nextMessage } from './children.js';
 import { type Burst, burst, CONNECTIONS } from './load.js';
-import { type FromServer, SERVER_KINDS, type ServerKind } from './route-server.js';
+import type { FromServer } from './route-server.js';
+import { SERVER_KINDS, type ServerKind } from './servers.js';
 import { median, round } from './stats.js';
 import type { Signup, Streams } from './streams.js';
 

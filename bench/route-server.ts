@@ -30,23 +30,7 @@ import { Reader } from 'mmdb-lib';
 import { ipMatch } from '../src/adapters/express.js';
 import { ipMatch as koaIpMatch } from '../src/adapters/koa.js';
 import { DEFAULT_MMDB } from './geo-networks.js';
-
-export type Framework = 'express' | 'koa';
-/** What a server stands for: a framework's baseline, its floor, ipmatch on it, or another anchor. */
-export type Role = 'bare' | 'floor' | 'ipmatch' | 'anchor';
-
-/** Every server the bench can start, with its framework and role. Add a framework here and in `listener`. */
-export const SERVER_KINDS = {
-  bare: { framework: 'express', role: 'bare' },
-  floor: { framework: 'express', role: 'floor' },
-  ipmatch: { framework: 'express', role: 'ipmatch' },
-  'rate-limit': { framework: 'express', role: 'anchor' },
-  naive: { framework: 'express', role: 'anchor' },
-  'koa-bare': { framework: 'koa', role: 'bare' },
-  'koa-floor': { framework: 'koa', role: 'floor' },
-  'koa-ipmatch': { framework: 'koa', role: 'ipmatch' },
-} as const satisfies Record<string, { framework: Framework; role: Role }>;
-export type ServerKind = keyof typeof SERVER_KINDS;
+import { SERVER_KINDS, type ServerKind } from './servers.js';
 
 export type ToServer = { type: 'start' } | { type: 'stop' } | { type: 'memory' } | { type: 'quit' };
 export type FromServer =

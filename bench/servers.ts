@@ -1,0 +1,18 @@
+/** The route servers of the bench (route-server.ts builds them), apart so that importing them starts none. */
+
+export type Framework = 'express' | 'koa';
+/** What a server stands for: a framework's baseline, its floor, ipmatch on it, or another anchor. */
+export type Role = 'bare' | 'floor' | 'ipmatch' | 'anchor';
+
+/** Every server the bench can start, with its framework and role; a new framework also needs route-server.ts. */
+export const SERVER_KINDS = {
+  bare: { framework: 'express', role: 'bare' },
+  floor: { framework: 'express', role: 'floor' },
+  ipmatch: { framework: 'express', role: 'ipmatch' },
+  'rate-limit': { framework: 'express', role: 'anchor' },
+  naive: { framework: 'express', role: 'anchor' },
+  'koa-bare': { framework: 'koa', role: 'bare' },
+  'koa-floor': { framework: 'koa', role: 'floor' },
+  'koa-ipmatch': { framework: 'koa', role: 'ipmatch' },
+} as const satisfies Record<string, { framework: Framework; role: Role }>;
+export type ServerKind = keyof typeof SERVER_KINDS;

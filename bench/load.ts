@@ -19,10 +19,15 @@ export const CONNECTIONS = 16;
  * A burst of POST /signup for `seconds`, each request the next signup of `next()`: a JSON body with the
  * phone, and the client IP in X-Forwarded-For.
  */
-export async function burst(port: number, next: () => Signup, seconds: number): Promise<Burst> {
+export async function burst(
+  port: number,
+  next: () => Signup,
+  seconds: number,
+  connections = CONNECTIONS,
+): Promise<Burst> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}`,
-    connections: CONNECTIONS,
+    connections,
     duration: seconds,
     // autocannon stops on its next sample tick after `duration` (1 s by default): tick often, so that a burst
     // lasts what it is asked to.

@@ -23,7 +23,7 @@ function routeTable(r: RouteOverhead): string[] {
   const floor = (s: 'hot' | 'cold', name: ServerName) => r[s].floorRatio[name]?.toFixed(3) ?? '';
   const lines = [
     `Route overhead: POST /signup, medians over ${r.rounds} rounds of ${r.burstSeconds} s bursts, ` +
-      `${r.connections} connections; server CPU per request as a ratio to the same framework's bare route ` +
+      `${r.connections} connections per server, servers loaded ${r.schedule}; server CPU per request as a ratio to the same framework's bare route ` +
       '(and, for ipMatch, to its floor) in the same round; range: lowest–highest round',
     `${pad('server', 31)}${pad('hot CPU', 9)}${pad('(range)', 11)}${pad('to floor', 10)}${pad('(range)', 11)}` +
       `${pad('req/s', 7)}${pad('cold CPU', 10)}${pad('(range)', 11)}${pad('to floor', 10)}${pad('(range)', 11)}req/s`,

@@ -72,7 +72,10 @@ export interface StreamResult {
 export interface RouteOverhead {
   rounds: number;
   burstSeconds: number;
+  /** Per server. */
   connections: number;
+  /** 'together': every server's burst at the same time; 'in turn': one server after another. */
+  schedule: Schedule;
   servers: ServerName[];
   hot: StreamResult;
   cold: StreamResult;
@@ -111,9 +114,10 @@ async function measure(
   stream: StreamName,
   streams: Streams,
   seconds: number,
+  connections?: number,
 ): Promise<Sample> {
   await ask(server.child, { type: 'start' }, 'started');
-  const b = await burst(server.port, nextOf(server, stream, streams), seconds);
+  const b = await burst(server.port, nextOf(server, stream, streams), seconds, connections);
   const s = await ask<Extract<FromServer, { type: 'stopped' }>>(server.child, { type: 'stop' }, 'stopped');
   if (b.errors > 0) throw new Error(`${server.name}: ${b.errors} connection errors in a ${stream} burst`);
   const n = Math.max(1, s.requests);
@@ -170,16 +174,32 @@ function summarise(servers: ServerName[], rounds: Partial<Record<ServerName, Sam
   return out;
 }
 
+export type Schedule = 'together' | 'in turn';
+/** With every server loaded at once, each gets a share of the connections that one server gets alone. */
+const TOGETHER_CONNECTIONS = 4;
+
 /**
- * Keeps every server up, and each round sends each of them a burst of each stream, the servers' order rotated
- * by one each round and the streams' order swapped, so that no server always runs first or after the same
- * neighbour. Ratios are taken within a round, then their median across rounds.
+ * Keeps every server up, and each round sends each of them a burst of each stream; ratios are taken within a
+ * round, then their median across rounds.
+ * - 'together': every server's burst runs at the same time, so that whatever else the machine
+ *   does in that second weighs on all of them alike. On a shared machine this is what keeps identical servers
+ *   within a few percent of each other.
+ * - 'in turn' (the default): one server after another, the servers' order rotated by one each round and the streams' order
+ *   swapped, so that no server always runs first or after the same neighbour. Each server has the machine's
+ *   spare cores to itself, but the load of the moment differs from one server to the next.
  */
 export async function routeOverhead(
   streams: Streams,
-  options: { servers: ServerName[]; rounds: number; burstSeconds: number; log?: (line: string) => void },
+  options: {
+    servers: ServerName[];
+    rounds: number;
+    burstSeconds: number;
+    schedule?: Schedule;
+    log?: (line: string) => void;
+  },
 ): Promise<RouteOverhead> {
-  const { rounds, burstSeconds, log = () => {} } = options;
+  const { rounds, burstSeconds, schedule = 'in turn', log = () => {} } = options;
+  const connections = schedule === 'together' ? TOGETHER_CONNECTIONS : CONNECTIONS;
   const names = options.servers;
   for (const name of names) {
     if (!peer(name, 'bare', names))
@@ -191,13 +211,26 @@ export async function routeOverhead(
     for (const stream of ['hot', 'cold'] as const) {
       for (const server of servers) await measure(server, stream, streams, 0.5);
     }
+    const burstAll = async (order: Running[], stream: StreamName) => {
+      const one: Partial<Record<ServerName, Sample>> = {};
+      if (schedule === 'together') {
+        const got = await Promise.all(
+          order.map((server) => measure(server, stream, streams, burstSeconds, connections)),
+        );
+        order.forEach((server, i) => {
+          one[server.name] = got[i]!;
+        });
+      } else {
+        for (const server of order) one[server.name] = await measure(server, stream, streams, burstSeconds);
+      }
+      return one;
+    };
     const samples: Record<StreamName, Partial<Record<ServerName, Sample>>[]> = { hot: [], cold: [] };
     for (let r = 0; r < rounds; r++) {
       const order = servers.map((_, i) => servers[(i + r) % servers.length]!);
       const streamOrder: StreamName[] = r % 2 ? ['cold', 'hot'] : ['hot', 'cold'];
       for (const stream of streamOrder) {
-        const one: Partial<Record<ServerName, Sample>> = {};
-        for (const server of order) one[server.name] = await measure(server, stream, streams, burstSeconds);
+        const one = await burstAll(order, stream);
         samples[stream].push(one);
         const toFloor = names
           .filter((n) => n !== 'bare-twin' && SERVER_KINDS[n].role === 'ipmatch' && peer(n, 'floor', names))
@@ -214,7 +247,8 @@ export async function routeOverhead(
     const result: RouteOverhead = {
       rounds,
       burstSeconds,
-      connections: CONNECTIONS,
+      connections,
+      schedule,
       servers: names,
       hot,
       cold,

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the whole suite, a table on stdout and bench/results.json. See bench/README.md.
  *
- *   npx tsx bench/run.ts [--quick] [--rounds=N] [--burst=seconds]
+ *   npx tsx bench/run.ts [--quick] [--rounds=N] [--burst=seconds] [--schedule=in-turn|together]
  *                        [--only=route,check,vonage,cold-start,memory,scaling] [--servers=bare,floor,ipmatch,…]
  *
  * A new part is one entry in PARTS (what to log, how to run it), one field in `Figures`, and its targets in
@@ -24,6 +24,7 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 const quick = process.argv.includes('--quick');
 const rounds = Number(arg('rounds') ?? (quick ? 1 : 13));
 const burstSeconds = Number(arg('burst') ?? 1);
+const schedule = arg('schedule') === 'together' ? 'together' : 'in turn';
 const servers = (arg('servers')?.split(',') ?? DEFAULT_SERVERS) as ServerName[];
 for (const s of servers) {
   if (!ALL_SERVERS.includes(s))
@@ -49,7 +50,7 @@ const PARTS = {
   route: {
     log: `route overhead: ${rounds} round(s)…`,
     run: async () => {
-      figures.route = await routeOverhead(streams, { servers, rounds, burstSeconds, log });
+      figures.route = await routeOverhead(streams, { servers, rounds, burstSeconds, schedule, log });
     },
   },
   check: {
@@ -111,7 +112,7 @@ const results = {
   date,
   node: process.version,
   machine: { ...machine, loadAverageAtEnd: loadavg().map((x) => Number(x.toFixed(2))) },
-  options: { quick, rounds, parts: only, servers },
+  options: { quick, rounds, parts: only, servers, schedule },
   durationSeconds: seconds,
   streams: { hot: streams.hot.length, coldRegions: streams.regions.length, mismatchShare: 1 / 8 },
   ...figures,

@@ -1,6 +1,6 @@
-import { isSupportedCountry } from 'libphonenumber-js/max';
 import { IpMatchConfigError } from '../core/errors.js';
 import { createIpMatch } from '../core/ipmatch.js';
+import { isSupportedRegion } from '../core/phone.js';
 import type { IpMatchProvider } from '../core/provider.js';
 import type { IpMatch, Logger } from '../core/types.js';
 import { localProvider } from '../providers/local.js';
@@ -21,7 +21,7 @@ function stderrLogger(io: CliIo): Logger {
 
 function region(value: string): string {
   const upper = value.toUpperCase();
-  if (/^[A-Z]{2}$/.test(upper) && isSupportedCountry(upper as never)) return upper;
+  if (/^[A-Z]{2}$/.test(upper) && isSupportedRegion(upper)) return upper;
   const uk = upper === 'UK' ? ' (the United Kingdom is GB)' : '';
   throw new UsageError(`--country: expected a two-letter region such as GB or US, got "${value}"${uk}`);
 }

@@ -1,5 +1,5 @@
-import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
+import { isSupportedRegion } from './phone.js';
 import type { IpMatchProvider } from './provider.js';
 import { SIGNAL_DEFAULTS, SIGNAL_NAMES, type Signal } from './signals.js';
 import type { Store } from './store.js';
@@ -75,7 +75,7 @@ export const modeSchema = z.enum(MODES);
 const region = z
   .string()
   .transform((s) => s.toUpperCase())
-  .refine((s) => /^[A-Z]{2}$/.test(s) && isSupportedCountry(s as never), {
+  .refine((s) => /^[A-Z]{2}$/.test(s) && isSupportedRegion(s), {
     message: 'expected an ISO 3166-1 alpha-2 region such as "GB" or "US"',
   });
 
@@ -146,5 +146,5 @@ export function parseCoreOptions(options: unknown): ParsedCoreOptions {
 export function regionHint(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length !== 2) return undefined;
   const upper = value.toUpperCase();
-  return /^[A-Z]{2}$/.test(upper) && isSupportedCountry(upper as never) ? upper : undefined;
+  return /^[A-Z]{2}$/.test(upper) && isSupportedRegion(upper) ? upper : undefined;
 }

@@ -17,6 +17,14 @@ export interface PhoneParserOptions {
 /** Parses a raw phone string; null when it is not a plausible phone number (`phone_invalid`). */
 export type PhoneParser = (raw: string, defaultCountry: string | undefined) => ParsedPhone | null;
 
+/**
+ * Whether libphonenumber-js knows `code` as a region ('GB', 'US'), as its `isSupportedCountry` answers, without
+ * loading the `libphonenumber-js/max` entry point for it: a cold start pays for every module imported.
+ */
+export function isSupportedRegion(code: string): boolean {
+  return Object.hasOwn(metadata.countries, code);
+}
+
 /** Longer input (after trimming) is rejected before any parsing. */
 export const MAX_PHONE_LENGTH = 64;
 

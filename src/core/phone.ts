@@ -38,7 +38,7 @@ const LEADING_00 = /^([ \-()./]*)00/;
 function clean(raw: string): string | null {
   const text = raw.trim();
   if (text.length === 0 || text.length > MAX_PHONE_LENGTH || !ALLOWED.test(text)) return null;
-  return text.replace(LEADING_00, '$1+');
+  return text.charCodeAt(0) === 43 /* + */ ? text : text.replace(LEADING_00, '$1+');
 }
 
 function parseCleanFull(text: string, defaultCountry: string | undefined): ParsedPhone | null {
@@ -73,15 +73,34 @@ const optionsSchema = z.strictObject({
 // lru-cache holds no null values; a frozen marker stands for "not a possible number".
 const REJECTED = Object.freeze({ rejected: true });
 
+/** Slots of the table of recent fast-path answers: a power of two. */
+const RECENT_SLOTS = 512;
+
+/** A slot for `raw` from its last characters, which are a number's most varied digits. */
+function slotOf(raw: string): number {
+  let h = raw.length;
+  for (let i = Math.max(0, raw.length - 4); i < raw.length; i++) h = h * 31 + raw.charCodeAt(i);
+  return h & (RECENT_SLOTS - 1);
+}
+
 /**
  * A phone parser with a fast path on the calling code (most international numbers skip the full
  * libphonenumber-js parse) and an LRU for the rest (national formats, prefixes after the calling code), so that
- * a repeated number costs a map lookup. Results are frozen; those of the full parse are shared between calls.
+ * a repeated number costs a map lookup. Results are frozen and shared between calls.
+ *
+ * The fast path's answers of the last few hundred inputs stay in a direct-mapped table, keyed by the raw
+ * string: a repeated number (a retry, a busy route's regulars) then costs one string comparison instead of the
+ * cleaning and the regular expressions, which are most of a warm check. A new number overwrites one slot and
+ * allocates nothing, where an LRU insert allocates and evicts (and costs a cold stream more than it saves).
  */
 export function createPhoneParser(options?: PhoneParserOptions): PhoneParser {
   const { max = 10_000 } = parseOptions(optionsSchema, options, 'phone parser options');
   const cache = new LRUCache<string, ParsedPhone | typeof REJECTED>({ max });
+  const recentInputs: (string | undefined)[] = new Array(RECENT_SLOTS).fill(undefined);
+  const recentAnswers: (ParsedPhone | null)[] = new Array(RECENT_SLOTS).fill(null);
   return function parsePhone(raw, defaultCountry) {
+    const slot = slotOf(raw);
+    if (recentInputs[slot] === raw) return recentAnswers[slot]!;
     const text = clean(raw);
     if (text === null) return null;
     // An international number reads the same under every default country, so it takes one slot, not one per
@@ -90,7 +109,11 @@ export function createPhoneParser(options?: PhoneParserOptions): PhoneParser {
     // The fast path comes first and its answers stay out of the LRU: on a cold stream an insert (and the GC of
     // what it evicts) costs more than deciding the number again (bench/phone.ts), so only full parses are kept.
     const fast = parseCleanFast(text);
-    if (fast !== undefined) return fast;
+    if (fast !== undefined) {
+      recentInputs[slot] = raw;
+      recentAnswers[slot] = fast;
+      return fast;
+    }
     const hit = cache.get(key);
     if (hit !== undefined) return hit === REJECTED ? null : (hit as ParsedPhone);
     const parsed = parseCleanFull(text, defaultCountry);

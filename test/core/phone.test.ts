@@ -208,16 +208,46 @@ describe('createPhoneParser', () => {
     expect(parse(`  ${padded}  `, undefined)?.number).toBe('+33612345678');
   });
 
-  it('returns frozen results, the same object for a repeated number it had to parse in full', () => {
-    // A national number needs the full parse, which is cached.
+  it('returns frozen results, the same object for a repeated number', () => {
+    // A national number needs the full parse, which is cached by its cleaned form.
     const first = parse('030 1234567', 'DE');
     expect(first).toEqual({ number: '+49301234567', country: 'DE', valid: true });
     expect(parse(' 030 1234567 ', 'DE')).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
-    // An international number is decided from compiled metadata again each time: equal, frozen, not cached.
+    // An international number is decided from compiled metadata; the same input again is served from the
+    // recent answers, another spelling of it is decided again.
     const fast = parse('+49 30 1234567', undefined);
+    expect(parse('+49 30 1234567', 'DE')).toBe(fast);
     expect(parse(' +49 30 1234567 ', 'DE')).toEqual(fast);
     expect(Object.isFrozen(fast)).toBe(true);
+  });
+
+  it('answers a repeated input as the full parse does, whatever came between (property)', () => {
+    // A pool small enough that inputs repeat and share slots of the recent answers: international numbers
+    // (some spelled two ways), national ones under different default countries, and non-numbers.
+    const pool = [
+      ...mobileExamples.slice(0, 60),
+      ...mobileExamples.slice(0, 20).map((n) => ` ${n.slice(0, 4)} ${n.slice(4)} `),
+      ...mobileExamples.slice(0, 20).map((n) => `00${n.slice(1)}`),
+      '07400 123456',
+      '0612345678',
+      '(415) 555-2671',
+      '+44',
+      'not a phone',
+      '',
+    ];
+    const countries = [undefined, 'GB', 'FR', 'NL', 'US'] as const;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...pool), fc.constantFrom(...countries)), { minLength: 100 }),
+        (inputs) => {
+          const fresh = createPhoneParser();
+          for (const [raw, country] of inputs)
+            expect(fresh(raw, country)).toEqual(parsePhoneFull(raw, country));
+        },
+      ),
+      { numRuns: 100, seed: 3 },
+    );
   });
 
   it('keeps national numbers of different default countries apart', () => {

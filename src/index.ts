@@ -24,8 +24,14 @@ export type {
   Policy,
   PolicyMap,
   Reason,
+  Signal,
 } from './core/types.js';
 export type { GeoIpInfo } from './providers/geoip.js';
+export {
+  type IdentityInsightsProviderOptions,
+  identityInsightsProvider,
+} from './providers/identity-insights.js';
 export { type LocalProvider, type LocalProviderOptions, localProvider } from './providers/local.js';
 export type { LookupBudgetOptions } from './providers/lookup-budget.js';
+export type { RemoteProviderOptions } from './providers/remote-options.js';
 export { type VonageLevel, type VonageProviderOptions, vonageProvider } from './providers/vonage.js';

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -5,6 +6,15 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { z } from 'zod';
 import { parseOptions } from '../core/validate.js';
 import type { NiResponseJson } from '../providers/vonage-schema.js';
+import {
+  errorBody,
+  type FakeInsights,
+  type FakeJwtClaims,
+  fakeKeyPair,
+  II_PATH,
+  iiAnswer,
+  verifyJwt,
+} from './fake-identity-insights.js';
 
 export type FakeVonageLevel = 'basic' | 'standard' | 'advanced';
 
@@ -27,21 +37,27 @@ export interface FakeVonageLegacyIp {
   address?: string;
 }
 
-/** One request as the fake saw it. Holds no secret: Authorization is reduced to `authorized`. */
+/** One request as the fake saw it. Holds no secret: Authorization is reduced to `authorized` (and a JWT's claims). */
 export interface FakeVonageRequest {
   method: string;
-  /** The path without its query, e.g. '/ni/advanced/json'. */
+  /** The path without its query, e.g. '/ni/advanced/json' or '/identity-insights/v1/requests'. */
   path: string;
-  /** The level in the path, or null for a path that is not Number Insight. */
+  /** Which API the path belongs to, or null for a path that is neither. */
+  api: 'number-insight' | 'identity-insights' | null;
+  /** The Number Insight level in the path, or null for a path that is not Number Insight. */
   level: FakeVonageLevel | null;
+  /** An Identity Insights request's JSON body (`phone_number`, `purpose`, `insights`), or undefined. */
+  body?: unknown;
+  /** The claims of the request's JWT when the fake accepted it (Identity Insights), else null. */
+  jwt: FakeJwtClaims | null;
   /** Query parameters (and form fields of a POST); an `api_secret` parameter is recorded as '[redacted]'. */
   query: Record<string, string>;
   /** Request headers, lower-cased, without `authorization`. */
   headers: Record<string, string>;
-  /** Whether the credentials matched. */
+  /** Whether the credentials matched (for Identity Insights: a JWT signed with the fake's key, unexpired, for its application id). */
   authorized: boolean;
-  /** Where the credentials came from: a Basic header, api_key/api_secret parameters (a leak into URLs), or nowhere. */
-  auth: 'header' | 'query' | null;
+  /** Where the credentials came from: a Basic header, api_key/api_secret parameters (a leak into URLs), a Bearer JWT, or nowhere. */
+  auth: 'header' | 'query' | 'bearer' | null;
 }
 
 /** How the fake answers. Each switch is settable at start, with `set()`, or per request from `fault()`. */
@@ -58,7 +74,7 @@ export interface FakeVonageBehaviour {
   body: string | undefined;
   /** Send the NI answer cut in half (truncated JSON). Default false. */
   truncate: boolean;
-  /** NI status: 0 is success, 43-45 partial data, anything else an error body. Default 0. */
+  /** NI status: 0 is success, 43-45 partial data, anything else an error body. Identity Insights answers 1 (throttled) with HTTP 429. Default 0. */
   status: number;
   /** Advanced `roaming`. Default `{ status: 'not_roaming' }`. */
   roaming: FakeVonageRoaming;
@@ -66,6 +82,10 @@ export interface FakeVonageBehaviour {
   ip: FakeVonageLegacyIp | undefined;
   /** EUR left on the account; each billed answer draws its price from it. Default 10. */
   balance: number;
+  /** Identity Insights: overrides of every number's insights (under `fake.insights(number, …)`). Default: none. */
+  insights: FakeInsights;
+  /** Identity Insights: the shape of HTTP error bodies, RFC 7807 `problem` or CAMARA `camara`. Default 'problem'. */
+  errorShape: 'problem' | 'camara';
 }
 
 /** Probabilities (0..1, summing to at most 1) of a fault per request, drawn from a seeded generator. */
@@ -89,11 +109,17 @@ export interface FakeVonageOptions extends Partial<FakeVonageBehaviour> {
   seed?: number;
   /** Answers per number (digits, '+' optional), merged over the generated answer. */
   answers?: Record<string, Partial<NiResponseJson>>;
+  /** The Vonage application id whose JWTs Identity Insights accepts. Default 'fake-application-id'. */
+  applicationId?: string;
 }
 
 export interface FakeVonage {
-  /** Base URL to give `vonageProvider({ baseUrl })`, e.g. 'http://127.0.0.1:54321'. */
+  /** Base URL to give `vonageProvider({ baseUrl })` or `identityInsightsProvider({ baseUrl })`, e.g. 'http://127.0.0.1:54321'. */
   readonly url: string;
+  /** The application id to give `identityInsightsProvider({ applicationId })`. */
+  readonly applicationId: string;
+  /** PEM (PKCS#8) of the RSA private key whose JWTs the fake accepts: `identityInsightsProvider({ privateKey })`. */
+  readonly privateKey: string;
   /** Requests received so far (Number Insight or not). */
   readonly calls: number;
   /** Every request received, oldest first. */
@@ -108,6 +134,12 @@ export interface FakeVonage {
   set(behaviour: Partial<FakeVonageBehaviour> & Pick<FakeVonageOptions, 'fault' | 'faults'>): void;
   /** Merges `response` over the generated answer for `number`; `null` removes it. */
   answer(number: string, response: Partial<NiResponseJson> | null): void;
+  /**
+   * Identity Insights: merges each insight of `insights` over the generated one for `number`, e.g.
+   * `{ roaming: { is_roaming: true, country_codes: ['ES'] } }` or `{ roaming: { status: { code: 'NO_COVERAGE' } } }`;
+   * `null` removes them.
+   */
+  insights(number: string, insights: FakeInsights | null): void;
   /** Back to the options given at start (behaviour and answers). */
   reset(): void;
   /** Closes idle and active sockets, hung ones included, and clears timers. */
@@ -149,6 +181,8 @@ const DEFAULTS: FakeVonageBehaviour = {
   roaming: { status: 'not_roaming' },
   ip: undefined,
   balance: 10,
+  insights: {},
+  errorShape: 'problem',
 };
 
 const probability = z.number().min(0).max(1).optional();
@@ -165,6 +199,8 @@ const behaviourShape = {
     .optional(),
   ip: z.looseObject({ ip_match_level: z.string() }).optional(),
   balance: z.number().optional(),
+  insights: z.record(z.string(), z.looseObject({})).optional(),
+  errorShape: z.enum(['problem', 'camara']).optional(),
   fault: z
     .custom<FakeVonageOptions['fault']>((v) => typeof v === 'function', 'expected a function')
     .optional(),
@@ -188,6 +224,7 @@ const optionsSchema = z.strictObject({
   apiKey: z.string().min(1).optional(),
   apiSecret: z.string().min(1).optional(),
   seed: z.number().int().optional(),
+  applicationId: z.string().min(1).optional(),
   answers: z.record(z.string(), z.looseObject({})).optional(),
 });
 
@@ -286,17 +323,24 @@ function niAnswer(
   return answer;
 }
 
-function record(req: IncomingMessage, form: string, key: string, secret: string): FakeVonageRequest {
+/** How the fake checks credentials: NI's key and secret, Identity Insights' application and public key. */
+interface Credentials {
+  key: string;
+  secret: string;
+  applicationId: string;
+  publicKey: KeyObject;
+}
+
+function record(req: IncomingMessage, form: string, c: Credentials): FakeVonageRequest {
   const url = new URL(req.url ?? '/', 'http://fake');
+  if (url.pathname === II_PATH) return recordIi(req, form, c);
+  const { key, secret } = c;
   const params = new URLSearchParams(form);
   for (const [k, v] of url.searchParams) params.set(k, v);
   const query = Object.fromEntries(params);
   const [, levelName] = /^\/ni\/(basic|standard|advanced)\/json$/.exec(url.pathname) ?? [];
   const level = LEVELS.find((l) => l === levelName) ?? null;
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (k !== 'authorization' && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-  }
+  const headers = headersOf(req);
   const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
   let auth: FakeVonageRequest['auth'] = null;
   let authorized = false;
@@ -308,7 +352,52 @@ function record(req: IncomingMessage, form: string, key: string, secret: string)
     authorized = query.api_key === key && query.api_secret === secret;
   }
   if (query.api_secret !== undefined) query.api_secret = '[redacted]';
-  return { method: req.method ?? 'GET', path: url.pathname, level, query, headers, authorized, auth };
+  const api = level === null ? null : 'number-insight';
+  return {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    api,
+    level,
+    jwt: null,
+    query,
+    headers,
+    authorized,
+    auth,
+  };
+}
+
+function headersOf(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (k !== 'authorization' && v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return headers;
+}
+
+function recordIi(req: IncomingMessage, text: string, c: Credentials): FakeVonageRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {}
+  const bearer = /^Bearer /i.test(req.headers.authorization ?? '');
+  const jwt = verifyJwt(
+    req.headers.authorization,
+    c.publicKey,
+    c.applicationId,
+    Math.floor(Date.now() / 1000),
+  );
+  return {
+    method: req.method ?? 'POST',
+    path: II_PATH,
+    api: 'identity-insights',
+    level: null,
+    body,
+    jwt,
+    query: {},
+    headers: headersOf(req),
+    authorized: jwt !== null,
+    auth: bearer ? 'bearer' : null,
+  };
 }
 
 function send(res: ServerResponse, status: number, body: string): void {
@@ -317,19 +406,26 @@ function send(res: ServerResponse, status: number, body: string): void {
 }
 
 /**
- * Starts a real HTTP server on 127.0.0.1 that speaks Number Insight v1 JSON, for tests of code that uses
- * `vonageProvider`. It checks Basic auth, derives each number's country with libphonenumber-js, and can be
- * told to be slow, hang, drop connections, answer any HTTP or NI status, or fail at random.
+ * Starts a real HTTP server on 127.0.0.1 that speaks Number Insight v1 and Identity Insights JSON, for tests of
+ * code that uses `vonageProvider` or `identityInsightsProvider`. It checks Basic auth and JWTs (signed with the
+ * key pair it exposes), derives each number's country with libphonenumber-js, and can be told to be slow, hang,
+ * drop connections, answer any HTTP, NI or per-insight status, or fail at random.
  */
 export async function startFakeVonage(options: FakeVonageOptions = {}): Promise<FakeVonage> {
   const start = parseOptions(optionsSchema, options, 'startFakeVonage options') as FakeVonageOptions;
-  const key = start.apiKey ?? 'test-key';
-  const secret = start.apiSecret ?? 'test-secret';
+  const { privateKey, publicKey } = await fakeKeyPair();
+  const credentials: Credentials = {
+    key: start.apiKey ?? 'test-key',
+    secret: start.apiSecret ?? 'test-secret',
+    applicationId: start.applicationId ?? 'fake-application-id',
+    publicKey,
+  };
   const random = seeded(start.seed ?? 1);
   let behaviour: FakeVonageBehaviour = { ...DEFAULTS };
   let fault: FakeVonageOptions['fault'];
   let faults: FakeVonageFaultMix | undefined;
   const answers = new Map<string, Partial<NiResponseJson>>();
+  const insights = new Map<string, FakeInsights>();
   const requests: FakeVonageRequest[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
@@ -348,14 +444,15 @@ export async function startFakeVonage(options: FakeVonageOptions = {}): Promise<
     fault = undefined;
     faults = undefined;
     answers.clear();
-    const { apiKey, apiSecret, seed, answers: initial, ...rest } = start;
+    insights.clear();
+    const { apiKey, apiSecret, seed, answers: initial, applicationId, ...rest } = start;
     apply(rest);
     for (const [n, a] of Object.entries(initial ?? {})) answers.set(digits(n), a);
   }
   reset();
 
   function respond(req: IncomingMessage, res: ServerResponse, form: string): void {
-    const request = record(req, form, key, secret);
+    const request = record(req, form, credentials);
     requests.push(request);
     inFlight++;
     res.once('close', () => inFlight--);
@@ -365,10 +462,11 @@ export async function startFakeVonage(options: FakeVonageOptions = {}): Promise<
       timers.delete(timer);
       if (b.drop) return void req.socket.destroy();
       if (b.httpStatus !== undefined && b.httpStatus !== 200) {
-        const problem = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[b.httpStatus] ?? 'Error' });
+        const problem = errorBody(b.httpStatus, STATUS_CODES[b.httpStatus] ?? 'Error', b.errorShape);
         return send(res, b.httpStatus, b.body ?? problem);
       }
       if (b.body !== undefined) return send(res, 200, b.body);
+      if (request.api === 'identity-insights') return respondIi(res, request, b);
       if (request.level === null) return send(res, 404, JSON.stringify({ title: 'Not Found' }));
       let answer: NiResponseJson | null = {
         status: 4,
@@ -396,6 +494,23 @@ export async function startFakeVonage(options: FakeVonageOptions = {}): Promise<
     timers.add(timer);
   }
 
+  /** Identity Insights: 401 without a valid JWT, 400 for a body that is not a request, else the insights. */
+  function respondIi(res: ServerResponse, request: FakeVonageRequest, b: FakeVonageBehaviour): void {
+    const fail = (status: number, title: string) => send(res, status, errorBody(status, title, b.errorShape));
+    if (!request.authorized) return void fail(401, 'Invalid or expired JWT');
+    if (b.status === 1) return void fail(429, 'Too Many Requests');
+    const number = (request.body as { phone_number?: unknown } | undefined)?.phone_number;
+    const own = typeof number === 'string' ? insights.get(digits(number)) : undefined;
+    const merged: FakeInsights = { ...b.insights };
+    for (const [name, insight] of Object.entries(own ?? {})) {
+      merged[name as keyof FakeInsights] = { ...merged[name as keyof FakeInsights], ...insight };
+    }
+    const answer = iiAnswer(request.body, merged, randomUUID());
+    if (answer === null) return void fail(400, 'Bad Request');
+    const json = JSON.stringify(answer);
+    send(res, 200, b.truncate ? json.slice(0, Math.floor(json.length / 2)) : json);
+  }
+
   const server = createServer((req, res) => {
     let form = '';
     req.setEncoding('utf8');
@@ -417,6 +532,8 @@ export async function startFakeVonage(options: FakeVonageOptions = {}): Promise<
 
   return {
     url: `http://127.0.0.1:${port}`,
+    applicationId: credentials.applicationId,
+    privateKey,
     get calls() {
       return requests.length;
     },
@@ -436,6 +553,10 @@ export async function startFakeVonage(options: FakeVonageOptions = {}): Promise<
     answer(number, response) {
       if (response === null) answers.delete(digits(number));
       else answers.set(digits(number), response);
+    },
+    insights(number, overrides) {
+      if (overrides === null) insights.delete(digits(number));
+      else insights.set(digits(number), overrides);
     },
     reset,
     async close() {

@@ -697,3 +697,39 @@ describe('vonageProvider options', () => {
     expect(fake.requests[0]?.path).toBe('/vonage/ni/advanced/json');
   });
 });
+
+describe('the Number Insight v1 shutdown on 2027-02-04', () => {
+  const at = (iso: string) => () => Date.parse(iso);
+
+  it('is silent before 2027-01-05, then warns once when the core is built, naming the replacement', async () => {
+    const fake = await fakeVonage();
+    expect(provider(fake, { now: at('2027-01-04T23:59:59Z') }).lines).toEqual([]);
+    const { lines } = provider(fake, { now: at('2027-01-05T00:00:00Z') });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^warn .*Number Insight v1 down on 2027-02-04: move to identityInsightsProvider\(\).*IPMATCH_VONAGE_NI_SHUTDOWN/,
+    );
+  });
+
+  it('after the shutdown, every lookup error says so; before it, errors are as they were', async () => {
+    const fake = await fakeVonage({ httpStatus: 410 });
+    const request = (): LookupRequest => ({
+      phone: { number: GB, country: 'GB', valid: true },
+      ip: null,
+      clientIp: null,
+      signal: new AbortController().signal,
+      deadline: performance.now() + 2000,
+    });
+    const after = provider(fake, { now: at('2027-02-04T00:00:00Z') }).p;
+    const error = await Promise.resolve(after.lookup(request())).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toMatchObject({
+      code: 'http_410',
+      message:
+        /HTTP 410\. Vonage shuts Number Insight v1 down on 2027-02-04: move to identityInsightsProvider/,
+    });
+    const before = provider(fake, { now: at('2027-02-03T23:59:59Z') }).p;
+    const plain = await Promise.resolve(before.lookup(request())).catch((e: unknown) => e);
+    expect((plain as Error).message).toBe('Vonage answered HTTP 410');
+  });
+});

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import type { ParsedPhone, PhoneLookup } from '../core/provider.js';
+import type { Signal } from '../core/types.js';
+
+// Each insight succeeds or fails on its own, and Vonage leaves fields absent or null, so every field but an
+// insight's `status.code` is optional and vocabularies stay open (casing varies too).
+const text = z.string().nullish();
+const status = z.looseObject({ code: z.string(), message: text });
+
+const format = z.looseObject({ country_code: text, is_format_valid: z.boolean().nullish(), status });
+const carrier = z.looseObject({
+  name: text,
+  network_type: text,
+  country_code: text,
+  network_code: text,
+  status,
+});
+const roaming = z.looseObject({
+  is_roaming: z.boolean().nullish(),
+  country_codes: z.array(z.string()).nullish(),
+  latest_status_at: text,
+  status,
+});
+const simSwap = z.looseObject({ is_swapped: z.boolean().nullish(), latest_sim_swap_at: text, status });
+
+/** An Identity Insights answer (HTTP 200). Extra fields and insights pass. */
+export const iiResponseSchema = z.looseObject({
+  request_id: text,
+  insights: z.looseObject({
+    format: format.nullish(),
+    current_carrier: carrier.nullish(),
+    original_carrier: carrier.nullish(),
+    roaming: roaming.nullish(),
+    sim_swap: simSwap.nullish(),
+  }),
+});
+
+export type IiResponse = z.output<typeof iiResponseSchema>;
+/** What the fake server and users' fixtures may write: the JSON as Vonage sends it. */
+export type IiResponseJson = z.input<typeof iiResponseSchema>;
+
+/** The insights ipmatch asks for. */
+export type InsightName = 'format' | 'current_carrier' | 'roaming' | 'sim_swap';
+
+/** An insight's status codes that carry facts; compared case-insensitively (the live API sends "OK" and "ok"). */
+const USABLE = new Set(['OK', 'PARTIAL_SUCCESS']);
+
+function region(v: string | null | undefined): string | null {
+  const r = v?.toUpperCase();
+  return r !== undefined && /^[A-Z]{2}$/.test(r) ? r : null;
+}
+
+/**
+ * A validated answer as the core's PhoneLookup. An insight that failed contributes no facts and is named in
+ * `missingInsights`; the phone's country falls back from `format` to `current_carrier` to libphonenumber-js.
+ */
+export function toPhoneLookup(r: IiResponse, asked: readonly InsightName[], phone: ParsedPhone): PhoneLookup {
+  const missing: Record<string, string> = {};
+  const usable = <K extends InsightName>(name: K) => {
+    const insight = r.insights[name];
+    if (insight && USABLE.has(insight.status.code.toUpperCase()))
+      return insight as NonNullable<IiResponse['insights'][K]>;
+    if (asked.includes(name)) missing[name] = insight?.status.code.toUpperCase() ?? 'NOT_RETURNED';
+    return undefined;
+  };
+  const fmt = usable('format');
+  const current = usable('current_carrier');
+  const roam = usable('roaming');
+  const swap = usable('sim_swap');
+
+  const lookup: PhoneLookup = {
+    country: region(fmt?.country_code) ?? region(current?.country_code) ?? phone.country,
+    roamingCountry: null,
+  };
+  const facts: NonNullable<PhoneLookup['facts']> = {};
+  if (typeof fmt?.is_format_valid === 'boolean') facts.valid = fmt.is_format_valid;
+  if (current) {
+    facts.carrier = current.name || null;
+    facts.networkType = current.network_type ? current.network_type.toLowerCase() : null;
+  }
+  if (roam && typeof roam.is_roaming === 'boolean') {
+    const countries = roam.is_roaming ? (roam.country_codes ?? []).map(region).filter((c) => c !== null) : [];
+    facts.roamingCountries = [...new Set(countries)];
+    lookup.roamingCountry = facts.roamingCountries[0] ?? null;
+  }
+  const signals: Signal[] = [];
+  if (swap && typeof swap.is_swapped === 'boolean') {
+    facts.simSwap = { swapped: swap.is_swapped, at: swap.latest_sim_swap_at ?? null };
+    if (swap.is_swapped) signals.push('sim_swapped');
+  }
+  if (Object.keys(missing).length > 0) facts.missingInsights = missing;
+  lookup.facts = facts;
+  lookup.signals = signals;
+  return lookup;
+}
+
+/**
+ * A short label of an error body, in either shape Vonage sends: RFC 7807 `{ type, title, detail }` or CAMARA
+ * `{ status, code, message }`. Only the title or code, and only when it looks like one: `detail` and `message`
+ * may echo the request, which holds the number.
+ */
+export function describeErrorBody(body: string): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== 'object' || json === null) return undefined;
+  const { code, title } = json as { code?: unknown; title?: unknown };
+  const label = typeof code === 'string' ? code : typeof title === 'string' ? title : undefined;
+  return label !== undefined && /^[\w .-]{1,60}$/.test(label) ? label : undefined;
+}

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { IpMatchConfigError, ProviderError } from '../core/errors.js';
+import type { IpMatchProvider, LookupRequest } from '../core/provider.js';
+import {
+  describeErrorBody,
+  type InsightName,
+  iiResponseSchema,
+  toPhoneLookup,
+} from './identity-insights-schema.js';
+import { createJwtSigner, PrivateKeyError } from './jwt.js';
+import {
+  baseUrlSchema,
+  parseWithSecret,
+  type RemoteProviderOptions,
+  remoteOptionsShape,
+} from './remote-options.js';
+import { remoteProvider } from './remote-provider.js';
+import { describeSchemaFailure } from './vonage-schema.js';
+
+/**
+ * Options of `identityInsightsProvider()`. Only the Vonage application's id and private key are required.
+ * `maxLookupsPerMinute` (default 600) and `maxLookupsPerMinutePerIp` (default 10) cap the paid lookups; past
+ * them, checks are decided offline.
+ */
+export interface IdentityInsightsProviderOptions extends RemoteProviderOptions {
+  /** The Vonage application's id (e.g. `process.env.VONAGE_APPLICATION_ID`). */
+  applicationId: string;
+  /**
+   * PEM of the application's RSA private key (e.g. `fs.readFileSync(process.env.VONAGE_PRIVATE_KEY_PATH)`). It
+   * signs short-lived JWTs and appears in no request, log line, error, decision or store.
+   */
+  privateKey: string | Uint8Array;
+  /** Where Identity Insights lives: `https://api-eu.vonage.com` (default) or `https://api-us.vonage.com`, a proxy, or the fake server in tests. */
+  baseUrl?: string;
+  /** Why the lookup is made: one of the application's network profile purposes. Default 'FraudPreventionAndDetection'. */
+  purpose?: string;
+  /**
+   * The insights asked for beside `format` and `current_carrier` (always asked). `roaming` (default true) needs
+   * operator approval and covers some operators only; `simSwap` (default `{ periodHours: 240 }`, 1 to 2400) reports
+   * a SIM swapped within the period as the `sim_swapped` signal; `false` turns it off.
+   */
+  insights?: { roaming?: boolean; simSwap?: false | { periodHours?: number } };
+  /**
+   * How long roaming facts are kept, in ms: only in this process's cache, never in a shared `Store`, as some
+   * countries forbid persisting them. At most and by default 300 000 (5 minutes).
+   */
+  roamingTtlMs?: number;
+  /** Clock in ms since the epoch for the JWTs' `iat` and `exp`. Default `Date.now`. */
+  now?: () => number;
+}
+
+const WHERE = 'identityInsightsProvider options';
+const PATH = '/identity-insights/v1/requests';
+const ROAMING_TTL_MS = 300_000;
+
+const schema = z.strictObject({
+  applicationId: z
+    .string({ error: 'expected your Vonage application id as a string' })
+    .min(1, 'expected a non-empty application id'),
+  privateKey: z.union([z.string().min(1), z.instanceof(Uint8Array)], {
+    error: 'expected the PEM text of the application private key, as a string or a Buffer',
+  }),
+  baseUrl: baseUrlSchema('https://api-eu.vonage.com'),
+  purpose: z.string().min(1).default('FraudPreventionAndDetection'),
+  insights: z
+    .strictObject({
+      roaming: z.boolean().default(true),
+      simSwap: z
+        .union([
+          z.literal(false),
+          z.strictObject({ periodHours: z.number().int().min(1).max(2400).default(240) }),
+        ])
+        .default({ periodHours: 240 }),
+    })
+    .default({ roaming: true, simSwap: { periodHours: 240 } }),
+  roamingTtlMs: z.number().int().min(1).max(ROAMING_TTL_MS).default(ROAMING_TTL_MS),
+  now: z.custom<() => number>((v) => typeof v === 'function', 'expected a function () => ms').optional(),
+  ...remoteOptionsShape,
+});
+
+/**
+ * Phone facts from Vonage Identity Insights, Number Insight v1's successor: the country (format), carrier and
+ * network type (current_carrier), roaming countries and SIM swap; the IP's country from local GeoIP data.
+ * An insight that fails (no coverage, not approved…) only leaves its facts out, named in
+ * `phone.missingInsights`; HTTP errors, timeouts and malformed answers are the check's `error`.
+ */
+export function identityInsightsProvider(options: IdentityInsightsProviderOptions): IpMatchProvider {
+  const opts = parseWithSecret(schema, options, WHERE, 'privateKey');
+  const pem =
+    typeof opts.privateKey === 'string' ? opts.privateKey : new TextDecoder().decode(opts.privateKey);
+  let signer: ReturnType<typeof createJwtSigner>;
+  try {
+    signer = createJwtSigner({
+      applicationId: opts.applicationId,
+      privateKey: pem,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+  } catch (error) {
+    if (error instanceof PrivateKeyError)
+      throw new IpMatchConfigError(WHERE, [`privateKey: ${error.message}`]);
+    throw error;
+  }
+  const { roaming, simSwap } = opts.insights;
+  const asked: InsightName[] = ['format', 'current_carrier'];
+  const insights: Record<string, object> = { format: {}, current_carrier: {} };
+  if (roaming) {
+    asked.push('roaming');
+    insights.roaming = {};
+  }
+  if (simSwap) {
+    asked.push('sim_swap');
+    insights.sim_swap = { period: simSwap.periodHours };
+  }
+
+  const body = (request: LookupRequest) =>
+    JSON.stringify({
+      phone_number: request.phone.number.replace(/^\+/, ''),
+      purpose: opts.purpose,
+      insights,
+    });
+
+  return remoteProvider(opts, {
+    name: 'vonage-identity-insights',
+    label: 'Vonage Identity Insights',
+    // What was asked changes what an answer holds: a shared cache must not mix answers to different questions.
+    cacheScope: `vonage-ii:${asked.join('+')}${simSwap ? `:${simSwap.periodHours}h` : ''}`,
+    keyIncludesIp: false,
+    ...(roaming ? { roamingTtlMs: opts.roamingTtlMs } : {}),
+    request: (request) => ({ method: 'POST', path: PATH, body: body(request) }),
+    authorization() {
+      const token = signer.token();
+      return typeof token === 'string' ? `Bearer ${token}` : token.then((t) => `Bearer ${t}`);
+    },
+    credentials: {
+      message:
+        "ipmatch: Vonage Identity Insights rejected the JWT; every lookup fails until it is fixed (check VONAGE_APPLICATION_ID, the private key, and this server's clock)",
+      meta: { applicationId: opts.applicationId },
+    },
+    describeError: describeErrorBody,
+    read(json, request) {
+      const parsed = iiResponseSchema.safeParse(json);
+      if (!parsed.success) throw new ProviderError('invalid_response', describeSchemaFailure(parsed.error));
+      return { kind: 'data', lookup: toPhoneLookup(parsed.data, asked, request.phone) };
+    },
+  });
+}

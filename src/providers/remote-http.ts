@@ -1,0 +1,216 @@
+import { ProviderError } from '../core/errors.js';
+
+export interface RemoteHttpOptions {
+  /** Origin plus an optional path prefix, e.g. 'https://api.nexmo.com'. */
+  baseUrl: string;
+  /** Most sockets kept open (undici's pool; the runtime's fetch manages its own). */
+  connections: number;
+  /** Names the service in error messages, e.g. 'Vonage'. */
+  service: string;
+  /** Which HTTP client: undici on Node (the default there), the runtime's `fetch` elsewhere or when undici is missing. */
+  transport?: 'undici' | 'fetch';
+}
+
+export interface RemoteRequest {
+  method: 'GET' | 'POST';
+  /** Path and query, after the base URL's own path. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+export interface RemoteAnswer {
+  statusCode: number;
+  /** Seconds from a Retry-After header, when there was a usable one. */
+  retryAfterS: number | undefined;
+  body: string;
+}
+
+interface Transport {
+  request(r: RemoteRequest): Promise<RemoteAnswer>;
+  close(): Promise<void>;
+}
+
+/** Vonage answers in a few kB; anything far larger is not an answer of its APIs. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Vonage documents 15 s as its slowest answer; the caller's signal normally ends a request long before. */
+const SAFETY_TIMEOUT_MS = 30_000;
+/**
+ * Kept out of the import's literal so that bundlers for Workers and browsers leave undici alone; Node resolves
+ * it at run time. Loaded only when a remote provider is built: an offline user never pays for undici.
+ */
+const UNDICI = 'undici';
+
+const NETWORK_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  UND_ERR_SOCKET: 'connection closed by the other side',
+  ENOTFOUND: 'DNS lookup failed',
+  EAI_AGAIN: 'DNS lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: `no answer within ${SAFETY_TIMEOUT_MS / 1000} s`,
+  UND_ERR_BODY_TIMEOUT: `no complete answer within ${SAFETY_TIMEOUT_MS / 1000} s`,
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+class TooLarge extends Error {}
+
+/** Node itself, not Bun or Deno (which have a `process` too, and their own fetch). */
+function onNode(): boolean {
+  const versions = (globalThis as { process?: { versions?: Record<string, string | undefined> } }).process
+    ?.versions;
+  return versions?.node !== undefined && versions.bun === undefined && versions.deno === undefined;
+}
+
+async function undiciTransport(origin: string, connections: number): Promise<Transport> {
+  const { Pool } = (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');
+  const pool = new Pool(origin, {
+    connections,
+    pipelining: 1,
+    headersTimeout: SAFETY_TIMEOUT_MS,
+    bodyTimeout: SAFETY_TIMEOUT_MS,
+    maxResponseSize: MAX_BODY_BYTES,
+  });
+  return {
+    async request({ method, path, headers, body, signal }) {
+      const res = await pool.request({ method, path, headers, body: body ?? null, signal });
+      const text = await res.body.text();
+      return { statusCode: res.statusCode, retryAfterS: retryAfter(res.headers['retry-after']), body: text };
+    },
+    async close() {
+      if (!pool.destroyed) await pool.destroy();
+    },
+  };
+}
+
+function fetchTransport(origin: string): Transport {
+  const closing = new AbortController();
+  return {
+    async request({ method, path, headers, body, signal }) {
+      const res = await fetch(origin + path, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        redirect: 'manual',
+        signal: AbortSignal.any([signal, closing.signal, AbortSignal.timeout(SAFETY_TIMEOUT_MS)]),
+      });
+      const text = await readLimited(res);
+      return {
+        statusCode: res.status,
+        retryAfterS: retryAfter(res.headers.get('retry-after') ?? undefined),
+        body: text,
+      };
+    },
+    async close() {
+      closing.abort();
+    },
+  };
+}
+
+/** The body as text, refusing more than MAX_BODY_BYTES as undici's maxResponseSize does. */
+async function readLimited(res: Response): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw new TooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/**
+ * The HTTP side of a remote provider: one keep-alive undici Pool on Node (loaded when the provider is built,
+ * never at import), the runtime's fetch elsewhere, and errors whose messages are written here, so that neither a
+ * credential nor the query (the phone number) leaks through a client library's message.
+ */
+export class RemoteHttp {
+  readonly #transport: Promise<Transport>;
+  readonly #prefix: string;
+  readonly #host: string;
+  readonly #service: string;
+  #closed = false;
+
+  constructor(options: RemoteHttpOptions) {
+    const url = new URL(options.baseUrl);
+    this.#prefix = url.pathname.replace(/\/+$/, '');
+    this.#host = url.host;
+    this.#service = options.service;
+    const kind = options.transport ?? (onNode() ? 'undici' : 'fetch');
+    this.#transport =
+      kind === 'undici'
+        ? undiciTransport(url.origin, options.connections).catch(() => fetchTransport(url.origin))
+        : Promise.resolve(fetchTransport(url.origin));
+  }
+
+  /** Sends one request. Throws ProviderError 'timeout' when `signal` aborts, else 'network_error' and the like. */
+  async request(request: RemoteRequest): Promise<RemoteAnswer> {
+    const { signal } = request;
+    try {
+      if (this.#closed) throw Object.assign(new Error('closed'), { code: 'UND_ERR_DESTROYED' });
+      const transport = await this.#transport;
+      return await transport.request({ ...request, path: this.#prefix + request.path });
+    } catch (error) {
+      throw this.#failure(error, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await (await this.#transport).close();
+  }
+
+  #failure(error: unknown, signal: AbortSignal): ProviderError {
+    const service = this.#service;
+    if (signal.aborted) {
+      return new ProviderError('timeout', `${service} lookup at ${this.#host} cut by the time budget`, {
+        upstream: true,
+      });
+    }
+    if (error instanceof TooLarge) {
+      return new ProviderError(
+        'invalid_response',
+        `${service} answered with more than ${MAX_BODY_BYTES} bytes`,
+      );
+    }
+    // fetch wraps the network error in a TypeError's cause; undici throws it as is.
+    const inner = (error as { cause?: unknown } | null)?.cause ?? error;
+    const code = (inner as { code?: unknown } | null)?.code ?? (error as { code?: unknown } | null)?.code;
+    if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+      return new ProviderError(
+        'invalid_response',
+        `${service} answered with more than ${MAX_BODY_BYTES} bytes`,
+      );
+    }
+    if (this.#closed || code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED') {
+      return new ProviderError('closed', `the ${service} provider is closed`, { upstream: false });
+    }
+    const cause =
+      typeof code === 'string' ? (NETWORK_CAUSES[code] ?? `request failed (${code})`) : 'request failed';
+    // The cause is not attached: a client's errors can carry the request path, which holds the number.
+    return new ProviderError('network_error', `${service} request to ${this.#host} failed: ${cause}`);
+  }
+}
+
+function retryAfter(header: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
+  return Number(v.trim());
+}

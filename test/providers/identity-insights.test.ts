@@ -1,0 +1,134 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { createIpMatch, IpMatchConfigError, identityInsightsProvider } from 'ipmatch';
+import { startFakeVonage } from 'ipmatch/testing';
+import { describe, expect, it } from 'vitest';
+import { memoryLogger } from '../helpers/logger.js';
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const RSA_PEM = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+const PKCS1_PEM = rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
+const EC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+  type: 'pkcs8',
+  format: 'pem',
+}) as string;
+/** The part of a PEM that is secret. */
+const secretOf = (pem: string) => pem.split('\n').slice(1, -2).join('');
+
+function configError(options: unknown): IpMatchConfigError {
+  try {
+    identityInsightsProvider(options as never);
+  } catch (error) {
+    if (error instanceof IpMatchConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected an IpMatchConfigError');
+}
+
+describe('identityInsightsProvider options', () => {
+  it('takes the key as a string or a Buffer, PKCS#8 or PKCS#1', async () => {
+    for (const privateKey of [RSA_PEM, Buffer.from(RSA_PEM), PKCS1_PEM]) {
+      const provider = identityInsightsProvider({ applicationId: 'app', privateKey });
+      expect(provider).toMatchObject({
+        name: 'vonage-identity-insights',
+        remote: true,
+        roamingTtlMs: 300_000,
+      });
+      await provider.close?.();
+    }
+  });
+
+  it('refuses a key that is not an RSA private key in PEM, without echoing any of it', () => {
+    const garbage = `-----BEGIN PRIVATE KEY-----\n${secretOf(RSA_PEM).slice(0, 200)}\n-----END PRIVATE KEY-----\n`;
+    for (const privateKey of [
+      garbage,
+      'not a key at all, but long enough',
+      EC_PEM,
+      rsa.publicKey.export({ type: 'spki', format: 'pem' }),
+    ]) {
+      const error = configError({ applicationId: 'app', privateKey });
+      expect(error.message).toMatch(/privateKey: expected (the PEM text of )?an RSA private key/);
+      const text = `${error.message} ${JSON.stringify(error)} ${error.stack}`;
+      expect(text).not.toContain(String(privateKey).slice(28, 60));
+      expect(text).not.toContain(secretOf(RSA_PEM).slice(0, 16));
+    }
+  });
+
+  it('never echoes a key pasted into another option', () => {
+    const error = configError({
+      applicationId: 'app',
+      privateKey: RSA_PEM,
+      purpose: RSA_PEM,
+      baseUrl: RSA_PEM,
+    });
+    expect(error.message).toMatch(/purpose|baseUrl/);
+    expect(error.message).not.toContain(secretOf(RSA_PEM).slice(0, 12));
+  });
+
+  it('names each bad option, and the nearest one for a typo', () => {
+    const error = configError({
+      applicationId: '',
+      privateKey: RSA_PEM,
+      insights: { simSwap: { periodHours: 5000 }, roming: true },
+      roamingTtlMs: 600_000,
+      conections: 8,
+    });
+    expect(error.message).toMatch(/applicationId: expected a non-empty application id/);
+    expect(error.message).toMatch(/periodHours/);
+    expect(error.message).toMatch(/roming.*did you mean "?roaming/);
+    expect(error.message).toMatch(/roamingTtlMs/);
+    expect(error.message).toMatch(/conections.*did you mean "?connections/);
+  });
+
+  it('keeps the cache scope apart for different questions', () => {
+    const scope = (insights: object) =>
+      identityInsightsProvider({ applicationId: 'app', privateKey: RSA_PEM, insights }).cacheScope;
+    expect(
+      new Set([
+        scope({}),
+        scope({ roaming: false }),
+        scope({ simSwap: false }),
+        scope({ simSwap: { periodHours: 24 } }),
+      ]).size,
+    ).toBe(4);
+  });
+});
+
+describe('identityInsightsProvider with a Store', () => {
+  it('writes no roaming fact to the store, and sees the roaming again within roamingTtlMs', async () => {
+    const fake = await startFakeVonage();
+    const written: string[] = [];
+    const data = new Map<string, string>();
+    const store = {
+      get: (key: string) => data.get(key),
+      set: (key: string, value: string) => {
+        written.push(value);
+        data.set(key, value);
+      },
+    };
+    const core = createIpMatch({
+      logger: memoryLogger(),
+      cache: { store },
+      provider: identityInsightsProvider({
+        applicationId: fake.applicationId,
+        privateKey: fake.privateKey,
+        baseUrl: fake.url,
+        roamingTtlMs: 100,
+      }),
+    });
+    try {
+      fake.insights('+447400123456', { roaming: { is_roaming: true, country_codes: ['ES', 'FR'] } });
+      const first = await core.check({ phone: '+447400123456', ip: '88.26.0.1' });
+      const again = await core.check({ phone: '+447400123456', ip: '88.26.0.1' });
+      expect([first.reason, again.reason, again.cached]).toEqual(['roaming_match', 'roaming_match', true]);
+      expect(written.join('\n')).not.toMatch(/ES|FR|roamingCountries/);
+      expect(JSON.parse(written[0] ?? '{}')).toMatchObject({ country: 'GB', roaming: 'withheld' });
+      await new Promise((r) => setTimeout(r, 150));
+      const later = await core.check({ phone: '+447400123456', ip: '88.26.0.1' });
+      expect(later).toMatchObject({ cached: false, reason: 'roaming_match' });
+      expect(fake.calls).toBe(2);
+    } finally {
+      await core.close();
+      await fake.close();
+    }
+  });
+});

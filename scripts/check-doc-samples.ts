@@ -8,7 +8,9 @@
  * comment on the line above the fence (GitHub does not render it):
  *   <!-- sample: prelude express-app -->    prepend declarations from scripts/docs/preludes.ts (e.g. `app`)
  *   <!-- sample: continues -->              the block extends the previous ```ts block on the page
- *   <!-- sample: ignore: <why> -->          not checked (a type listing, say); keep these rare
+ *   <!-- sample: listing [module] -->       a listing of public types (default module `ipmatch`): each one
+ *                                           must agree with the real export of that name, field by field
+ *   <!-- sample: ignore: <why> -->          not checked; keep these rare, and say why
  * A ```js (or jsx, tsx…) block is an error unless ignored: samples are TypeScript so that they get checked.
  */
 import { fileURLToPath } from 'node:url';

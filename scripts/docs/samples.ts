@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import ts from 'typescript';
+import { compareListing, listingTail } from './listings.js';
 import { fencedBlocks } from './markdown.js';
 import type { Page } from './pages.js';
 import { PRELUDES } from './preludes.js';
@@ -20,6 +21,8 @@ export interface Sample {
   file: string;
   prelude: string;
   segments: Segment[];
+  /** For a listing of types: the module whose exports it must agree with (`ipmatch`, `ipmatch/redis`…). */
+  listing?: string;
 }
 
 export interface Collected {
@@ -73,6 +76,7 @@ export function collectSamples(pages: Page[]): Collected {
         } else prelude.push(text);
       }
       previous = { file, prelude: prelude.join('\n'), segments: [segment] };
+      if (directive.listing) previous.listing = directive.listing;
       collected.samples.push(previous);
     }
   }
@@ -80,7 +84,7 @@ export function collectSamples(pages: Page[]): Collected {
 }
 
 type Directive =
-  | { kind: 'check'; preludes: string[] }
+  | { kind: 'check'; preludes: string[]; listing?: string }
   | { kind: 'continues' }
   | { kind: 'ignore' }
   | { kind: 'invalid'; message: string };
@@ -90,6 +94,8 @@ function parseDirective(text: string | null): Directive {
   const [word = '', ...rest] = text.split(/\s+/);
   if (word === 'continues' && rest.length === 0) return { kind: 'continues' };
   if (word === 'prelude' && rest.length > 0) return { kind: 'check', preludes: rest };
+  if (word === 'listing' && rest.length <= 1)
+    return { kind: 'check', preludes: [], listing: rest[0] ?? 'ipmatch' };
   if (/^ignore:?$/.test(word)) {
     return rest.length > 0
       ? { kind: 'ignore' }
@@ -97,7 +103,7 @@ function parseDirective(text: string | null): Directive {
   }
   return {
     kind: 'invalid',
-    message: `unknown directive "sample: ${text}" (known: prelude <name…>, continues, ignore: <why>)`,
+    message: `unknown directive "sample: ${text}" (known: prelude <name…>, continues, listing [module], ignore: <why>)`,
   };
 }
 
@@ -106,7 +112,14 @@ function modulePath(root: string, sample: Sample): string {
   return join(root, '.doc-samples', `${sample.file.replaceAll('/', '__')}__L${sample.segments[0]!.line}.ts`);
 }
 
-function moduleText(sample: Sample): { text: string; lines: { segment: Segment; start: number }[] } {
+interface Module {
+  sample: Sample;
+  text: string;
+  /** Where each segment starts in the module (0-based line); lines past the last segment are generated. */
+  lines: { segment: Segment; start: number }[];
+}
+
+function moduleText(sample: Sample): Omit<Module, 'sample'> {
   const lines: { segment: Segment; start: number }[] = [];
   let text = sample.prelude ? `${sample.prelude}\n` : '';
   let start = text.split('\n').length - 1;
@@ -115,6 +128,7 @@ function moduleText(sample: Sample): { text: string; lines: { segment: Segment; 
     text += `${segment.code}\n`;
     start += segment.code.split('\n').length;
   }
+  if (sample.listing) text += listingTail(text, sample.listing);
   // Every sample is a module of its own, even one without imports: no clashes, and top-level await works.
   return { text: `${text}export {};\n`, lines };
 }
@@ -149,21 +163,29 @@ export function typeCheckSamples(root: string, samples: Sample[]): string[] {
   const messages: string[] = program.getGlobalDiagnostics().map((d) => describe(d));
   for (const [path, module] of modules) {
     const source = program.getSourceFile(path)!;
+    const report = (position: number, message: string) =>
+      messages.push(locate(module, source, position, message));
     const diagnostics = [
       ...program.getSyntacticDiagnostics(source),
       ...program.getSemanticDiagnostics(source),
     ];
-    for (const diagnostic of diagnostics) {
-      const { line, character } = source.getLineAndCharacterOfPosition(diagnostic.start ?? 0);
-      const at = [...module.lines].reverse().find((l) => l.start <= line);
-      const where = at
-        ? `${module.sample.file}:${at.segment.line + line - at.start}:${character + 1}`
-        : `${module.sample.file}:${module.sample.segments[0]!.line - 1} (in the prelude)`;
-      const code = at?.segment.code.split('\n')[line - at.start];
-      messages.push(`${where} ${describe(diagnostic)}${code === undefined ? '' : `\n    ${code.trim()}`}`);
+    for (const diagnostic of diagnostics) report(diagnostic.start ?? 0, describe(diagnostic));
+    if (module.sample.listing && diagnostics.length === 0) {
+      compareListing(program.getTypeChecker(), source, module.sample.listing, report);
     }
   }
   return messages;
+}
+
+/** `page:line:column message`, and the sample's line below it, for a position in the generated module. */
+function locate(module: Module, source: ts.SourceFile, position: number, message: string): string {
+  const { file, segments } = module.sample;
+  const { line, character } = source.getLineAndCharacterOfPosition(position);
+  const at = [...module.lines].reverse().find((l) => l.start <= line);
+  const code = at?.segment.code.split('\n')[line - at.start];
+  if (!at) return `${file}:${segments[0]!.line - 1} (in the prelude) ${message}`;
+  if (code === undefined) return `${file}:${segments[0]!.line - 1} (the listing) ${message}`;
+  return `${file}:${at.segment.line + line - at.start}:${character + 1} ${message}\n    ${code.trim()}`;
 }
 
 function describe(diagnostic: ts.Diagnostic): string {

@@ -41,6 +41,39 @@ describe('the sample check', () => {
     TYPECHECK_TIMEOUT,
   );
 
+  test(
+    'a listing of a public type fails on a field that is renamed, retyped, or missing from it',
+    () => {
+      const text = [
+        '<!-- sample: listing -->',
+        '```ts',
+        'interface IpMatchDecision {',
+        "  action: 'allow' | 'flag' | 'block';",
+        "  policyAction: 'allow' | 'flag';",
+        "  matchLevel: 'country' | 'mismatch' | 'unknown';",
+        '  isCached: boolean;',
+        '}',
+        '```',
+      ].join('\n');
+      const errors = typeCheckSamples(root, collectSamples([{ file: 'docs/listing.md', text }]).samples);
+      expect(errors).toContainEqual(
+        expect.stringMatching(
+          /^docs\/listing\.md:5:3 listing: IpMatchDecision\.policyAction is "allow" \| "flag" \| "block" in 'ipmatch', not "allow" \| "flag"/,
+        ),
+      );
+      expect(errors).toContainEqual(
+        expect.stringMatching(/^docs\/listing\.md:7:3 listing: 'ipmatch' has no IpMatchDecision\.isCached/),
+      );
+      expect(errors).toContainEqual(
+        expect.stringMatching(
+          /^docs\/listing\.md:3:11 listing: IpMatchDecision in 'ipmatch' has cached, which is not shown/,
+        ),
+      );
+      expect(errors.filter((e) => !/^docs\/listing\.md:3:11 .* which is not shown/.test(e))).toHaveLength(2);
+    },
+    TYPECHECK_TIMEOUT,
+  );
+
   test('directives: a prelude declares what the page already showed, continues joins blocks, ignore skips', () => {
     const text = [
       '<!-- sample: prelude express-app -->',
@@ -87,7 +120,7 @@ describe('the sample check', () => {
       'docs/misused.md:2 "sample: ignore" needs a reason: <!-- sample: ignore: <why> -->',
       'docs/misused.md:6 unknown prelude "nope" (known: express-app, core; add one in preludes.ts)',
       'docs/misused.md:9 a ```js block is not type-checked: write it as ```ts, or put <!-- sample: ignore: <why> --> above it',
-      'docs/misused.md:13 unknown directive "sample: skip" (known: prelude <name…>, continues, ignore: <why>)',
+      'docs/misused.md:13 unknown directive "sample: skip" (known: prelude <name…>, continues, listing [module], ignore: <why>)',
     ]);
   });
 });

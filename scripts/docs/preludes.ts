@@ -8,4 +8,8 @@ export const PRELUDES: Record<string, string> = {
   'express-app': "declare const app: import('express').Express;",
   /** A core shared by several routes, as `createIpMatch()` returns. */
   core: "declare const core: import('ipmatch').IpMatch;",
+  /** Deno's global, reduced to what a fetch-handler sample uses (Deno's own types are not installed here). */
+  deno: 'declare const Deno: { serve(handler: (request: Request) => Response | Promise<Response>): unknown };',
+  /** Bun's global, likewise. */
+  bun: 'declare const Bun: { serve(options: { port?: number; fetch(request: Request): Response | Promise<Response> }): unknown };',
 };

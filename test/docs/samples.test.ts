@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { readPages } from '../../scripts/docs/pages.js';
+import { PRELUDES } from '../../scripts/docs/preludes.js';
 import { collectSamples, typeCheckSamples } from '../../scripts/docs/samples.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,7 +22,7 @@ describe('the code samples of the docs', () => {
 
 describe('the sample check', () => {
   test(
-    'a renamed option fails, naming the page, line and column of the sample',
+    'a renamed option fails, naming the page, line and column of the sample; the preludes compile',
     () => {
       const text = [
         '# Options',
@@ -32,7 +33,13 @@ describe('the sample check', () => {
         'createIpMatch({ timeoutMS: 500 });',
         '```',
       ].join('\n');
-      const { samples } = collectSamples([{ file: 'docs/broken.md', text }]);
+      // Every prelude beside it, to show that the preludes themselves compile.
+      const preludes = Object.keys(PRELUDES).map((name) => ({
+        file: `docs/prelude-${name}.md`,
+        text: `<!-- sample: prelude ${name} -->\n\`\`\`ts\nconsole.log('uses ${name}');\n\`\`\`\n`,
+      }));
+      const { samples } = collectSamples([{ file: 'docs/broken.md', text }, ...preludes]);
+      expect(samples).toHaveLength(1 + preludes.length);
       const errors = typeCheckSamples(root, samples);
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(/^docs\/broken\.md:6:17 TS2561: .*'timeoutMS'.*'timeoutMs'/);
@@ -118,7 +125,7 @@ describe('the sample check', () => {
     const { problems } = collectSamples([{ file: 'docs/misused.md', text }]);
     expect(problems).toEqual([
       'docs/misused.md:2 "sample: ignore" needs a reason: <!-- sample: ignore: <why> -->',
-      'docs/misused.md:6 unknown prelude "nope" (known: express-app, core; add one in preludes.ts)',
+      'docs/misused.md:6 unknown prelude "nope" (known: express-app, core, deno, bun; add one in preludes.ts)',
       'docs/misused.md:9 a ```js block is not type-checked: write it as ```ts, or put <!-- sample: ignore: <why> --> above it',
       'docs/misused.md:13 unknown directive "sample: skip" (known: prelude <name…>, continues, listing [module], ignore: <why>)',
     ]);

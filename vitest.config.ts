@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -21,5 +23,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Providers without `database` read the data dir: never a developer's own ~/.cache/ipmatch in tests.
+    env: { IPMATCH_DATA_DIR: join(tmpdir(), 'ipmatch-tests-no-data-dir') },
   },
 });

@@ -26,7 +26,10 @@ export type {
   Reason,
   Signal,
 } from './core/types.js';
-export type { GeoIpInfo } from './providers/geoip.js';
+export { type DataErrorCode, IpMatchDataError } from './data/errors.js';
+export type { DataSource } from './data/sources.js';
+export { type UpdateOptions, type UpdateResult, updateDatabase } from './data/update.js';
+export type { GeoIpInfo, GeoIpOrigin } from './providers/geoip.js';
 export {
   type IdentityInsightsProviderOptions,
   identityInsightsProvider,

@@ -5,14 +5,13 @@ import type { IpMatchProvider } from '../core/provider.js';
 import type { IpMatch, Logger } from '../core/types.js';
 import { localProvider } from '../providers/local.js';
 import { type Command, UsageError } from './args.js';
-import { formatDecision, formatInfo } from './format.js';
+import { formatDecision } from './format.js';
 import type { CliIo } from './main.js';
 
 /** Digits and separators without a leading '+': a number in national format, like "07400 123456". */
 const NATIONAL = /^[\d\s().-]*\d[\d\s().-]*$/;
 
 type Check = Extract<Command, { kind: 'check' }>;
-type Db = Extract<Command, { kind: 'db' }>;
 
 /** Messages only: the metadata objects are for log pipelines, and stdout must stay the result alone. */
 function stderrLogger(io: CliIo): Logger {
@@ -83,13 +82,4 @@ export async function runCheck(command: Check, io: CliIo): Promise<number> {
     // Releases Vonage's keep-alive sockets, so that the process exits by itself.
     await core.close();
   }
-}
-
-/** `ipmatch db`: the GeoIP data in use. */
-export function runDb(command: Db, io: CliIo): number {
-  const provider = localProvider(command.database === undefined ? {} : { database: command.database });
-  provider.attach?.({ logger: stderrLogger(io) });
-  const info = provider.info();
-  io.stdout(command.json ? `${JSON.stringify(info)}\n` : formatInfo(info));
-  return 0;
 }

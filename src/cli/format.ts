@@ -1,8 +1,7 @@
 import type { IpMatchDecision } from '../core/types.js';
-import type { GeoIpInfo } from '../providers/geoip.js';
 
 /** Label/value lines with the values in one column. */
-function lines(rows: readonly (readonly [string, string] | undefined)[]): string {
+export function lines(rows: readonly (readonly [string, string] | undefined)[]): string {
   const present = rows.filter((r) => r !== undefined);
   const width = Math.max(...present.map(([label]) => label.length)) + 2;
   return present.map(([label, value]) => label.padEnd(width) + value).join('\n') + '\n';
@@ -42,19 +41,5 @@ export function formatDecision(d: IpMatchDecision, input: { phone: string; ip: s
     ['provider', d.cached ? `${d.provider} (cached)` : d.provider],
     d.cost ? ['cost', `${d.cost.price ?? '?'} ${d.cost.currency}`] : undefined,
     d.error ? ['error', `${d.error.code}: ${d.error.message}`] : undefined,
-  ]);
-}
-
-/** The GeoIP data in use, for `ipmatch db`. */
-export function formatInfo(info: GeoIpInfo): string {
-  const yesNo = (b: boolean) => (b ? 'yes' : 'no');
-  const days = info.ageDays === 1 ? 'day' : 'days';
-  return lines([
-    ['source', info.source],
-    ['type', info.databaseType],
-    ['built', `${info.buildDate.slice(0, 10)} (${info.ageDays} ${days} ago)`],
-    ['ipv4', yesNo(info.ipv4)],
-    ['ipv6', yesNo(info.ipv6)],
-    ['schema', info.schema],
   ]);
 }

@@ -16,14 +16,19 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 1;
   }
   try {
+    if (argv[0] === 'db' && (argv[1] === 'update' || argv[1] === 'rollback')) {
+      const { runDbData } = await import('./db-update.js');
+      return await runDbData(argv[1], argv.slice(2), io);
+    }
     const command = parseCli(argv);
     if (command.kind === 'help') {
       io.stdout(USAGE);
       return 0;
     }
     // Loaded only for a real command: --help and typos answer without loading the phone metadata.
-    const { runCheck, runDb } = await import('./commands.js');
-    return command.kind === 'check' ? await runCheck(command, io) : runDb(command, io);
+    if (command.kind === 'db') return await (await import('./db-info.js')).runDb(command, io);
+    const { runCheck } = await import('./commands.js');
+    return await runCheck(command, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`ipmatch: ${error.message}\nRun "ipmatch --help" for usage.\n`);

@@ -2,12 +2,17 @@
 export const USAGE = `Usage:
   ipmatch check <phone> <ip> [--country GB] [--json] [--vonage] [--database <file.mmdb>]
   ipmatch db [--json] [--database <file.mmdb>]
+  ipmatch db update [--source S | --url U (--sha256-url U | --sha256 H)] [--dir D] [--force] [--json]
+  ipmatch db rollback [--dir D] [--json]
   ipmatch --help
 
 Commands:
   check   Does the IP's country match the phone number's? Prints the decision a middleware would make
           with the default policy (mismatch blocks; match, unknown and errors allow).
-  db      Prints the GeoIP data in use: source, build date, age, IPv4/IPv6 coverage, record schema.
+  db      Prints the GeoIP data in use: source, build date, age, IPv4/IPv6 coverage, record schema,
+          which file was chosen and why, and the data dir's manifest.
+  db update / db rollback
+          Refresh the GeoIP data in the data dir, verified, or go back one file. See "ipmatch db update --help".
 
 Options:
   --country <CC>      Region of a national-format number, e.g. --country GB for "07400 123456".

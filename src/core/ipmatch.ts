@@ -298,6 +298,9 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
 
   const core: IpMatchWithInternals = {
     check: async (input) => safeDecide(input, undefined),
+    async ready() {
+      await provider.ready?.();
+    },
     async close() {
       if (closed) return;
       closed = true;

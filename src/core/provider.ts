@@ -81,5 +81,10 @@ export interface IpMatchProvider {
   ipCountry(address: string): string | null;
   /** Phone facts for a parsed number. */
   lookup(request: LookupRequest): PhoneLookup | Promise<PhoneLookup>;
+  /**
+   * Loads whatever the provider reads before its first check (GeoIP data), so that `IpMatch.ready()` can
+   * warm a server before it takes traffic. Rejects when the data cannot be read.
+   */
+  ready?(): Promise<void>;
   close?(): Promise<void>;
 }

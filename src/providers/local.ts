@@ -1,34 +1,68 @@
 import { z } from 'zod';
+import { IpMatchConfigError } from '../core/errors.js';
 import { consoleLogger } from '../core/logger.js';
 import { createPhoneParser } from '../core/phone.js';
 import type { IpMatchProvider } from '../core/provider.js';
 import type { Logger } from '../core/types.js';
 import { parseOptions } from '../core/validate.js';
+import { DATA_SOURCES, type DataSource } from '../data/sources.js';
+import { startAutoUpdate } from './auto-update.js';
 import { type GeoIpInfo, openGeoIp } from './geoip.js';
 
 /** Options of `localProvider()`. */
 export interface LocalProviderOptions {
   /**
    * Any MMDB file (path) or its bytes: MaxMind GeoIP2/GeoLite2 Country or City, ip-location-db, IPinfo.
-   * Default: the bundled open geo-whois-asn-country data (CC BY 4.0, NRO), loaded once on first use.
+   * Default: the data dir's file (written by `npx ipmatch db update`) when it is valid and newer than the
+   * bundled one, else the bundled open geo-whois-asn-country data (CC BY 4.0, NRO). Read once, on first use
+   * or at `ready()`.
    */
   database?: string | Uint8Array;
   /** IP → country results kept in an LRU. Default 10 000. */
   ipCacheSize?: number;
   /** Parsed phone numbers kept in an LRU. Default 10 000. */
   phoneCacheSize?: number;
+  /** Data older than this many days (by its build_epoch) earns one warning (IPMATCH_DATA_STALE). Default 45. */
+  maxAgeDays?: number;
+  /**
+   * Poll the file (stat, every `intervalMs`, at least 100) and swap in a replacement once it validates; a
+   * broken file is never swapped in (IPMATCH_DATA_RELOAD_FAILED, once per file). Default: on, every 60 s,
+   * without `database`; off for an explicit path. Node, Bun and Deno only.
+   */
+  reload?: boolean | { intervalMs: number };
+  /**
+   * Run the updater in this process, for a single server without cron: every `intervalMs` (default 12 h,
+   * at least 1 min; the first run a few seconds after start), never on the request path. Needs `database`
+   * unset (it writes to the data dir, which reload then picks up). Default off.
+   */
+  autoUpdate?: false | { source?: DataSource; intervalMs?: number };
 }
 
 /** The offline provider, with `info()` about the GeoIP data in use. */
 export interface LocalProvider extends IpMatchProvider {
-  /** Source, build date, age in days, IPv4/IPv6 coverage and record schema of the GeoIP data. */
+  /** Source, build date, age in days, coverage, schema, and which file was chosen and why. */
   info(): GeoIpInfo;
+  /** Looks at the watched file now; resolves true when new data was swapped in (false without reload). */
+  reload(): Promise<boolean>;
+  /** Reads the GeoIP data now, so that the first check does not pay for it. Rejects when it cannot be read. */
+  ready(): Promise<void>;
 }
 
 const schema = z.strictObject({
   database: z.union([z.string().min(1), z.instanceof(Uint8Array)]).optional(),
   ipCacheSize: z.number().int().min(0).optional(),
   phoneCacheSize: z.number().int().min(1).optional(),
+  maxAgeDays: z.number().positive().optional(),
+  reload: z.union([z.boolean(), z.strictObject({ intervalMs: z.number().int().min(100) })]).optional(),
+  autoUpdate: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        source: z.enum(DATA_SOURCES as [DataSource, ...DataSource[]]).optional(),
+        intervalMs: z.number().int().min(60_000).optional(),
+      }),
+    ])
+    .optional(),
 });
 
 /**
@@ -37,13 +71,33 @@ const schema = z.strictObject({
  */
 export function localProvider(options: LocalProviderOptions = {}): LocalProvider {
   const opts = parseOptions(schema, options, 'localProvider options');
+  if (opts.autoUpdate && opts.database !== undefined) {
+    throw new IpMatchConfigError('localProvider options', [
+      'autoUpdate: the updater writes to the data dir, which is read only when `database` is unset: ' +
+        'remove `database`, or keep it and run `npx ipmatch db update` yourself',
+    ]);
+  }
+  if (opts.autoUpdate && opts.reload === false) {
+    throw new IpMatchConfigError('localProvider options', [
+      'autoUpdate: the new data is picked up by reload, which is off: remove `reload: false`',
+    ]);
+  }
   let logger: Logger = consoleLogger;
   const forward: Logger = {
     warn: (m, meta) => logger.warn(m, meta),
     error: (m, meta) => logger.error(m, meta),
   };
-  const geo = openGeoIp({ database: opts.database, cacheSize: opts.ipCacheSize }, forward);
+  const geo = openGeoIp(
+    {
+      database: opts.database,
+      cacheSize: opts.ipCacheSize,
+      maxAgeDays: opts.maxAgeDays,
+      reload: opts.reload,
+    },
+    forward,
+  );
   const parsePhone = createPhoneParser({ max: opts.phoneCacheSize });
+  const updater = opts.autoUpdate ? startAutoUpdate(opts.autoUpdate, geo.reload, forward) : undefined;
   return {
     name: 'local',
     remote: false,
@@ -55,6 +109,16 @@ export function localProvider(options: LocalProviderOptions = {}): LocalProvider
     ipCountry: (address) => geo.country(address),
     lookup: ({ phone }) => ({ country: phone.country, roamingCountry: null, facts: { valid: phone.valid } }),
     info: () => geo.info(),
-    async close() {},
+    reload: () => geo.reload(),
+    async ready() {
+      geo.load();
+      // First calls are the slow ones (the reader's and the parser's caches, the JIT): pay them here.
+      geo.country('81.2.69.160');
+      parsePhone('+447400123456', undefined);
+    },
+    async close() {
+      geo.close();
+      updater?.stop();
+    },
   };
 }

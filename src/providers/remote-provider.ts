@@ -178,6 +178,7 @@ export function remoteProvider(opts: ParsedRemoteOptions, service: RemoteService
     },
     parsePhone,
     ipCountry: (address) => geo.country(address),
+    ready: async () => geo.load(),
     lookup(request) {
       const got = guarded(request);
       if (!mapError || !(got instanceof Promise)) return got;
@@ -187,6 +188,7 @@ export function remoteProvider(opts: ParsedRemoteOptions, service: RemoteService
     },
     async close() {
       closing.abort();
+      geo.close();
       await http.close();
     },
   };

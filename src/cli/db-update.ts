@@ -1,0 +1,182 @@
+import { parseArgs } from 'node:util';
+import { nearest } from '../core/validate.js';
+import { dataFile, resolveDataDir } from '../data/dir.js';
+import { IpMatchDataError } from '../data/errors.js';
+import { readManifest } from '../data/manifest.js';
+import { rollbackDatabase } from '../data/rollback.js';
+import { DATA_SOURCES, type DataSource } from '../data/sources.js';
+import { type UpdateOptions, updateDatabase } from '../data/update.js';
+import { UsageError } from './args.js';
+import type { CliIo } from './main.js';
+
+/** `ipmatch db update --help` and `ipmatch db rollback --help`. */
+export const DB_UPDATE_USAGE = `Usage:
+  ipmatch db update [--source user-country|dbip-country|geolite2|ipinfo-lite]
+                    [--url URL [--sha256-url URL | --sha256 HEX | --insecure-no-checksum]]
+                    [--dir DIR] [--force] [--json]
+  ipmatch db rollback [--dir DIR] [--json]
+
+  update    Downloads fresh GeoIP data, checks its SHA-256, validates it, and installs it atomically in
+            the data dir, where running servers pick it up. Nothing is downloaded when the published
+            checksum is the installed file's.
+  rollback  Makes the file installed before the last update current again.
+
+Options:
+  --source <name>          Default user-country (ip-location-db, PDDL, daily). geolite2 reads
+                           MAXMIND_ACCOUNT_ID and MAXMIND_LICENSE_KEY; ipinfo-lite reads IPINFO_TOKEN.
+  --url <url>              Any MMDB (https; http only to loopback). Needs a checksum, or, with --source,
+                           is a mirror of that source.
+  --sha256-url <url>       Where the download's SHA-256 is published (sha256sum output).
+  --sha256 <hex>           The download's SHA-256.
+  --insecure-no-checksum   Install a --url download without any checksum, on purpose.
+  --dir <dir>              The data dir. Default $IPMATCH_DATA_DIR, else ~/.cache/ipmatch
+                           (%LOCALAPPDATA%\\ipmatch on Windows).
+  --force                  Install a build older than the installed one.
+  --json                   Print one JSON object: { status, path, source, sha256, buildDate,
+                           previousBuildDate, error? }.
+
+Exit status: 0 updated or up to date, 1 usage error, 2 failed (the installed data is untouched).
+`;
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  force: { type: 'boolean' },
+  'insecure-no-checksum': { type: 'boolean' },
+  source: { type: 'string' },
+  url: { type: 'string' },
+  'sha256-url': { type: 'string' },
+  sha256: { type: 'string' },
+  dir: { type: 'string' },
+} as const;
+type Flag = keyof typeof OPTIONS;
+
+const ALLOWED: Record<'update' | 'rollback', readonly Flag[]> = {
+  update: Object.keys(OPTIONS) as Flag[],
+  rollback: ['help', 'json', 'dir'],
+};
+
+type Parsed = { help: true } | { help: false; json: boolean; values: Partial<Record<Flag, string | true>> };
+
+function parse(action: 'update' | 'rollback', argv: readonly string[]): Parsed {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const values: Partial<Record<Flag, string | true>> = {};
+  for (const t of tokens) {
+    if (t.kind === 'positional') throw new UsageError(`"db ${action}" takes no arguments, got "${t.value}"`);
+    if (t.kind !== 'option') continue;
+    if (t.name === 'help') return { help: true };
+    const allowed: readonly string[] = ALLOWED[action];
+    if (!allowed.includes(t.name)) {
+      const hit = nearest(t.name, allowed);
+      const known = Object.hasOwn(OPTIONS, t.name);
+      throw new UsageError(
+        known
+          ? `${t.rawName} is not an option of "db ${action}"`
+          : `unknown option ${t.rawName}${hit === undefined ? '' : ` (did you mean --${hit}?)`}`,
+      );
+    }
+    const type = OPTIONS[t.name as Flag].type;
+    if (type === 'boolean' && t.value !== undefined) throw new UsageError(`${t.rawName} takes no value`);
+    if (type === 'string' && !t.value) throw new UsageError(`${t.rawName} needs a value`);
+    values[t.name as Flag] = t.value ?? true;
+  }
+  return { help: false, json: values.json === true, values };
+}
+
+function sourceOf(value: string | true | undefined): DataSource | undefined {
+  if (value === undefined) return undefined;
+  if ((DATA_SOURCES as readonly unknown[]).includes(value)) return value as DataSource;
+  const hit = nearest(String(value), DATA_SOURCES);
+  throw new UsageError(
+    `--source: unknown source "${value}"${hit === undefined ? '' : ` (did you mean ${hit}?)`}; expected one of ${DATA_SOURCES.join(', ')}`,
+  );
+}
+
+const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
+
+/** A line on stderr at most once a second, from the first second on: quick downloads print nothing. */
+function progressPrinter(io: CliIo): UpdateOptions['onProgress'] {
+  const start = Date.now();
+  let last = start;
+  return ({ bytes, total }) => {
+    const now = Date.now();
+    if (now - last < 1_000) return;
+    last = now;
+    const share = total ? ` of ${mb(total)} (${Math.floor((bytes / total) * 100)}%)` : '';
+    io.stderr(`ipmatch: downloading: ${mb(bytes)}${share}\n`);
+  };
+}
+
+const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : 'none');
+
+/** `ipmatch db update` and `ipmatch db rollback`: exit 0 done, 1 usage, 2 failed with the data untouched. */
+export async function runDbData(
+  action: 'update' | 'rollback',
+  argv: readonly string[],
+  io: CliIo,
+): Promise<number> {
+  const parsed = parse(action, argv);
+  if (parsed.help) {
+    io.stdout(DB_UPDATE_USAGE);
+    return 0;
+  }
+  const { values: v, json } = parsed;
+  const str = (flag: Flag) => (typeof v[flag] === 'string' ? (v[flag] as string) : undefined);
+  const dir = str('dir');
+  try {
+    if (action === 'rollback') {
+      const r = await rollbackDatabase({ ...(dir === undefined ? {} : { dir }), env: io.env });
+      io.stdout(
+        json
+          ? `${JSON.stringify(r)}\n`
+          : `rolled back: ${r.path} is now the build of ${day(r.buildDate)} (was ${day(r.previousBuildDate)})\n`,
+      );
+      return 0;
+    }
+    const source = sourceOf(v.source);
+    const options: UpdateOptions = {
+      ...(source === undefined ? {} : { source }),
+      ...(str('url') === undefined ? {} : { url: str('url') }),
+      ...(str('sha256') === undefined ? {} : { sha256: str('sha256') }),
+      ...(str('sha256-url') === undefined ? {} : { sha256Url: str('sha256-url') }),
+      ...(dir === undefined ? {} : { dir }),
+      force: v.force === true,
+      insecureNoChecksum: v['insecure-no-checksum'] === true,
+      env: io.env,
+      ...(json ? {} : { onProgress: progressPrinter(io) }),
+    };
+    const r = await updateDatabase(options);
+    const line =
+      r.status === 'updated'
+        ? `updated: ${r.source} data built ${day(r.buildDate)} (was ${day(r.previousBuildDate)}) in ${r.path}\n`
+        : `up to date: ${r.source} data built ${day(r.buildDate)} in ${r.path}\n`;
+    io.stdout(json ? `${JSON.stringify(r)}\n` : line);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof IpMatchDataError)) throw error;
+    io.stderr(`ipmatch: db ${action} failed (${error.code}): ${error.message}\n`);
+    if (json) io.stdout(`${JSON.stringify(await failure(action, dir, io.env, error))}\n`);
+    return 2;
+  }
+}
+
+/** The failed answer: what stays installed, and why nothing changed. */
+async function failure(action: string, dir: string | undefined, env: CliIo['env'], error: IpMatchDataError) {
+  const { dir: where } = resolveDataDir(dir, env);
+  const manifest = await readManifest(where);
+  return {
+    status: 'failed',
+    path: dataFile(where, 'current'),
+    source: manifest?.source ?? null,
+    sha256: manifest?.sha256 ?? null,
+    buildDate: manifest?.buildDate ?? null,
+    previousBuildDate: manifest?.previous?.buildDate ?? null,
+    error: { code: error.code, message: `db ${action}: ${error.message}` },
+  };
+}

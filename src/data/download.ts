@@ -1,0 +1,224 @@
+import type { Agent } from 'undici';
+import { requireBuiltin } from '../core/builtins.js';
+import { IpMatchDataError } from './errors.js';
+import { allowedUrl, redactUrl } from './redact.js';
+
+/** How long and how much a download may take. */
+export interface DownloadLimits {
+  /** To open the TCP/TLS connection. Default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** Without a byte from the server (headers or body). Default 30 000 ms. */
+  idleTimeoutMs?: number;
+  /** For one whole file, redirects included. Default 600 000 ms. */
+  totalTimeoutMs?: number;
+  /** Largest file accepted. Default 256 MiB: country databases are 5–30 MB, GeoLite2-City about 60 MB. */
+  maxBytes?: number;
+}
+
+export const DEFAULT_LIMITS: Required<DownloadLimits> = {
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  totalTimeoutMs: 600_000,
+  maxBytes: 256 * 1024 * 1024,
+};
+
+/** GitHub answers a release download with one redirect, IPinfo and MaxMind with one to their CDN. */
+const MAX_REDIRECTS = 5;
+/** A checksum file is one line (or a small JSON object). */
+const MAX_CHECKSUM_BYTES = 64 * 1024;
+
+/** Progress of one download: `total` when the server said how long the file is. */
+export type OnProgress = (progress: { bytes: number; total: number | undefined }) => void;
+
+interface Request {
+  url: string;
+  /** Sent to the first URL's origin only. */
+  headers: Record<string, string>;
+  limits: Required<DownloadLimits>;
+}
+
+const NETWORK_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  UND_ERR_SOCKET: 'the connection closed early',
+  ENOTFOUND: 'DNS lookup failed',
+  EAI_AGAIN: 'DNS lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+const TIMEOUTS = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+/** Drops a body we will not read; undici reports the abort as an 'error' event nobody needs. */
+function discard(body: { on(event: 'error', listener: () => void): unknown; destroy(): unknown }): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+/** Our own message for a transport failure: undici's can quote the URL, with its query. */
+function transportError(
+  error: unknown,
+  shown: string,
+  signal: AbortSignal,
+  totalMs: number,
+): IpMatchDataError {
+  if (error instanceof IpMatchDataError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  if (signal.aborted) return new IpMatchDataError('timeout', `${shown}: not complete within ${totalMs} ms`);
+  if (TIMEOUTS.has(code)) {
+    const what = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'could not connect in time' : 'the server went silent';
+    return new IpMatchDataError('timeout', `${shown}: ${what}`);
+  }
+  const cause = NETWORK_CAUSES[code] ?? `network error${code ? ` (${code})` : ''}`;
+  return new IpMatchDataError('download_failed', `${shown}: ${cause}`);
+}
+
+/**
+ * Sends GET and follows redirects itself, so that every hop is checked (https, or http to loopback) and the
+ * credentials never leave the origin they were meant for (a CDN's pre-signed link refuses them anyway).
+ */
+async function open(req: Request, agent: Agent, signal: AbortSignal) {
+  const { request } = await import('undici');
+  let url = new URL(req.url);
+  const origin = url.origin;
+  for (let hop = 0; ; hop++) {
+    const headers = url.origin === origin ? req.headers : {};
+    const res = await request(url, {
+      method: 'GET',
+      headers: { 'user-agent': 'ipmatch-db-update', ...headers },
+      dispatcher: agent,
+      signal,
+      headersTimeout: req.limits.idleTimeoutMs,
+      bodyTimeout: req.limits.idleTimeoutMs,
+    });
+    const location = res.headers.location;
+    if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
+      discard(res.body);
+      if (hop >= MAX_REDIRECTS) {
+        throw new IpMatchDataError(
+          'download_failed',
+          `${redactUrl(req.url)}: more than ${MAX_REDIRECTS} redirects`,
+        );
+      }
+      const next = new URL(location, url);
+      if (!allowedUrl(next)) {
+        throw new IpMatchDataError(
+          'download_failed',
+          `${redactUrl(req.url)} redirected to ${redactUrl(next)}: only https (or http to loopback) is followed`,
+        );
+      }
+      url = next;
+      continue;
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      discard(res.body);
+      const hint =
+        res.statusCode === 401 || res.statusCode === 403
+          ? ' (check the account ID, licence key or token)'
+          : '';
+      throw new IpMatchDataError('http_status', `${redactUrl(url)} answered HTTP ${res.statusCode}${hint}`);
+    }
+    return res;
+  }
+}
+
+async function withAgent<T>(
+  req: Request,
+  run: (agent: Agent, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const { Agent } = await import('undici');
+  const agent = new Agent({ connect: { timeout: req.limits.connectTimeoutMs }, connections: 1 });
+  const signal = AbortSignal.timeout(req.limits.totalTimeoutMs);
+  try {
+    return await run(agent, signal);
+  } catch (error) {
+    throw transportError(error, redactUrl(req.url), signal, req.limits.totalTimeoutMs);
+  } finally {
+    await agent.destroy().catch(() => {});
+  }
+}
+
+/** The body of a small text resource (a checksum file). */
+export async function fetchText(req: Request): Promise<string> {
+  return withAgent(req, async (agent, signal) => {
+    const res = await open(req, agent, signal);
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > MAX_CHECKSUM_BYTES) {
+        discard(res.body);
+        throw new IpMatchDataError(
+          'checksum_unreadable',
+          `${redactUrl(req.url)} is not a checksum file (too long)`,
+        );
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  });
+}
+
+/**
+ * Streams a download into `path` (created; it must not exist), hashing as it goes, then fsyncs it.
+ * Resolves the size and SHA-256 (hex). On any failure the partial file is removed.
+ */
+export async function downloadToFile(
+  req: Request,
+  path: string,
+  onProgress?: OnProgress,
+): Promise<{ bytes: number; sha256: string }> {
+  const fs = requireBuiltin('node:fs', 'downloads write to disk');
+  const { createHash } = requireBuiltin('node:crypto', 'downloads are hashed with node:crypto');
+  const shown = redactUrl(req.url);
+  let file: import('node:fs/promises').FileHandle | undefined;
+  try {
+    return await withAgent(req, async (agent, signal) => {
+      const res = await open(req, agent, signal);
+      const length = Number(res.headers['content-length']);
+      const total = Number.isFinite(length) && length >= 0 ? length : undefined;
+      const tooLarge = (n: number) =>
+        new IpMatchDataError(
+          'too_large',
+          `${shown} is ${n} bytes or more, over the cap of ${req.limits.maxBytes}`,
+        );
+      if (total !== undefined && total > req.limits.maxBytes) {
+        discard(res.body);
+        throw tooLarge(total);
+      }
+      file = await fs.promises.open(path, 'wx', 0o644);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > req.limits.maxBytes) {
+          discard(res.body);
+          throw tooLarge(bytes);
+        }
+        hash.update(chunk);
+        await file.write(chunk);
+        onProgress?.({ bytes, total });
+      }
+      if (total !== undefined && bytes !== total) {
+        throw new IpMatchDataError(
+          'download_failed',
+          `${shown}: the body ended after ${bytes} of ${total} bytes`,
+        );
+      }
+      await file.sync();
+      return { bytes, sha256: hash.digest('hex') };
+    });
+  } catch (error) {
+    await (file as import('node:fs/promises').FileHandle | undefined)?.close().catch(() => {});
+    file = undefined;
+    await fs.promises.rm(path, { force: true });
+    throw error;
+  } finally {
+    await (file as import('node:fs/promises').FileHandle | undefined)?.close();
+  }
+}

@@ -1,0 +1,68 @@
+import type { Mmdb } from '../providers/mmdb.js';
+import { sampleNetworks, spreadAddresses } from '../providers/mmdb-sample.js';
+import { IpMatchDataError } from './errors.js';
+
+/**
+ * A build date up to a day ahead of this machine's clock is tolerated: publishers stamp builds in UTC
+ * from their own clocks, and a server a few hours behind must not refuse today's file.
+ */
+const FUTURE_SLACK_MS = 86_400_000;
+
+/**
+ * The new data must answer at least this share of the sampled addresses that the installed data answers.
+ * Sources disagree on which country a few percent of networks are in, not on whether those networks are
+ * in a country at all, and between two daily builds of one source coverage moves by well under 1%. A
+ * build that answers fewer than four in five has lost whole regions: a failed or cut-short export, not
+ * a refresh. Set low enough that a move between sources (bundled → user-country → GeoLite2) passes.
+ */
+export const MIN_COVERAGE = 0.8;
+
+/** Addresses sampled for the coverage check: the first networks of the installed tree and a spread over IPv4. */
+const TREE_SAMPLE = 256;
+const SPREAD_SAMPLE = 1024;
+
+export interface CandidateCheck {
+  /** The data readers use now (the data dir's current file, else the bundled one), if any. */
+  installed?: Mmdb;
+  /** Accept a build older than the installed one: `--force`, a rollback, or a reload (which follows the file). */
+  allowOlder: boolean;
+  now?: number;
+}
+
+/**
+ * What the updater and a reloading provider require of new data before anyone reads it, beyond being
+ * an MMDB with countries (`openMmdb` checks that): a believable build date and no lost coverage.
+ * Throws IpMatchDataError naming the problem.
+ */
+export function checkCandidate(candidate: Mmdb, check: CandidateCheck): void {
+  const now = check.now ?? Date.now();
+  const built = Date.parse(candidate.facts.buildDate);
+  if (built > now + FUTURE_SLACK_MS) {
+    throw new IpMatchDataError(
+      'future_build',
+      `the new data says it was built on ${candidate.facts.buildDate}, in the future: refusing a file with a wrong build_epoch`,
+    );
+  }
+  const installed = check.installed;
+  if (installed === undefined) return;
+  if (!check.allowOlder && built < Date.parse(installed.facts.buildDate)) {
+    throw new IpMatchDataError(
+      'older_build',
+      `the new data (built ${candidate.facts.buildDate.slice(0, 10)}) is older than the installed data ` +
+        `(built ${installed.facts.buildDate.slice(0, 10)}); pass --force (force: true) to install it anyway`,
+    );
+  }
+  const sample = [
+    ...sampleNetworks(installed.bytes, installed.metadata, TREE_SAMPLE),
+    ...spreadAddresses(SPREAD_SAMPLE),
+  ].filter((address) => installed.country(address) !== null);
+  if (sample.length === 0) return;
+  const answered = sample.filter((address) => candidate.country(address) !== null).length;
+  if (answered < MIN_COVERAGE * sample.length) {
+    throw new IpMatchDataError(
+      'sanity_failed',
+      `the new data answers ${answered} of ${sample.length} sampled addresses that the installed data places ` +
+        `in a country (at least ${Math.round(MIN_COVERAGE * 100)}% expected): it looks broken, so it was not installed`,
+    );
+  }
+}

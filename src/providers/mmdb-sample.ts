@@ -1,0 +1,43 @@
+import type { Metadata } from 'mmdb-lib/lib/metadata.js';
+import { readRecord } from './mmdb-tree.js';
+
+/** Addresses of the first networks in tree order: real records to read, whatever ranges the data covers. */
+export function sampleNetworks(db: Buffer, m: Metadata, limit: number): string[] {
+  const width = m.ipVersion === 6 ? 128 : 32;
+  const bits = new Uint8Array(width);
+  const found: string[] = [];
+  let budget = 100_000; // nodes, should the tree be odd
+  const address = (): string => {
+    const groups: string[] = [];
+    for (let i = 0; i < width; i += width === 32 ? 8 : 16) {
+      let v = 0;
+      for (let j = i; j < i + (width === 32 ? 8 : 16); j++) v = v * 2 + bits[j]!;
+      groups.push(width === 32 ? String(v) : v.toString(16));
+    }
+    return groups.join(width === 32 ? '.' : ':');
+  };
+  const visit = (node: number, depth: number): void => {
+    for (let bit = 0; bit < 2 && found.length < limit && budget-- > 0; bit++) {
+      bits[depth] = bit;
+      const next = readRecord(db, m, node, bit);
+      if (next > m.nodeCount) found.push(address());
+      else if (next < m.nodeCount && depth + 1 < width) visit(next, depth + 1);
+    }
+    bits[depth] = 0;
+  };
+  visit(0, 0);
+  return found;
+}
+
+/**
+ * `count` IPv4 addresses spread evenly over the whole address space: with 1024 of them every /8 is hit four
+ * times, so a comparison of two databases sees every region's registries rather than the first few networks.
+ */
+export function spreadAddresses(count: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const v = Math.floor(((i + 0.5) * 2 ** 32) / count);
+    out.push(`${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`);
+  }
+  return out;
+}

@@ -1,0 +1,176 @@
+import { Reader } from 'mmdb-lib';
+// Not re-exported by mmdb-lib's index: reading only the metadata is what keeps a first check cheap.
+import { type Metadata, parseMetadata } from 'mmdb-lib/lib/metadata.js';
+import { IpMatchConfigError } from '../core/errors.js';
+import { sampleNetworks } from './mmdb-sample.js';
+
+/** Where the record keeps its country: ip-location-db and IPinfo Lite, MaxMind and DB-IP, older IPinfo. */
+export type GeoIpSchema = 'country_code' | 'country.iso_code' | 'country';
+
+/** What an opened MMDB tells about itself. */
+export interface MmdbFacts {
+  /** The metadata's database_type, e.g. 'GeoLite2-Country' or 'country ipvAll'. */
+  databaseType: string;
+  /** When the data was built (ISO 8601), from the metadata's build_epoch. */
+  buildDate: string;
+  /** Whether IPv4 addresses can be found (an IPv6-only tree has no IPv4 subtree). */
+  ipv4: boolean;
+  /** Whether the tree is an IPv6 one (IPv4-only trees cannot answer IPv6 addresses). */
+  ipv6: boolean;
+  schema: GeoIpSchema;
+}
+
+/** An MMDB read into memory and checked: a reader, and the way to its records' country. */
+export interface Mmdb {
+  facts: MmdbFacts;
+  /** ISO alpha-2 of a canonical address, or null when the data has none. */
+  country(address: string): string | null;
+  /** The raw bytes (sampling walks the tree). */
+  bytes: Buffer;
+  metadata: Metadata;
+}
+
+const WHERE = 'GeoIP database';
+/** The spec caps the metadata section at 128 KiB, so the marker is always within the file's tail. */
+export const METADATA_MAX_BYTES = 128 * 1024;
+const DECODED_MAX = 4096;
+export const WHAT_TO_PASS =
+  'Pass the path (or bytes) of an .mmdb file such as GeoLite2-Country.mmdb, an ip-location-db *.mmdb or ' +
+  "IPinfo's ipinfo_lite.mmdb, or leave `database` unset for the bundled geo-whois-asn-country data.";
+
+type GeoRecord = Record<string, unknown> | null;
+
+/** A two-letter code, upper-cased; 'ZZ' is the conventional "unknown region". */
+function alpha2(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length !== 2) return null;
+  const code = value.toUpperCase();
+  const a = code.charCodeAt(0);
+  const b = code.charCodeAt(1);
+  return a >= 65 && a <= 90 && b >= 65 && b <= 90 && code !== 'ZZ' ? code : null;
+}
+
+function isoCode(value: unknown): string | null {
+  return typeof value === 'object' && value !== null
+    ? alpha2((value as { iso_code?: unknown }).iso_code)
+    : null;
+}
+
+const EXTRACT: Record<GeoIpSchema, (r: GeoRecord) => string | null> = {
+  country_code: (r) => (r === null ? null : alpha2(r.country_code)),
+  // MaxMind leaves `country` out for some networks (satellite, anycast); the registrant's is the next best.
+  'country.iso_code': (r) => (r === null ? null : (isoCode(r.country) ?? isoCode(r.registered_country))),
+  country: (r) => (r === null ? null : alpha2(r.country)),
+};
+const SCHEMAS = Object.keys(EXTRACT) as GeoIpSchema[];
+
+/** The marker that starts the metadata section; built on first use, not at import. */
+let marker: Buffer | undefined;
+
+function notMmdb(label: string, head: Uint8Array, why: string): IpMatchConfigError {
+  const gzip = head[0] === 0x1f && head[1] === 0x8b;
+  const hint = gzip
+    ? 'It is gzip-compressed: unpack it first (MaxMind downloads are .tar.gz archives holding the .mmdb).'
+    : WHAT_TO_PASS;
+  return new IpMatchConfigError(WHERE, [`database: ${label} ${why}. ${hint}`]);
+}
+
+/**
+ * Checks that the bytes are an MMDB that mmdb-lib can read, touching only the metadata and the
+ * 16-byte separator after the search tree; returns the metadata. Throws IpMatchConfigError saying what is wrong.
+ */
+export function inspectMmdb(
+  label: string,
+  size: number,
+  read: (position: number, length: number) => Buffer,
+): Metadata {
+  marker ??= Buffer.from('\xAB\xCD\xEFMaxMind.com', 'latin1');
+  const tailStart = Math.max(0, size - METADATA_MAX_BYTES);
+  const tail = read(tailStart, size - tailStart);
+  const at = tail.lastIndexOf(marker);
+  if (at === -1) throw notMmdb(label, read(0, 2), 'is not an MMDB file (no MaxMind DB metadata marker)');
+  let m: Metadata;
+  try {
+    m = parseMetadata(tail);
+  } catch (e) {
+    throw notMmdb(label, read(0, 2), `has unreadable MMDB metadata (${(e as Error).message})`);
+  }
+  const problems: string[] = [];
+  if (m.binaryFormatMajorVersion !== 2) problems.push(`binary format ${m.binaryFormatMajorVersion}, not 2`);
+  if (m.ipVersion !== 4 && m.ipVersion !== 6) problems.push(`ip_version ${m.ipVersion}`);
+  if (!Number.isInteger(m.nodeCount) || m.nodeCount < 1) problems.push(`node_count ${m.nodeCount}`);
+  if (Number.isNaN(m.buildEpoch.getTime())) problems.push('no build_epoch');
+  if (problems.length > 0)
+    throw notMmdb(label, read(0, 2), `has invalid MMDB metadata (${problems.join(', ')})`);
+  const separator = m.searchTreeSize + 16 <= tailStart + at ? read(m.searchTreeSize, 16) : undefined;
+  if (separator === undefined || separator.some((byte) => byte !== 0)) {
+    throw notMmdb(
+      label,
+      read(0, 2),
+      'is truncated or corrupt (its search tree does not end where its metadata says)',
+    );
+  }
+  // Country-less MaxMind/DB-IP products: a common wrong download, worth naming at startup.
+  if (
+    /\b(asn|isp|domain|connection-type|anonymous-ip)\b/i.test(m.databaseType) &&
+    !/country|city/i.test(m.databaseType)
+  ) {
+    throw new IpMatchConfigError(WHERE, [
+      `database: ${label} is a "${m.databaseType}" database, which has no countries. ` +
+        'Pass a country or city database instead, e.g. GeoLite2-Country.mmdb or dbip-country-lite.mmdb.',
+    ]);
+  }
+  return m;
+}
+
+/** Bytes as a Buffer without a copy: mmdb-lib accepts nothing else. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/**
+ * Opens MMDB bytes already in memory: checks the metadata, finds which field holds the country by reading
+ * real records, and builds the reader. Throws IpMatchConfigError when the bytes cannot serve countries.
+ */
+export function openMmdb(data: Uint8Array, label: string): Mmdb {
+  const bytes = asBuffer(data);
+  inspectMmdb(label, bytes.length, (position, length) => bytes.subarray(position, position + length));
+  // Country data holds a few hundred distinct records: keeping them decoded, by offset, skips about
+  // half of a bare lookup. Cleared rather than evicted should a city-sized database overflow it.
+  const decoded = new Map<string | number, unknown>();
+  const reader = new Reader<never>(bytes, {
+    cache: {
+      get: (offset) => decoded.get(offset),
+      set: (offset, value) => {
+        if (decoded.size >= DECODED_MAX) decoded.clear();
+        decoded.set(offset, value);
+      },
+    },
+  });
+  const m = reader.metadata;
+  const samples = sampleNetworks(bytes, m, 64).map((address) => reader.get(address) as GeoRecord);
+  const schema = SCHEMAS.find((s) => samples.some((r) => EXTRACT[s](r) !== null));
+  if (schema === undefined) {
+    throw new IpMatchConfigError(WHERE, [
+      `database: ${label} ("${m.databaseType}") has no country in its records (looked for country_code, ` +
+        'country.iso_code and country). Pass a country or city database, e.g. GeoLite2-Country.mmdb.',
+    ]);
+  }
+  // In an IPv6 tree, IPv4 lives under ::/96; a tree without that subtree answers no IPv4 address.
+  const [hit, depth] = reader.getWithPrefixLength('0.0.0.0');
+  const v4Only = m.ipVersion === 4;
+  const extract = EXTRACT[schema];
+  return {
+    facts: {
+      databaseType: m.databaseType,
+      buildDate: m.buildEpoch.toISOString(),
+      ipv4: v4Only || hit !== null || depth > 0,
+      ipv6: m.ipVersion === 6,
+      schema,
+    },
+    // An IPv4 tree walked with 128 bits answers garbage for IPv6 rather than nothing.
+    country: (address) =>
+      v4Only && address.includes(':') ? null : extract(reader.get(address) as GeoRecord),
+    bytes,
+    metadata: m,
+  };
+}

@@ -1,0 +1,57 @@
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What a route answers: a body (with its SHA-256 line computed by the test), or a handler of its own. */
+export type Route = Uint8Array | string | ((res: ServerResponse, hit: number) => void);
+
+export interface DataServer {
+  url: string;
+  /** Every request seen, in order. */
+  requests: { path: string; headers: IncomingHttpHeaders }[];
+  /** Requests seen for one path (query included). */
+  count(path: string): number;
+  routes: Map<string, Route>;
+  close(): Promise<void>;
+}
+
+/**
+ * A stand-in for a data publisher (GitHub releases, MaxMind, IPinfo) on 127.0.0.1: each path answers its
+ * route, anything else 404. Counting requests is how tests see that nothing was downloaded needlessly.
+ */
+export async function startDataServer(routes: Record<string, Route> = {}): Promise<DataServer> {
+  const table = new Map(Object.entries(routes));
+  const requests: DataServer['requests'] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    requests.push({ path, headers: req.headers });
+    const route = table.get(path);
+    if (route === undefined) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    if (typeof route === 'function') {
+      route(res, requests.filter((r) => r.path === path).length);
+      return;
+    }
+    const body = typeof route === 'string' ? Buffer.from(route) : Buffer.from(route);
+    res.writeHead(200, { 'content-length': body.length }).end(body);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    routes: table,
+    count: (path) => requests.filter((r) => r.path === path).length,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -80,7 +80,10 @@ describe('geolite2', () => {
         url: `${server.url}${MAXMIND_PATH}`,
         dir: join(root, 'geolite2-bad'),
         env: { MAXMIND_ACCOUNT_ID: ACCOUNT, MAXMIND_LICENSE_KEY: LICENCE },
-      }).catch((e: unknown) => e as IpMatchDataError);
+      }).then(
+        () => expect.unreachable('the update succeeded'),
+        (e: unknown) => e as IpMatchDataError,
+      );
     try {
       const refused = await run();
       expect(refused).toBeInstanceOf(IpMatchDataError);

@@ -185,10 +185,11 @@ describe('ipmatch check', slow, () => {
     });
     expect(check.stderr).toMatch(/GeoIP data .* was built \d+ days ago, on 2020-01-01/);
     expect(db.code).toBe(0);
-    expect(db.stdout).toMatch(/^source {2}.*old-ie\.mmdb$/m);
-    expect(db.stdout).toMatch(/^built {3}2020-01-01 \(\d+ days ago\)$/m);
-    expect(db.stdout).toMatch(/^ipv4 {4}yes$/m);
-    expect(db.stdout).toMatch(/^ipv6 {4}no$/m);
+    expect(db.stdout).toMatch(/^source {4}.*old-ie\.mmdb$/m);
+    expect(db.stdout).toMatch(/^built {5}2020-01-01 \(\d+ days ago\)$/m);
+    expect(db.stdout).toMatch(/^ipv4 {6}yes$/m);
+    expect(db.stdout).toMatch(/^ipv6 {6}no$/m);
+    expect(db.stdout).toMatch(/^chosen {4}path: passed as `database`$/m);
     expect(db.stderr).toMatch(/was built \d+ days ago/);
   });
 });
@@ -263,13 +264,17 @@ describe('ipmatch db', slow, () => {
     const [text, json] = await Promise.all([ipmatch(['db']), ipmatch(['db', '--json'])]);
     expect(text.code).toBe(0);
     expect(noise(text.stderr)).toBe('');
-    expect(text.stdout).toMatch(/^source {2}geo-whois-asn-country \(ip-location-db, CC BY 4\.0 NRO\)$/m);
-    expect(text.stdout).toMatch(/^built {3}\d{4}-\d{2}-\d{2} \(\d+ days? ago\)$/m);
-    expect(text.stdout).toMatch(/^ipv4 {4}yes\nipv6 {4}yes\nschema {2}country_code\n$/m);
+    expect(text.stdout).toMatch(/^source {4}geo-whois-asn-country \(ip-location-db, CC BY 4\.0 NRO\)$/m);
+    expect(text.stdout).toMatch(/^built {5}\d{4}-\d{2}-\d{2} \(\d+ days? ago\)$/m);
+    expect(text.stdout).toMatch(/^ipv4 {6}yes\nipv6 {6}yes\nschema {4}country_code\n/m);
+    expect(text.stdout).toMatch(
+      /^chosen {4}bundled: no file in the data dir yet: run `npx ipmatch db update`$/m,
+    );
+    expect(text.stdout).toMatch(/^data dir {2}.*ipmatch-tests-no-data-dir$/m);
     const info = decisionOf(json);
     expect(info).toMatchObject({ ipv4: true, ipv6: true, schema: 'country_code' });
     expect(info.ageDays).toBe(Math.floor((Date.now() - Date.parse(info.buildDate)) / DAY_MS));
-    expect(text.stdout).toContain(`built   ${info.buildDate.slice(0, 10)} (${info.ageDays} days ago)`);
+    expect(text.stdout).toContain(`built     ${info.buildDate.slice(0, 10)} (${info.ageDays} days ago)`);
   });
 
   it('exits 1 with a message that says what to pass when --database is not an MMDB', async () => {

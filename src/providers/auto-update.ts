@@ -1,5 +1,6 @@
 import type { Logger } from '../core/types.js';
 import type { DataSource } from '../data/sources.js';
+import type { UpdateResult } from '../data/update.js';
 
 /** Twice a day: the daily sources are rebuilt once a day, and an unchanged checksum costs one small request. */
 const INTERVAL_MS = 12 * 3_600_000;
@@ -15,13 +16,21 @@ export function startAutoUpdate(
   options: { source?: DataSource; intervalMs?: number },
   reload: () => Promise<boolean>,
   logger: Logger,
+  // Tests point the updater at a loopback server and shorten the first wait; users cannot.
+  internals: { update?: () => Promise<UpdateResult>; firstRunMs?: number } = {},
 ): { stop(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  const update =
+    internals.update ??
+    (async () => {
+      // Loaded on the first run only: an offline provider never pays for the updater's code.
+      const { updateDatabase } = await import('../data/update.js');
+      return updateDatabase(options.source === undefined ? {} : { source: options.source });
+    });
   const run = async () => {
     try {
-      const { updateDatabase } = await import('../data/update.js');
-      const result = await updateDatabase(options.source === undefined ? {} : { source: options.source });
+      const result = await update();
       if (result.status === 'updated') await reload();
     } catch (error) {
       logger.warn(
@@ -38,7 +47,7 @@ export function startAutoUpdate(
     timer = setTimeout(() => void run(), delay);
     timer.unref?.();
   };
-  schedule(FIRST_RUN_MS);
+  schedule(internals.firstRunMs ?? FIRST_RUN_MS);
   return {
     stop() {
       stopped = true;

@@ -1,8 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countryDb, sha256, sha256Line } from '../fixtures/geo-data.js';
+import { startDataServer } from '../helpers/data-server.js';
 
 /**
  * The packed tarball, installed the way npm would lay it out, imported by a consumer as ESM and as CJS.
@@ -106,5 +109,43 @@ describe('the packed tarball', () => {
        await fake.close();`,
     );
     expect(JSON.parse(run('testing.mjs'))).toEqual({ url: true });
+  });
+
+  it('updates the GeoIP data with npx ipmatch db update, and the installed package reads it', async () => {
+    const db = countryDb('FR', 1);
+    const server = await startDataServer({ '/x.mmdb': db, '/x.mmdb.sha256': sha256Line(db, 'x.mmdb') });
+    // What npm install does for a dependency's bin, so that npx finds it without the registry.
+    mkdirSync(join(work, 'node_modules', '.bin'), { recursive: true });
+    symlinkSync('../ipmatch/dist/cli.js', join(work, 'node_modules', '.bin', 'ipmatch'));
+    try {
+      const args = ['--no', 'ipmatch', 'db', 'update', '--url', `${server.url}/x.mmdb`];
+      const { stdout, stderr } = await promisify(execFile)(
+        'npx',
+        [...args, '--sha256-url', `${server.url}/x.mmdb.sha256`, '--dir', './data', '--json'],
+        { cwd: work, encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(stderr).toBe('');
+      expect(JSON.parse(stdout)).toMatchObject({
+        status: 'updated',
+        path: join(work, 'data', 'current.mmdb'),
+        sha256: sha256(db),
+        previousBuildDate: null,
+      });
+      writeFileSync(
+        join(work, 'data-dir.cjs'),
+        `const { createIpMatch, localProvider, updateDatabase } = require('ipmatch');
+         process.env.IPMATCH_DATA_DIR = './data';
+         const provider = localProvider();
+         createIpMatch({ provider }).check({ phone: '+447400123456', ip: '81.2.69.160' }).then((d) =>
+           console.log(JSON.stringify({ country: d.ip.country, origin: provider.info().origin, update: typeof updateDatabase })));`,
+      );
+      expect(JSON.parse(run('data-dir.cjs'))).toEqual({
+        country: 'FR',
+        origin: 'data-dir',
+        update: 'function',
+      });
+    } finally {
+      await server.close();
+    }
   });
 });

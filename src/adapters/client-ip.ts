@@ -1,21 +1,43 @@
-import type { IncomingMessage } from 'node:http';
 import ipaddr from 'ipaddr.js';
 import { getClientIp } from 'request-ip';
 import { IpMatchConfigError } from '../core/errors.js';
+import { nearest } from '../core/validate.js';
 
-/** Where the client IP comes from: the framework's trusted IP, request-ip behind trusted proxies, or a function. */
-export type ClientIpOption<Req> = 'framework' | 'request-ip' | ((req: Req) => string | undefined);
+/**
+ * Where the client IP comes from: the framework's trusted IP, request-ip behind trusted proxies, a header that
+ * the platform in front sets (its right-most entry), or a function.
+ */
+export type ClientIpOption<Req> =
+  | 'framework'
+  | 'request-ip'
+  | (string & {})
+  | ((req: Req) => string | undefined);
 
 /** How far a framework trusts proxy headers: not at all, some proxies, or every hop (forgeable). */
 export type ProxyTrust = 'off' | 'some' | 'all';
 
 /**
- * What an adapter tells this module about its framework. Express: `req.ip` and `trust proxy`; Koa: `ctx.ip`,
- * `app.proxy` and `maxIpsCount`.
+ * The part of Node's `IncomingMessage` that this module reads (request-ip reads the same). Node frameworks
+ * pass the request itself; fetch-standard ones a view of the `Request`'s headers and the runtime's peer.
+ */
+export interface PeerRequest {
+  /** Lower-case names; a repeated header's values joined with ', ', as Node does. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly socket?: { readonly remoteAddress?: string | undefined } | null;
+}
+
+/** The request's headers and peer, and, where the framework has them, its own client IP and proxy trust. */
+export interface RequestIp<Req> {
+  raw(req: Req): PeerRequest;
+  /** Absent where there is no connection to read (the Fetch API): `clientIp` must then be a header or a function. */
+  framework?: FrameworkIp<Req>;
+}
+
+/**
+ * What an adapter tells this module about its framework's client IP. Express: `req.ip` and `trust proxy`;
+ * Koa: `ctx.ip`, `app.proxy` and `maxIpsCount`; Fastify: `request.ip` and `trustProxy`.
  */
 export interface FrameworkIp<Req> {
-  /** The Node request, for its headers and socket. */
-  raw(req: Req): IncomingMessage;
   /** The framework's client IP, honouring its proxy setting. Only read when trust is not 'off'. */
   ip(req: Req): string | undefined;
   /** The framework's proxy trust for this request's app. Called per request: adapters cache it per app. */
@@ -100,13 +122,25 @@ const XFF_UNTRUSTED = 'IPMATCH_XFF_UNTRUSTED';
 const TRUST_PROXY_ALL = 'IPMATCH_TRUST_PROXY_ALL';
 
 /** The framework's trusted IP, with the socket address as a free shortcut when proxy trust is off. */
-function fromFramework<Req>(fw: FrameworkIp<Req>, warnOnce: WarnOnce): (req: Req) => string | undefined {
+function fromFramework<Req>(
+  { raw: rawOf, framework: fw }: Required<RequestIp<Req>>,
+  warnOnce: WarnOnce,
+): (req: Req) => string | undefined {
   let warnedXff = false;
   let warnedAll = false;
+  let warnedPeer = false;
   return (req) => {
     const trust = fw.trust(req);
     if (trust === 'off') {
-      const raw = fw.raw(req);
+      const raw = rawOf(req);
+      if (!warnedPeer && !raw.socket) {
+        warnedPeer = true;
+        warnOnce(
+          'IPMATCH_NO_PEER',
+          'ipmatch: this runtime gives no connection address (Cloudflare Workers have none), so every check ' +
+            "is ip_not_public: pass clientIp: the header your platform sets, such as 'cf-connecting-ip'.",
+        );
+      }
       if (!warnedXff && raw.headers['x-forwarded-for'] !== undefined) {
         warnedXff = true;
         warnOnce(
@@ -133,16 +167,17 @@ function fromFramework<Req>(fw: FrameworkIp<Req>, warnOnce: WarnOnce): (req: Req
 
 /** request-ip's headers, believed only when the socket peer is one of `trustedProxies`. */
 function fromRequestIp<Req>(
-  fw: FrameworkIp<Req>,
+  rawOf: (req: Req) => PeerRequest,
   trustedProxies: readonly string[],
   warnOnce: WarnOnce,
 ): (req: Req) => string | undefined {
   const trusted = compileTrustedProxies(trustedProxies);
   let warnedXff = false;
   return (req) => {
-    const raw = fw.raw(req);
+    const raw = rawOf(req);
     const peer = raw.socket?.remoteAddress;
-    if (trusted(peer)) return getClientIp(raw) ?? peer;
+    // request-ip's types ask for a whole IncomingMessage; it reads only the headers and the socket.
+    if (trusted(peer)) return getClientIp(raw as Parameters<typeof getClientIp>[0]) ?? peer;
     if (!warnedXff && raw.headers['x-forwarded-for'] !== undefined) {
       warnedXff = true;
       warnOnce(
@@ -156,10 +191,55 @@ function fromRequestIp<Req>(
 }
 
 /**
- * What is wrong with a `clientIp` / `trustedProxies` pair, in words that say what to pass instead.
- * Route options report these with the rest of their problems.
+ * A header set by the platform in front: its right-most entry, the one the nearest proxy wrote. A client can
+ * send the header too, but only the platform's own value comes last (or alone, where the platform replaces it).
  */
-export function clientIpProblems(option: unknown, trustedProxies: readonly string[] | undefined): string[] {
+function fromHeader<Req>(rawOf: (req: Req) => PeerRequest, name: string): (req: Req) => string | undefined {
+  const key = name.toLowerCase();
+  return (req) => {
+    const value = rawOf(req).headers[key];
+    const list = Array.isArray(value) ? value.join(',') : value;
+    if (!list) return undefined;
+    return list.slice(list.lastIndexOf(',') + 1).trim() || undefined;
+  };
+}
+
+const MODES = ['framework', 'request-ip'];
+// RFC 9110 token characters: what a header name may hold.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Why a string cannot be a `clientIp` (a mode or a header name), or undefined when it can. */
+export function clientIpStringProblem(value: string): string | undefined {
+  if (MODES.includes(value)) return undefined;
+  const near = nearest(value, MODES);
+  if (near) return `${JSON.stringify(value)} is not a mode; did you mean '${near}'?`;
+  if (!HEADER_NAME.test(value)) {
+    return (
+      "expected 'framework', 'request-ip', the name of a header your platform sets (such as " +
+      "'cf-connecting-ip'), or a function (req) => ip"
+    );
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with a `clientIp` / `trustedProxies` pair, in words that say what to pass instead.
+ * Route options report these with the rest of their problems. `connection` is false where the framework has
+ * no socket to read (the Fetch API).
+ */
+export function clientIpProblems(
+  option: unknown,
+  trustedProxies: readonly string[] | undefined,
+  connection = true,
+): string[] {
+  if (!connection && (option === 'framework' || option === 'request-ip')) {
+    return [
+      `clientIp: ${option === 'framework' ? 'required' : "'request-ip' cannot work"} here: a fetch-standard ` +
+        'Request has no socket, so the client address can only come from your platform. Pass the header it ' +
+        "sets and strips from clients (Cloudflare 'cf-connecting-ip', Fly 'fly-client-ip') or a function " +
+        "(request) => ip, such as Vercel's ipAddress(request). Any other header is a one-header spoof.",
+    ];
+  }
   if (option === 'request-ip' && !trustedProxies?.length) {
     return [
       "clientIp: 'request-ip' needs trustedProxies, the addresses of your proxies (e.g. trustedProxies: " +
@@ -169,7 +249,8 @@ export function clientIpProblems(option: unknown, trustedProxies: readonly strin
   if (trustedProxies !== undefined && option !== 'request-ip') {
     return [
       "trustedProxies: only used with clientIp: 'request-ip'; with the default clientIp: 'framework', " +
-        "set your framework's proxy trust instead (Express: app.set('trust proxy', …), Koa: app.proxy)",
+        "set your framework's proxy trust instead (Express: app.set('trust proxy', …), Koa: app.proxy, " +
+        'Fastify: trustProxy)',
     ];
   }
   return [];
@@ -179,12 +260,14 @@ export function clientIpProblems(option: unknown, trustedProxies: readonly strin
 export function compileClientIp<Req>(
   option: ClientIpOption<Req> | undefined,
   trustedProxies: readonly string[] | undefined,
-  fw: FrameworkIp<Req>,
+  source: RequestIp<Req>,
   warnOnce: WarnOnce,
 ): (req: Req) => string | undefined {
-  const problems = clientIpProblems(option ?? 'framework', trustedProxies);
+  const { framework } = source;
+  const problems = clientIpProblems(option ?? 'framework', trustedProxies, framework !== undefined);
   if (problems.length > 0) throw new IpMatchConfigError('clientIp options', problems);
   if (typeof option === 'function') return option;
-  if (option === 'request-ip') return fromRequestIp(fw, trustedProxies ?? [], warnOnce);
-  return fromFramework(fw, warnOnce);
+  if (option === 'request-ip') return fromRequestIp(source.raw, trustedProxies ?? [], warnOnce);
+  if (option !== undefined && option !== 'framework') return fromHeader(source.raw, option);
+  return fromFramework({ raw: source.raw, framework: framework! }, warnOnce);
 }

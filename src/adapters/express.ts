@@ -43,7 +43,6 @@ function proxyTrust(app: Application | undefined): ProxyTrust {
 }
 
 const expressIp: FrameworkIp<Request> = {
-  raw: (req) => req,
   ip: (req) => req.ip,
   trust: (req) => proxyTrust(req.app),
   advice: {
@@ -56,7 +55,7 @@ const expressIp: FrameworkIp<Request> = {
 const express: Framework<Request> = {
   name: 'ipMatch (ipmatch/express)',
   bodyParsers: 'express.json() or express.urlencoded()',
-  ip: expressIp,
+  ip: { raw: (req) => req, framework: expressIp },
 };
 
 /**

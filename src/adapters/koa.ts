@@ -30,7 +30,6 @@ function proxyTrust({ app }: Context): ProxyTrust {
 }
 
 const koaIp: FrameworkIp<Context> = {
-  raw: (ctx) => ctx.req,
   ip: (ctx) => ctx.ip,
   trust: proxyTrust,
   advice: {
@@ -45,7 +44,7 @@ const koaIp: FrameworkIp<Context> = {
 const koa: Framework<Context> = {
   name: 'ipMatch (ipmatch/koa)',
   bodyParsers: 'a Koa body parser such as bodyParser() from @koa/bodyparser (or koa-bodyparser)',
-  ip: koaIp,
+  ip: { raw: (ctx) => ctx.req, framework: koaIp },
 };
 
 // The methods Koa's body parsers read by default. On others (GET, DELETE…) they leave the body undefined too,

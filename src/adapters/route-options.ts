@@ -5,7 +5,7 @@ import { createIpMatch } from '../core/ipmatch.js';
 import { coreOptionsShape, modeSchema, policySchema, regionHint } from '../core/options.js';
 import type { IpMatch, IpMatchDecision, Mode, Policy } from '../core/types.js';
 import { parseOptions } from '../core/validate.js';
-import { type ClientIpOption, clientIpProblems, isProxyEntry } from './client-ip.js';
+import { type ClientIpOption, clientIpProblems, clientIpStringProblem, isProxyEntry } from './client-ip.js';
 import { phonePathProblem } from './phone-path.js';
 
 /**
@@ -24,9 +24,12 @@ export interface RouteOptions<Req, OnBlock = (req: Req, decision: IpMatchDecisio
    */
   country?: string | ((req: Req) => string | undefined);
   /**
-   * Where the client IP comes from. Default `'framework'`: Express `req.ip` / Koa `ctx.ip`, which honour the
-   * app's proxy trust. `'request-ip'` reads proxy headers only from peers in `trustedProxies`. A function
-   * decides by itself (its exceptions reach the framework's error handler).
+   * Where the client IP comes from. Default `'framework'`: Express `req.ip` / Koa `ctx.ip` / Fastify
+   * `request.ip`, which honour the app's proxy trust (Hono: the runtime's connection peer).
+   * `'request-ip'` reads proxy headers only from peers in `trustedProxies`. A header name such as
+   * `'cf-connecting-ip'` reads the header your platform sets and strips from clients (its right-most entry);
+   * trusting any other header lets a client pick its own IP. A function decides by itself (its exceptions
+   * reach the framework's error handler). `ipmatch/fetch` has no default: there is no socket to read.
    */
   clientIp?: ClientIpOption<Req>;
   /**
@@ -68,9 +71,9 @@ const countrySchema = fnOr((v) =>
     : 'expected an ISO 3166-1 alpha-2 region such as "GB" or "US", or a function (req) => region',
 );
 const clientIpSchema = fnOr((v) =>
-  v === 'framework' || v === 'request-ip'
-    ? undefined
-    : "expected 'framework', 'request-ip' or a function (req) => ip",
+  typeof v === 'string'
+    ? clientIpStringProblem(v)
+    : "expected 'framework', 'request-ip', a header name or a function (req) => ip",
 );
 const proxyMessage =
   'expected an IP, a CIDR such as "10.0.0.0/8", or "loopback" | "linklocal" | "uniquelocal"';
@@ -97,8 +100,15 @@ const CORE_ONLY = Object.keys(coreOptionsShape).filter((k) => !(k in routeShape)
 export type AnyRoute = RouteOptions<unknown, unknown>;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
+/** Names the entry point in messages; `connection` is false where there is no socket (ipmatch/fetch). */
+export interface Where {
+  name: string;
+  connection: boolean;
+}
+
 /** Route options beside a shared core: core-only keys get a message that says where they belong. */
-function parseRouteOptions(value: unknown, where: string): AnyRoute {
+function parseRouteOptions(value: unknown, { name, connection }: Where): AnyRoute {
+  const where = `${name} route options`;
   const problems: string[] = [];
   let rest = value;
   if (isObject(value)) {
@@ -117,7 +127,7 @@ function parseRouteOptions(value: unknown, where: string): AnyRoute {
     if (!(err instanceof IpMatchConfigError)) throw err;
     problems.push(...err.problems);
   }
-  problems.push(...clientIpProblems(parsed.clientIp ?? 'framework', parsed.trustedProxies));
+  problems.push(...clientIpProblems(parsed.clientIp ?? 'framework', parsed.trustedProxies, connection));
   if (problems.length > 0) throw new IpMatchConfigError(where, problems);
   return parsed;
 }
@@ -132,10 +142,11 @@ export interface Resolved {
 }
 
 /** `ipMatch(options?)` builds a core; `ipMatch(core, route?)` shares one. Everything is validated here, once. */
-export function resolve(first: unknown, second: unknown, where: string): Resolved {
+export function resolve(first: unknown, second: unknown, at: Where): Resolved {
+  const where = at.name;
   const shared = internals(first);
   if (shared) {
-    const route = parseRouteOptions(second, `${where} route options`);
+    const route = parseRouteOptions(second, at);
     const overrides = route.policy !== undefined || route.mode !== undefined;
     const decider = overrides ? shared.compileRoute({ policy: route.policy, mode: route.mode }) : undefined;
     return { core: first as IpMatch, inner: shared, route, decider, mode: decider?.mode ?? shared.mode };
@@ -152,7 +163,7 @@ export function resolve(first: unknown, second: unknown, where: string): Resolve
     ]);
   }
   const all = parseOptions(combinedSchema, first, `${where} options`) as AnyRoute;
-  const problems = clientIpProblems(all.clientIp ?? 'framework', all.trustedProxies);
+  const problems = clientIpProblems(all.clientIp ?? 'framework', all.trustedProxies, at.connection);
   if (problems.length > 0) throw new IpMatchConfigError(`${where} options`, problems);
   const given = isObject(first) ? first : {};
   // policy and mode belong to the core this form builds, so its decisions need no route override.

@@ -1,8 +1,24 @@
+/**
+ * The route core, and the contract every framework adapter fulfils.
+ *
+ * An adapter (express.ts, koa.ts, fastify.ts, hono.ts, fetch.ts) is one file that gives `buildRoute` a
+ * `Framework`, and then translates an `Outcome` into its framework's terms:
+ * - `name`: the entry point, for error messages ('ipMatch (ipmatch/express)');
+ * - `bodyParsers`: what to mount when the framework parsed no body (only adapters that pass `NO_BODY_PARSER`);
+ * - `ip.raw(req)`: the request's headers and socket peer, as Node's IncomingMessage holds them;
+ * - `ip.framework` (where there is a connection): the framework's own client IP, its proxy trust, and how
+ *   to fix that trust in its words. Without it (the Fetch API) `clientIp` must be a header or a function.
+ * Per request the adapter calls `route.run(req, body)` with the parsed body (or `NO_BODY_PARSER`), or reads
+ * the body itself first when `route.readsBody` (fetch-standard requests: `readBody` in web-body.ts). It then
+ * stores `outcome.decision` where handlers look for it, and either goes on (`next`), calls the route's
+ * `onBlock` (`block`), or answers `outcome.status` with the JSON `outcome.body`. Options, defaults, policy,
+ * the answers' wording and the warnings all live here and in route-options.ts, so adapters do not repeat them.
+ */
 import type { CoreInternals } from '../core/internal.js';
 import { regionHint } from '../core/options.js';
 import type { CheckInput, IpMatch, IpMatchDecision } from '../core/types.js';
 import { type BlockBody, blockBody, type InvalidPhoneBody } from './answers.js';
-import { compileClientIp, type FrameworkIp } from './client-ip.js';
+import { compileClientIp, type RequestIp } from './client-ip.js';
 import { compilePhonePath } from './phone-path.js';
 import { resolve } from './route-options.js';
 
@@ -15,7 +31,7 @@ export interface Framework<Req> {
   name: string;
   /** The body parsers to mount, e.g. 'express.json() or express.urlencoded()'. */
   bodyParsers: string;
-  ip: FrameworkIp<Req>;
+  ip: RequestIp<Req>;
 }
 
 /** Stands for the phone when there is no parsed body to read it from. */
@@ -34,6 +50,8 @@ export type Outcome =
 export interface Route<Req, OnBlock> {
   core: IpMatch;
   onBlock: OnBlock | undefined;
+  /** Whether `run` reads the phone from the body (false when `phone` is a function). */
+  readsBody: boolean;
   /**
    * `body` is the parsed body, or `NO_BODY_PARSER`. Synchronous when nothing needs waiting for (the offline
    * provider, no async function options). Throws or rejects only when a user's `clientIp` function throws.
@@ -50,11 +68,14 @@ export function buildRoute<Req, OnBlock>(
   second: unknown,
   fw: Framework<Req>,
 ): Route<Req, OnBlock> {
-  const { core, inner, route, decider, mode } = resolve(first, second, fw.name);
+  const { core, inner, route, decider, mode } = resolve(first, second, {
+    name: fw.name,
+    connection: fw.ip.framework !== undefined,
+  });
   const clientIp = compileClientIp(
-    route.clientIp,
+    route.clientIp as Parameters<typeof compileClientIp<Req>>[0],
     route.trustedProxies,
-    fw.ip as FrameworkIp<unknown>,
+    fw.ip,
     inner.warnOnce,
   );
   const passInvalid = mode === 'observe' || route.onInvalidPhone === 'skip';
@@ -116,6 +137,7 @@ export function buildRoute<Req, OnBlock>(
   return {
     core,
     onBlock: route.onBlock as OnBlock | undefined,
+    readsBody: readPath !== undefined,
     run(req, body) {
       const ip = clientIp(req);
       // Synchronous on the common path (a body path, the offline provider): no promise per request.

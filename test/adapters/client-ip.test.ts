@@ -1,13 +1,12 @@
-import type { IncomingMessage } from 'node:http';
 import { IpMatchConfigError } from 'ipmatch';
 import { describe, expect, test, vi } from 'vitest';
 import {
   clientIpProblems,
   compileClientIp,
   compileTrustedProxies,
-  type FrameworkIp,
   isProxyEntry,
   type ProxyTrust,
+  type RequestIp,
 } from '../../src/adapters/client-ip.js';
 
 interface FakeReq {
@@ -19,12 +18,13 @@ interface FakeReq {
 /** A framework with a given proxy trust whose own IP getter is a spy. */
 function framework(trust: ProxyTrust) {
   const ip = vi.fn((req: FakeReq) => req.frameworkIp);
-  const fw: FrameworkIp<FakeReq> = {
-    raw: (req) =>
-      ({ headers: req.headers, socket: { remoteAddress: req.peer } }) as unknown as IncomingMessage,
-    ip,
-    trust: () => trust,
-    advice: { enableTrust: 'ENABLE-ADVICE', restrictTrust: 'RESTRICT-ADVICE' },
+  const fw: RequestIp<FakeReq> = {
+    raw: (req) => ({ headers: req.headers, socket: { remoteAddress: req.peer } }),
+    framework: {
+      ip,
+      trust: () => trust,
+      advice: { enableTrust: 'ENABLE-ADVICE', restrictTrust: 'RESTRICT-ADVICE' },
+    },
   };
   return { fw, ip };
 }
@@ -169,6 +169,43 @@ describe("clientIp: 'request-ip'", () => {
       expect(build).toThrow(IpMatchConfigError);
       expect(build).toThrow(/needs trustedProxies.*\['10\.0\.0\.0\/8'\]/);
     }
+  });
+});
+
+describe('clientIp: a header name', () => {
+  test("is the header's right-most entry, whatever the framework's trust", () => {
+    const { fw, ip } = framework('all');
+    const get = compileClientIp('CF-Connecting-IP', undefined, fw, vi.fn());
+    expect(get(req('127.0.0.1', { 'cf-connecting-ip': '81.2.69.160' }))).toBe('81.2.69.160');
+    expect(get(req('127.0.0.1', { 'cf-connecting-ip': '8.8.8.8 , 81.2.69.160 ' }))).toBe('81.2.69.160');
+    expect(get(req('127.0.0.1', { 'cf-connecting-ip': '' }))).toBeUndefined();
+    expect(get(req('127.0.0.1'))).toBeUndefined();
+    expect(ip).not.toHaveBeenCalled();
+  });
+
+  test('works without a connection, where the framework modes cannot', () => {
+    const headersOnly = { raw: (r: FakeReq) => ({ headers: r.headers }) };
+    const get = compileClientIp('fly-client-ip', undefined, headersOnly, vi.fn());
+    expect(get(req('', { 'fly-client-ip': '81.2.69.160' }))).toBe('81.2.69.160');
+    for (const mode of [undefined, 'framework', 'request-ip'] as const) {
+      expect(() => compileClientIp(mode, ['loopback'], headersOnly, vi.fn())).toThrow(/no socket/);
+    }
+  });
+});
+
+describe("clientIp: 'framework' on a runtime with no peer", () => {
+  test('warns once that the platform header is needed', () => {
+    const warn = vi.fn();
+    const { fw } = framework('off');
+    const get = compileClientIp(
+      undefined,
+      undefined,
+      { ...fw, raw: (r: FakeReq) => ({ headers: r.headers }) },
+      warn,
+    );
+    expect(get(req(''))).toBeUndefined();
+    get(req(''));
+    expect(warn.mock.calls.map(([code]) => code)).toEqual(['IPMATCH_NO_PEER']);
   });
 });
 

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import {
   createIpMatch,
   IpMatchConfigError,
@@ -20,10 +19,12 @@ const fw: Framework<FakeReq> = {
   name: 'ipMatch (test)',
   bodyParsers: 'the test body parser',
   ip: {
-    raw: (req) => ({ headers: req.headers, socket: { remoteAddress: req.ip } }) as unknown as IncomingMessage,
-    ip: (req) => req.ip,
-    trust: () => 'off',
-    advice: { enableTrust: 'trust it', restrictTrust: 'restrict it' },
+    raw: (req) => ({ headers: req.headers, socket: { remoteAddress: req.ip } }),
+    framework: {
+      ip: (req) => req.ip,
+      trust: () => 'off',
+      advice: { enableTrust: 'trust it', restrictTrust: 'restrict it' },
+    },
   },
 };
 
@@ -291,7 +292,16 @@ describe('wrong options fail at construction with messages that correct them', (
     ['a prototype path', { phone: '__proto__.phone' }, /phone: "__proto__" is not allowed/],
     ['a phone that is neither path nor function', { phone: 42 }, /phone: expected a dot path.*got 42/],
     ['an unknown region', { country: 'XX' }, /country: expected an ISO 3166-1 alpha-2 region.*got "XX"/],
-    ['an unknown clientIp', { clientIp: 'x-forwarded-for' }, /clientIp: expected 'framework', 'request-ip'/],
+    [
+      'a clientIp that is no mode and no header name',
+      { clientIp: 'x forwarded for' },
+      /clientIp: expected 'framework', 'request-ip', the name of a header/,
+    ],
+    [
+      'a typo of a clientIp mode',
+      { clientIp: 'request_ip' },
+      /clientIp: "request_ip" is not a mode; did you mean 'request-ip'\?/,
+    ],
     ['request-ip without proxies', { clientIp: 'request-ip' }, /needs trustedProxies/],
     [
       'a bad proxy',

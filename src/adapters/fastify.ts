@@ -1,0 +1,151 @@
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import fp from 'fastify-plugin';
+import { createIpMatch } from '../core/ipmatch.js';
+import type { IpMatchOptions } from '../core/options.js';
+import type { IpMatch, IpMatchDecision } from '../core/types.js';
+import type { FrameworkIp, ProxyTrust } from './client-ip.js';
+import {
+  buildRoute,
+  type Framework,
+  NO_BODY_PARSER,
+  type Outcome,
+  type RouteOptions as SharedRouteOptions,
+} from './route.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The ipmatch decision for this request, set by the `ipMatch()` preHandler. */
+    ipMatch?: IpMatchDecision;
+  }
+  interface FastifyInstance {
+    /** The shared core registered by `ipMatchPlugin`. */
+    ipMatch: IpMatch;
+  }
+}
+
+/** Answers a blocked request instead of the default 403 JSON (send the reply). */
+export type OnBlock = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  decision: IpMatchDecision,
+) => void | Promise<void>;
+
+/** Options of one Fastify route; see the shared `RouteOptions` for each default. Function options receive `request`. */
+export type RouteOptions = SharedRouteOptions<FastifyRequest, OnBlock>;
+
+/** A `preHandler` hook: `fastify.post('/signup', { preHandler: ipMatch(core) }, handler)`. */
+export type IpMatchPreHandler = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+  done: HookHandlerDoneFunction,
+) => void;
+
+// TEST-NET-3 addresses, which no real list of proxies names: a chain only `trustProxy: true` believes whole.
+const FORGED = Array.from({ length: 16 }, (_, i) => `203.0.113.${i + 1}`);
+const PROBE = {
+  raw: { headers: { 'x-forwarded-for': FORGED.join(', ') }, socket: { remoteAddress: '203.0.113.100' } },
+};
+
+const trustByServer = new WeakMap<object, ProxyTrust>();
+
+/**
+ * Fastify keeps `trustProxy` private, so: without it requests have no `ips`; with it, Fastify's own `ip`
+ * getter is asked about a forged 16-hop chain, which only unbounded trust follows to its first entry.
+ */
+function proxyTrust(request: FastifyRequest): ProxyTrust {
+  let trust = trustByServer.get(request.server);
+  if (trust === undefined) {
+    trust = !('ips' in request) ? 'off' : Reflect.get(request, 'ip', PROBE) === FORGED[0] ? 'all' : 'some';
+    trustByServer.set(request.server, trust);
+  }
+  return trust;
+}
+
+const fastifyIp: FrameworkIp<FastifyRequest> = {
+  ip: (request) => request.ip,
+  trust: proxyTrust,
+  advice: {
+    enableTrust: "Fastify({ trustProxy: … }) set to its address or hop count (e.g. '127.0.0.1' or 1)",
+    restrictTrust:
+      "set Fastify({ trustProxy }) to your proxies' addresses (e.g. '10.0.0.0/8') or a hop count (e.g. 1)",
+  },
+};
+
+const fastify: Framework<FastifyRequest> = {
+  name: 'ipMatch (ipmatch/fastify)',
+  bodyParsers: 'a content-type parser (Fastify parses JSON itself; register @fastify/formbody for forms)',
+  ip: { raw: (request) => request.raw, framework: fastifyIp },
+};
+
+/**
+ * The parsed body. Fastify parses every body that arrives or answers 415 itself, so an unparsed body means a
+ * catch-all content-type parser that keeps the stream: the operator's to fix. No body at all is the client's.
+ */
+function parsedBody({ body, headers }: FastifyRequest): unknown {
+  if (body !== undefined) return body;
+  const payload = headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
+  return payload ? NO_BODY_PARSER : undefined;
+}
+
+/**
+ * A Fastify `preHandler` that checks the client IP's country against the phone number's country.
+ *
+ * - `ipMatch(options?)` builds its own core from `IpMatchOptions` plus route options.
+ * - `ipMatch(core, route?)` shares one core (`fastify.ipMatch` from `ipMatchPlugin`, or `createIpMatch()`).
+ *
+ * It sets `request.ipMatch`, then lets the handler run, or answers 403 (block) or 400 (missing or invalid
+ * phone). The client IP is `request.ip`, so `trustProxy` decides it. A mistake in the options throws
+ * `IpMatchConfigError` here.
+ */
+export function ipMatch(options?: IpMatchOptions & RouteOptions): IpMatchPreHandler;
+export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchPreHandler;
+export function ipMatch(first?: unknown, second?: unknown): IpMatchPreHandler {
+  const route = buildRoute<FastifyRequest, OnBlock>(first, second, fastify);
+  const { onBlock } = route;
+  const answer = (
+    outcome: Outcome,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ) => {
+    request.ipMatch = outcome.decision;
+    if (outcome.kind === 'next') return done();
+    // Answered without done(): Fastify then skips the handler.
+    if (outcome.kind === 'block' && onBlock) {
+      Promise.resolve()
+        .then(() => onBlock(request, reply, outcome.decision))
+        .catch(done);
+      return;
+    }
+    reply.code(outcome.status).send(outcome.body);
+  };
+  return function ipMatchMiddleware(request, reply, done) {
+    const outcome = route.run(request, parsedBody(request));
+    // Offline, the outcome is already here: answering now saves a promise per request.
+    if (outcome instanceof Promise) outcome.then((o) => answer(o, request, reply, done), done);
+    else answer(outcome, request, reply, done);
+  };
+}
+
+/** What `ipMatchPlugin` takes: the core's options. */
+export type IpMatchPluginOptions = IpMatchOptions;
+
+// The keys Fastify's register() adds to a plugin's options for itself.
+const REGISTER_KEYS = new Set(['prefix', 'logLevel', 'logSerializers']);
+
+/**
+ * Registers one shared core: `fastify.ipMatch` (pass it to `ipMatch(fastify.ipMatch, route)`), a
+ * `request.ipMatch` decoration, and the core's `close()` when Fastify closes.
+ */
+export const ipMatchPlugin = fp<IpMatchPluginOptions>(
+  async function ipMatchPlugin(instance, options) {
+    const own = Object.fromEntries(Object.entries(options).filter(([key]) => !REGISTER_KEYS.has(key)));
+    const core = createIpMatch(own);
+    instance.decorate('ipMatch', core);
+    instance.decorateRequest('ipMatch', undefined);
+    instance.addHook('onClose', () => core.close());
+  },
+  { fastify: '5.x', name: 'ipmatch' },
+);
+
+export * from './core-exports.js';

@@ -1,0 +1,69 @@
+import type { IpMatchOptions } from '../core/options.js';
+import type { IpMatch, IpMatchDecision } from '../core/types.js';
+import {
+  buildRoute,
+  type Framework,
+  type Outcome,
+  type RouteOptions as SharedRouteOptions,
+} from './route.js';
+import { peerRequest, readBody } from './web-request.js';
+
+/** Answers a blocked request instead of the default 403 JSON. */
+export type OnBlock = (request: Request, decision: IpMatchDecision) => Response | Promise<Response>;
+
+/**
+ * Options of one guarded handler; see the shared `RouteOptions` for each default. Function options receive
+ * the `Request`. `clientIp` is required: a Request has no socket, so only the platform knows the client.
+ */
+export type RouteOptions = Omit<SharedRouteOptions<Request, OnBlock>, 'clientIp' | 'trustedProxies'> & {
+  /**
+   * The header your platform sets and strips from clients (Cloudflare `'cf-connecting-ip'`, Fly
+   * `'fly-client-ip'`; its right-most entry is used), or a function such as Vercel's `ipAddress`. Trusting
+   * any other header lets a client pick its own IP.
+   */
+  clientIp: string | ((request: Request) => string | undefined);
+};
+
+export interface IpMatchResult {
+  decision: IpMatchDecision;
+  /** The 403/400 answer (or `onBlock`'s) to return instead of running the handler; null to go on. */
+  response: Response | null;
+}
+
+export type IpMatchGuard = (request: Request) => Promise<IpMatchResult>;
+
+const fetchStandard: Framework<Request> = {
+  name: 'ipMatch (ipmatch/fetch)',
+  bodyParsers: 'nothing',
+  ip: { raw: (request) => peerRequest(request.headers) },
+};
+
+/**
+ * A guard for any Request → Response runtime (Next.js route handlers, Cloudflare Workers, Bun, Deno) that
+ * checks the client IP's country against the phone number's country.
+ *
+ * - `ipMatch(options)` builds its own core from `IpMatchOptions` plus route options.
+ * - `ipMatch(core, route)` shares one `createIpMatch()` core across handlers.
+ *
+ * `await guard(request)` gives the decision, and a `Response` (403 block, 400 missing or invalid phone) to
+ * return, or null. The phone is read from a clone of the request (JSON, urlencoded or multipart, at most
+ * 1 MiB), so the handler can still read the body. A mistake in the options throws `IpMatchConfigError` here.
+ */
+export function ipMatch(options: IpMatchOptions & RouteOptions): IpMatchGuard;
+export function ipMatch(core: IpMatch, route: RouteOptions): IpMatchGuard;
+export function ipMatch(first: unknown, second?: unknown): IpMatchGuard {
+  const route = buildRoute<Request, OnBlock>(first, second, fetchStandard);
+  const { onBlock } = route;
+  const answer = async (outcome: Outcome, request: Request): Promise<IpMatchResult> => {
+    const { decision } = outcome;
+    if (outcome.kind === 'next') return { decision, response: null };
+    if (outcome.kind === 'block' && onBlock) return { decision, response: await onBlock(request, decision) };
+    return { decision, response: Response.json(outcome.body, { status: outcome.status }) };
+  };
+  return async function ipMatchGuard(request) {
+    const body = route.readsBody ? await readBody(request) : undefined;
+    return answer(await route.run(request, body), request);
+  };
+}
+
+export * from './core-exports.js';

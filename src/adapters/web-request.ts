@@ -1,0 +1,91 @@
+/**
+ * What the fetch-standard adapters (ipmatch/fetch, ipmatch/hono) share: a `Request`'s headers as the client-IP
+ * code reads them, and its body, which ipmatch reads itself since these runtimes have no body parser to rely on.
+ */
+import type { PeerRequest } from './client-ip.js';
+
+/**
+ * The request's headers and peer in the shape of Node's IncomingMessage. Headers are read on demand, not
+ * copied: most requests need one or none of them.
+ */
+export function peerRequest(headers: Headers, remoteAddress?: string): PeerRequest {
+  const view = new Proxy({} as Record<string, string | undefined>, {
+    get: (_, name) => (typeof name === 'string' ? (headers.get(name) ?? undefined) : undefined),
+  });
+  return { headers: view, socket: remoteAddress === undefined ? null : { remoteAddress } };
+}
+
+/** The most ipmatch reads to find a phone number: 1 MiB, Fastify's default `bodyLimit`. */
+export const BODY_LIMIT = 1_048_576;
+
+const PARSED = new Set(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']);
+
+/** The media type of a Content-Type header, lower-cased without parameters, or '' when there is none. */
+function mediaType(contentType: string | null): string {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
+/** Up to `limit` bytes of `stream`, or undefined (and the stream cancelled) when it holds more. */
+async function readUpTo(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | undefined> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      // Not awaited: a cancelled branch of a tee settles only once the handler's branch is done too.
+      reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * The body as a plain object: JSON, a urlencoded form, or the text fields of a multipart form. Anything else
+ * (another content type, malformed data) is `{}`: the client's bad input, which the route answers with 400.
+ */
+export async function parseBody(bytes: Uint8Array, contentType: string | null): Promise<unknown> {
+  try {
+    const type = mediaType(contentType);
+    if (type === 'application/json') return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    if (type === 'application/x-www-form-urlencoded') {
+      return Object.fromEntries(new URLSearchParams(new TextDecoder().decode(bytes)));
+    }
+    if (type === 'multipart/form-data') {
+      const form = await new Response(bytes, { headers: { 'content-type': contentType! } }).formData();
+      const fields: Record<string, string> = {};
+      for (const [name, value] of form) if (typeof value === 'string') fields[name] = value;
+      return fields;
+    }
+  } catch {
+    // Malformed JSON or multipart: no phone to read.
+  }
+  return {};
+}
+
+/**
+ * The parsed body of `request`, read from a clone so that the handler can still read the body itself. The
+ * read stops at `BODY_LIMIT`: a larger body is the client's bad input (`{}`, so a 400), never a crash.
+ */
+export async function readBody(request: Request): Promise<unknown> {
+  const contentType = request.headers.get('content-type');
+  if (request.body === null || !PARSED.has(mediaType(contentType))) return {};
+  if (Number(request.headers.get('content-length')) > BODY_LIMIT) return {};
+  try {
+    const bytes = await readUpTo(request.clone().body!, BODY_LIMIT);
+    return bytes ? await parseBody(bytes, contentType) : {};
+  } catch {
+    // The body was already read by someone else, or the client hung up mid-body.
+    return {};
+  }
+}

@@ -50,7 +50,16 @@ describe('the packed tarball', () => {
        import { ipMatch } from 'ipmatch/express';
        import { ipMatch as koaIpMatch } from 'ipmatch/koa';
        import { RedisStore } from 'ipmatch/redis';
+       import { ipMatch as fastifyIpMatch, ipMatchPlugin } from 'ipmatch/fastify';
+       import { ipMatch as fetchIpMatch } from 'ipmatch/fetch';
+       import { ipMatch as honoIpMatch } from 'ipmatch/hono';
        if (typeof koaIpMatch() !== 'function') throw new Error('ipmatch/koa');
+       if (typeof fastifyIpMatch() !== 'function' || typeof ipMatchPlugin !== 'function') throw new Error('ipmatch/fastify');
+       if (typeof honoIpMatch() !== 'function') throw new Error('ipmatch/hono');
+       const guard = fetchIpMatch({ clientIp: 'cf-connecting-ip' });
+       const { response } = await guard(new Request('http://x/', { method: 'POST', headers: {
+         'cf-connecting-ip': '211.234.0.1', 'content-type': 'application/json' }, body: '{"phone":"+447400123456"}' }));
+       if (response?.status !== 403) throw new Error('ipmatch/fetch');
        if (typeof RedisStore !== 'function') throw new Error('ipmatch/redis');
        const d = await createIpMatch().check({ phone: '+447400123456', ip: '211.234.0.1' });
        console.log(JSON.stringify({ action: d.action, reason: d.reason, mw: typeof ipMatch(), lp: typeof localProvider,
@@ -72,6 +81,10 @@ describe('the packed tarball', () => {
        const { ipMatch } = require('ipmatch/express');
        if (typeof require('ipmatch/koa').ipMatch() !== 'function') throw new Error('ipmatch/koa');
        if (typeof require('ipmatch/redis').RedisStore !== 'function') throw new Error('ipmatch/redis');
+       if (typeof require('ipmatch/fastify').ipMatch() !== 'function') throw new Error('ipmatch/fastify');
+       if (typeof require('ipmatch/fastify').ipMatchPlugin !== 'function') throw new Error('ipmatch/fastify');
+       if (typeof require('ipmatch/hono').ipMatch() !== 'function') throw new Error('ipmatch/hono');
+       if (typeof require('ipmatch/fetch').ipMatch({ clientIp: 'fly-client-ip' }) !== 'function') throw new Error('ipmatch/fetch');
        createIpMatch().check({ phone: '+447400123456', ip: '81.2.69.160' }).then((d) =>
          console.log(JSON.stringify({ action: d.action, reason: d.reason, country: d.ip.country, mw: typeof ipMatch() })));`,
     );

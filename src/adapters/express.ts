@@ -1,12 +1,12 @@
 import type { Application, NextFunction, Request, Response } from 'express';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
+import { callbackMiddleware } from './callback-style.js';
 import type { FrameworkIp, ProxyTrust } from './client-ip.js';
 import {
   buildRoute,
   type Framework,
   NO_BODY_PARSER,
-  type Outcome,
   type RouteOptions as SharedRouteOptions,
 } from './route.js';
 
@@ -72,27 +72,16 @@ export function ipMatch(options?: IpMatchOptions & RouteOptions): IpMatchMiddlew
 export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchMiddleware;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   const route = buildRoute<Request, OnBlock>(first, second, express);
-  const { onBlock } = route;
-  const answer = (
-    outcome: Outcome,
-    req: Request,
-    res: Response,
-    next: NextFunction,
-  ): void | Promise<void> => {
-    req.ipMatch = outcome.decision;
-    if (outcome.kind === 'next') return next();
-    if (outcome.kind === 'block' && onBlock) return onBlock(req, res, outcome.decision);
-    res.status(outcome.status).json(outcome.body);
-  };
-  return function ipMatchMiddleware(req, res, next) {
+  return callbackMiddleware(route, {
     // Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined) when one does.
-    const outcome = route.run(req, 'body' in req ? req.body : NO_BODY_PARSER);
-    // Offline, the outcome is already here: answering now saves a promise per request.
-    // Rejections go to next(err) here rather than relying on Express 5, so that Express 4 sees them too.
-    if (outcome instanceof Promise) return outcome.then((o) => answer(o, req, res, next)).catch(next);
-    const answered = answer(outcome, req, res, next);
-    if (answered instanceof Promise) return answered.catch(next);
-  };
+    body: (req) => ('body' in req ? req.body : NO_BODY_PARSER),
+    store: (req, decision) => {
+      req.ipMatch = decision;
+    },
+    send: (res, status, body) => {
+      res.status(status).json(body);
+    },
+  }) as IpMatchMiddleware;
 }
 
 export * from './core-exports.js';

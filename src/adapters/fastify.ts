@@ -3,12 +3,12 @@ import fp from 'fastify-plugin';
 import { createIpMatch } from '../core/ipmatch.js';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
+import { callbackMiddleware } from './callback-style.js';
 import type { FrameworkIp, ProxyTrust } from './client-ip.js';
 import {
   buildRoute,
   type Framework,
   NO_BODY_PARSER,
-  type Outcome,
   type RouteOptions as SharedRouteOptions,
 } from './route.js';
 
@@ -101,29 +101,19 @@ export function ipMatch(options?: IpMatchOptions & RouteOptions): IpMatchPreHand
 export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchPreHandler;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchPreHandler {
   const route = buildRoute<FastifyRequest, OnBlock>(first, second, fastify);
-  const { onBlock } = route;
-  const answer = (
-    outcome: Outcome,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    done: HookHandlerDoneFunction,
-  ) => {
-    request.ipMatch = outcome.decision;
-    if (outcome.kind === 'next') return done();
-    // Answered without done(): Fastify then skips the handler.
-    if (outcome.kind === 'block' && onBlock) {
-      Promise.resolve()
-        .then(() => onBlock(request, reply, outcome.decision))
-        .catch(done);
-      return;
-    }
-    reply.code(outcome.status).send(outcome.body);
-  };
+  const run = callbackMiddleware(route, {
+    body: parsedBody,
+    store: (request, decision) => {
+      request.ipMatch = decision;
+    },
+    // A reply sent without done() ends the request: Fastify then skips the handler.
+    send: (reply, status, body) => {
+      reply.code(status).send(body);
+    },
+  });
   return function ipMatchMiddleware(request, reply, done) {
-    const outcome = route.run(request, parsedBody(request));
-    // Offline, the outcome is already here: answering now saves a promise per request.
-    if (outcome instanceof Promise) outcome.then((o) => answer(o, request, reply, done), done);
-    else answer(outcome, request, reply, done);
+    // Not returned: Fastify would take a promise for an async hook and go on a second time.
+    void run(request, reply, done);
   };
 }
 

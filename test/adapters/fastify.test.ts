@@ -176,6 +176,23 @@ describe('Fastify only', () => {
     expect(res.body.handled).toBe('challenge service down');
   });
 
+  test('when the check has to wait (an async option), the handler still runs once', async () => {
+    let handled = 0;
+    const app = Fastify();
+    apps.push(app);
+    app.post(
+      '/signup',
+      { preHandler: ipMatch(core, { phone: async (req) => (req.body as { phone: string }).phone }) },
+      async () => {
+        handled++;
+        return { ok: true };
+      },
+    );
+    const res = await app.inject({ method: 'POST', url: '/signup', payload: { phone: GB_PHONE } });
+    expect(res.statusCode).toBe(200);
+    expect(handled).toBe(1);
+  });
+
   test('function options receive the Fastify request', async () => {
     const app = signupApp({
       '/signup': ipMatch(core, { phone: (req) => (req.query as { phone?: string }).phone }),

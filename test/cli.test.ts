@@ -259,6 +259,72 @@ describe('ipmatch check --vonage', slow, () => {
   });
 });
 
+describe('ipmatch check --identity-insights', slow, () => {
+  let fake: FakeVonage;
+  let keyPath: string;
+  beforeAll(async () => {
+    fake = await startFakeVonage({ applicationId: 'cli-app' });
+    fake.insights('+447400123456', {
+      roaming: { is_roaming: true, country_codes: ['KR', 'JP'] },
+      sim_swap: { is_swapped: true, latest_sim_swap_at: '2026-11-30T08:00:00Z' },
+    });
+    keyPath = join(dir, 'private.key');
+    writeFileSync(keyPath, fake.privateKey);
+  });
+  afterAll(() => fake.close());
+  const keyLines = () => fake.privateKey.split('\n').slice(1, -2);
+
+  it('reads the application id and the key file (or the key itself) from the environment', async () => {
+    const oneLine = fake.privateKey.replaceAll('\n', '\\n');
+    const [text, json] = await Promise.all([
+      ipmatch(['check', '+447400123456', '211.234.0.1', '--identity-insights'], {
+        VONAGE_APPLICATION_ID: 'cli-app',
+        VONAGE_PRIVATE_KEY_PATH: keyPath,
+        VONAGE_BASE_URL: fake.url,
+      }),
+      ipmatch(['check', '+447400123456', '211.234.0.1', '--identity-insights', '--json'], {
+        VONAGE_APPLICATION_ID: 'cli-app',
+        VONAGE_PRIVATE_KEY: oneLine,
+        VONAGE_BASE_URL: fake.url,
+      }),
+    ]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^match +country \(roaming_match\)$/m);
+    expect(text.stdout).toMatch(/^action +flag$/m);
+    expect(text.stdout).toMatch(/^roaming +KR, JP$/m);
+    expect(text.stdout).toMatch(/^signals +sim_swapped$/m);
+    expect(decisionOf(json)).toMatchObject({
+      provider: 'vonage-identity-insights',
+      signals: ['sim_swapped'],
+      phone: { roamingCountries: ['KR', 'JP'], simSwap: { swapped: true } },
+    });
+    for (const out of [text.stdout, text.stderr, json.stdout, json.stderr]) {
+      for (const line of keyLines()) expect(out).not.toContain(line);
+    }
+  });
+
+  it('is a usage error without the variables, or with a key that is not one, never printing it', async () => {
+    const [missing, badKey] = await Promise.all([
+      ipmatch(['check', '+447400123456', '81.2.69.160', '--identity-insights'], {
+        VONAGE_APPLICATION_ID: 'cli-app',
+      }),
+      ipmatch(['check', '+447400123456', '81.2.69.160', '--identity-insights'], {
+        VONAGE_APPLICATION_ID: 'cli-app',
+        VONAGE_PRIVATE_KEY: 'secret-but-not-a-key-0123456789',
+      }),
+    ]);
+    expect(missing).toMatchObject({ code: 1, stdout: '' });
+    expect(missing.stderr).toMatch(
+      /--identity-insights needs .*\(missing: VONAGE_PRIVATE_KEY_PATH \(or VONAGE_PRIVATE_KEY\)\)$/m,
+    );
+    expect(badKey).toMatchObject({ code: 1, stdout: '' });
+    expect(badKey.stderr).toMatch(
+      /VONAGE_PRIVATE_KEY_PATH or VONAGE_PRIVATE_KEY: expected the PEM text of an RSA private key/,
+    );
+    expect(badKey.stderr).not.toContain('secret-but');
+  });
+});
+
 describe('ipmatch db', slow, () => {
   it('prints the bundled GeoIP data readably, and as JSON with --json', async () => {
     const [text, json] = await Promise.all([ipmatch(['db']), ipmatch(['db', '--json'])]);
@@ -288,7 +354,9 @@ describe('ipmatch --help and usage errors', slow, () => {
   it('prints the usage on stdout for --help, exit 0', async () => {
     const run = await ipmatch(['--help']);
     expect(run).toMatchObject({ code: 0, stderr: '' });
-    expect(run.stdout).toContain('ipmatch check <phone> <ip> [--country GB] [--json] [--vonage]');
+    expect(run.stdout).toContain(
+      'ipmatch check <phone> <ip> [--country GB] [--json] [--vonage | --identity-insights]',
+    );
     expect(run.stdout).toContain('ipmatch db [--json]');
     expect(run.stdout).toContain('VONAGE_API_KEY and VONAGE_API_SECRET');
   });
@@ -342,7 +410,9 @@ describe('ipmatch --help and usage errors', slow, () => {
       country: 'gb',
       json: true,
       vonage: false,
+      identityInsights: false,
     });
+    expect(mistake(['check', 'a', 'b', '--vonage', '--identity-insights'])).toThrow('give one of them');
   });
 
   it('with no arguments, prints the usage on stderr and exits 1', async () => {

@@ -12,6 +12,8 @@ export type Command =
       country?: string;
       json: boolean;
       vonage: boolean;
+      /** Vonage Identity Insights instead of the offline data (`--identity-insights`). */
+      identityInsights: boolean;
       database?: string;
     }
   | { kind: 'db'; json: boolean; database?: string };
@@ -25,13 +27,14 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
   vonage: { type: 'boolean' },
+  'identity-insights': { type: 'boolean' },
   country: { type: 'string' },
   database: { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
 const COMMANDS = {
-  check: ['help', 'json', 'vonage', 'country', 'database'],
+  check: ['help', 'json', 'vonage', 'identity-insights', 'country', 'database'],
   db: ['help', 'json', 'database'],
 } as const satisfies Record<string, readonly OptionName[]>;
 type CommandName = keyof typeof COMMANDS;
@@ -94,12 +97,16 @@ export function parseCli(argv: readonly string[]): Command {
     );
   }
   const country = values.get('country')?.value;
+  if (values.has('vonage') && values.has('identity-insights')) {
+    throw new UsageError('--vonage and --identity-insights each pick the provider: give one of them');
+  }
   return {
     kind: 'check',
     phone,
     ip,
     json,
     vonage: values.has('vonage'),
+    identityInsights: values.has('identity-insights'),
     ...(country === undefined ? {} : { country }),
     ...(database === undefined ? {} : { database }),
   };

@@ -6,6 +6,7 @@ import type { IpMatch, Logger } from '../core/types.js';
 import { localProvider } from '../providers/local.js';
 import { type Command, UsageError } from './args.js';
 import { formatDecision } from './format.js';
+import { identityInsights } from './identity-insights.js';
 import type { CliIo } from './main.js';
 
 /** Digits and separators without a leading '+': a number in national format, like "07400 123456". */
@@ -62,7 +63,11 @@ const ENV: Record<string, string> = {
 export async function runCheck(command: Check, io: CliIo): Promise<number> {
   const country = command.country === undefined ? undefined : region(command.country);
   const geoip = command.database === undefined ? {} : { database: command.database };
-  const provider = command.vonage ? await vonage(io.env, geoip) : localProvider(geoip);
+  const provider = command.vonage
+    ? await vonage(io.env, geoip)
+    : command.identityInsights
+      ? await identityInsights(io.env, geoip)
+      : localProvider(geoip);
   let core: IpMatch;
   try {
     core = createIpMatch({ provider, logger: stderrLogger(io) });

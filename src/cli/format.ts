@@ -36,7 +36,26 @@ export function formatDecision(d: IpMatchDecision, input: { phone: string; ip: s
     ['action', action],
     ['ip', ipLine(d, input.ip)],
     ['phone', phoneLine(d, input.phone)],
-    d.phone.roamingCountry ? ['roaming', d.phone.roamingCountry] : undefined,
+    d.phone.roamingCountry
+      ? ['roaming', (d.phone.roamingCountries ?? [d.phone.roamingCountry]).join(', ')]
+      : undefined,
+    d.phone.simSwap
+      ? [
+          'sim swap',
+          d.phone.simSwap.swapped
+            ? `swapped (last ${d.phone.simSwap.at ?? 'at an unknown time'})`
+            : 'not swapped',
+        ]
+      : undefined,
+    d.signals.length > 0 ? ['signals', d.signals.join(', ')] : undefined,
+    d.phone.missingInsights
+      ? [
+          'missing',
+          Object.entries(d.phone.missingInsights)
+            .map(([k, v]) => `${k} (${v})`)
+            .join(', '),
+        ]
+      : undefined,
     carrier ? ['carrier', carrier] : undefined,
     ['provider', d.cached ? `${d.provider} (cached)` : d.provider],
     d.cost ? ['cost', `${d.cost.price ?? '?'} ${d.cost.currency}`] : undefined,

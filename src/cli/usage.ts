@@ -1,6 +1,6 @@
 /** `ipmatch --help`. Kept beside the parser's options so that the two are read together. */
 export const USAGE = `Usage:
-  ipmatch check <phone> <ip> [--country GB] [--json] [--vonage] [--database <file.mmdb>]
+  ipmatch check <phone> <ip> [--country GB] [--json] [--vonage | --identity-insights] [--database <file.mmdb>]
   ipmatch db [--json] [--database <file.mmdb>]
   ipmatch db update [--source S | --url U (--sha256-url U | --sha256 H)] [--dir D] [--force] [--json]
   ipmatch db rollback [--dir D] [--json]
@@ -19,6 +19,9 @@ Options:
   --json              Print the decision (or the database info) as one JSON object.
   --vonage            Look the phone up with Vonage Number Insight (Advanced: roaming, carrier,
                       validity; paid). Reads VONAGE_API_KEY and VONAGE_API_SECRET from the environment.
+  --identity-insights Look the phone up with Vonage Identity Insights (country, carrier, roaming, SIM
+                      swap; paid). Reads VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY_PATH (or
+                      VONAGE_PRIVATE_KEY) from the environment.
   --database <file>   Use this MMDB (GeoLite2, ip-location-db, IPinfo) instead of the bundled data.
   -h, --help          Print this help.
 
@@ -29,5 +32,6 @@ Examples:
   ipmatch check +447400123456 81.2.69.160
   ipmatch check "07400 123456" 211.234.0.1 --country GB --json
   VONAGE_API_KEY=… VONAGE_API_SECRET=… ipmatch check +447400123456 81.2.69.160 --vonage
+  VONAGE_APPLICATION_ID=… VONAGE_PRIVATE_KEY_PATH=./private.key ipmatch check +447400123456 81.2.69.160 --identity-insights
   ipmatch db --json
 `;

@@ -6,7 +6,7 @@ import { startFakeVonage } from '../src/testing/index.js';
 
 export type ToFake = { type: 'stats' } | { type: 'hang'; hang: boolean } | { type: 'quit' };
 export type FromFake =
-  | { type: 'ready'; url: string }
+  | { type: 'ready'; url: string; applicationId: string; privateKey: string }
   | { type: 'stats'; calls: number; connections: number; openConnections: number }
   | { type: 'ok' };
 
@@ -30,4 +30,4 @@ process.on('message', async (m: ToFake) => {
     process.exit(0);
   }
 });
-send({ type: 'ready', url: fake.url });
+send({ type: 'ready', url: fake.url, applicationId: fake.applicationId, privateKey: fake.privateKey });

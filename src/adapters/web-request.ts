@@ -2,6 +2,7 @@
  * What the fetch-standard adapters (ipmatch/fetch, ipmatch/hono) share: a `Request`'s headers as the client-IP
  * code reads them, and its body, which ipmatch reads itself since these runtimes have no body parser to rely on.
  */
+import { readUpTo } from '../core/read-stream.js';
 import type { PeerRequest } from './client-ip.js';
 
 /**
@@ -23,31 +24,6 @@ const PARSED = new Set(['application/json', 'application/x-www-form-urlencoded',
 /** The media type of a Content-Type header, lower-cased without parameters, or '' when there is none. */
 function mediaType(contentType: string | null): string {
   return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
-}
-
-/** Up to `limit` bytes of `stream`, or undefined (and the stream cancelled) when it holds more. */
-async function readUpTo(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | undefined> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      // Not awaited: a cancelled branch of a tee settles only once the handler's branch is done too.
-      reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return bytes;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ProviderError } from '../core/errors.js';
+import { readUpTo } from '../core/read-stream.js';
 
 export interface RemoteHttpOptions {
   /** Origin plus an optional path prefix, e.g. 'https://api.nexmo.com'. */
@@ -114,25 +115,8 @@ function fetchTransport(origin: string): Transport {
 /** The body as text, refusing more than MAX_BODY_BYTES as undici's maxResponseSize does. */
 async function readLimited(res: Response): Promise<string> {
   if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw new TooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
+  const bytes = await readUpTo(res.body, MAX_BODY_BYTES);
+  if (bytes === undefined) throw new TooLarge();
   return new TextDecoder().decode(bytes);
 }
 

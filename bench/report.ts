@@ -118,8 +118,7 @@ export function report(
       '',
     );
   }
-  if (f.vonage) {
-    const v = f.vonage;
+  for (const v of f.remote ?? []) {
     lines.push(
       `Remote path, ${v.provider} (fake server in its own process, ${v.latencyMs} ms latency, ${v.concurrency} ` +
         `concurrent, pool ${v.pool}, ${v.waves} waves alternating with bare undici + JSON.parse to the same fake):`,

@@ -2,7 +2,7 @@
  * `npm run bench`: the whole suite, a table on stdout and bench/results.json. See bench/README.md.
  *
  *   npx tsx bench/run.ts [--quick] [--rounds=N] [--burst=seconds] [--schedule=in-turn|together]
- *                        [--only=route,check,vonage,cold-start,memory,scaling] [--servers=bare,floor,ipmatch,…]
+ *                        [--only=route,check,remote,cold-start,memory,scaling] [--servers=bare,floor,ipmatch,…]
  *
  * A new part is one entry in PARTS (what to log, how to run it), one field in `Figures`, and its targets in
  * targets.ts and lines in report.ts.
@@ -59,10 +59,13 @@ const PARTS = {
       figures.check = await runChild<CheckThroughput>('check-throughput.ts', flags);
     },
   },
-  vonage: {
-    log: 'remote path (vonageProvider) and hung upstream…',
+  remote: {
+    log: 'remote path (vonageProvider, then identityInsightsProvider) and hung upstream…',
     run: async () => {
-      figures.vonage = await runChild<VonagePath>('vonage-path.ts', flags);
+      figures.remote = [
+        await runChild<VonagePath>('vonage-path.ts', flags),
+        await runChild<VonagePath>('vonage-path.ts', [...flags, '--provider=identity-insights']),
+      ];
     },
   },
   'cold-start': {

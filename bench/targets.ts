@@ -19,7 +19,8 @@ export interface Target {
 export interface Figures {
   route?: RouteOverhead;
   check?: CheckThroughput;
-  vonage?: VonagePath;
+  /** One per remote provider: vonageProvider, identityInsightsProvider. */
+  remote?: VonagePath[];
   coldStart?: ColdStart;
   memory?: MemoryFigures;
 }
@@ -58,8 +59,7 @@ export function evaluate(f: Figures): Target[] {
     }
     out.push(...route);
   }
-  if (f.vonage) {
-    const v = f.vonage;
+  for (const v of f.remote ?? []) {
     const name = v.provider;
     out.push(atMost(`remote path (${name}): CPU/check vs bare undici + JSON.parse`, v.cpuRatio, 1.5, '×'));
     out.push(
@@ -69,14 +69,14 @@ export function evaluate(f: Figures): Target[] {
       atMost(`remote path (${name}): added p99 at ${v.concurrency} vs bare undici`, v.p99Ratio, 1.5, '×'),
     );
     out.push({
-      name: 'remote path: upstream calls = distinct numbers',
+      name: `remote path (${name}): upstream calls = distinct numbers`,
       target: `= ${v.distinct}`,
       value: v.upstreamCalls,
       pass: v.upstreamCalls === v.distinct,
       ...(v.upstreamCalls !== v.distinct ? { missBy: v.upstreamCalls - v.distinct } : {}),
     });
-    out.push(atMost('remote path: sockets opened vs pool size', v.socketsOpened, v.pool));
-    out.push(atMost('hung upstream: worst decision, ms', v.hung.worstMs, v.hung.timeoutMs + 50));
+    out.push(atMost(`remote path (${name}): sockets opened vs pool size`, v.socketsOpened, v.pool));
+    out.push(atMost(`hung upstream (${name}): worst decision, ms`, v.hung.worstMs, v.hung.timeoutMs + 50));
   }
   if (f.coldStart) {
     out.push(

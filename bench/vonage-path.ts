@@ -1,17 +1,20 @@
 /**
- * The Vonage path against the fake Number Insight server (50 ms latency, in a child process):
+ * The remote path against the fake Vonage server (50 ms latency, in a child process), for `vonageProvider`
+ * (Number Insight v1, the default) or `identityInsightsProvider` (`--provider=identity-insights`):
  * - latency and CPU: waves of 100 concurrent checks of new numbers; what each check adds over the fake's 50 ms
  *   and the CPU it costs, beside the same waves sent straight through an undici Pool with a JSON.parse of each
  *   answer (the floor that HTTP, the fake and loopback set);
  * - upstream calls: 10 000 checks over 2 000 distinct numbers, 200 at a time; calls made and sockets opened;
  * - a hung upstream: the fake never answers; the slowest of 200 concurrent decisions against `timeoutMs`.
  *
- *   npx tsx bench/vonage-path.ts [--quick] [--concurrency=100]
+ *   npx tsx bench/vonage-path.ts [--quick] [--concurrency=100] [--provider=vonage|identity-insights]
  */
 import './plain-stacks.js';
 import { Pool } from 'undici';
 import { createIpMatch } from '../src/core/ipmatch.js';
 import type { IpMatch } from '../src/core/types.js';
+import { identityInsightsProvider } from '../src/providers/identity-insights.js';
+import { createJwtSigner } from '../src/providers/jwt.js';
 import { vonageProvider } from '../src/providers/vonage.js';
 import { ask, forkTs, nextMessage, reply } from './children.js';
 import type { FromFake } from './fake-vonage-server.js';
@@ -53,9 +56,11 @@ export interface VonagePath {
   windowsUs: { latency: [number, number][]; hung: [number, number] };
 }
 
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const LATENCY_MS = 50;
 /** Checks in flight at once (`--concurrency=N`); the pool is sized to match. */
-const CONCURRENCY = Number(process.argv.find((a) => a.startsWith('--concurrency='))?.split('=')[1] ?? 100);
+const CONCURRENCY = Number(arg('concurrency') ?? 100);
+const INSIGHTS = arg('provider') === 'identity-insights';
 const silent = { warn() {}, error() {} };
 const IP = '81.2.69.160';
 const usNow = () => Number(process.hrtime.bigint() / 1000n);
@@ -64,26 +69,28 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const waves = quick ? 5 : 15;
   const fake = forkTs('fake-vonage-server.ts', [String(LATENCY_MS)]);
-  const { url } = await nextMessage<Extract<FromFake, { type: 'ready' }>>(fake, 'ready');
+  const { url, applicationId, privateKey } = await nextMessage<Extract<FromFake, { type: 'ready' }>>(
+    fake,
+    'ready',
+  );
   const stats = () => ask<Extract<FromFake, { type: 'stats' }>>(fake, { type: 'stats' }, 'stats');
   const streams = buildStreams();
   let cursor = 0;
   const newPhones = (n: number) => Array.from({ length: n }, () => streams.cold(cursor++).phone);
-  const core = (timeoutMs = 2000) =>
-    createIpMatch({
-      provider: vonageProvider({
-        apiKey: 'test-key',
-        apiSecret: 'test-secret',
-        baseUrl: url,
-        connections: CONCURRENCY,
-        // The bench is one client sending thousands of new numbers a minute: the spend caps would decide
-        // most checks offline, and this part measures the lookups themselves.
-        maxLookupsPerMinute: false,
-        maxLookupsPerMinutePerIp: false,
-      }),
-      timeoutMs,
-      logger: silent,
-    });
+  // The bench is one client sending thousands of new numbers a minute: the spend caps would decide most checks
+  // offline, and this part measures the lookups themselves.
+  const shared = {
+    baseUrl: url,
+    connections: CONCURRENCY,
+    maxLookupsPerMinute: false as const,
+    maxLookupsPerMinutePerIp: false as const,
+  };
+  const provider = () =>
+    INSIGHTS
+      ? identityInsightsProvider({ applicationId, privateKey, ...shared })
+      : vonageProvider({ apiKey: 'test-key', apiSecret: 'test-secret', ...shared });
+  // A budget that a loaded machine does not reach: the waves time lookups, and a timeout would end one early.
+  const core = (timeoutMs = 10_000) => createIpMatch({ provider: provider(), timeoutMs, logger: silent });
 
   // Latency: every check of a wave starts in one tick, each timed from its own start.
   async function wave(ipm: IpMatch): Promise<number[]> {
@@ -91,29 +98,46 @@ async function main(): Promise<void> {
       newPhones(CONCURRENCY).map(async (phone) => {
         const start = performance.now();
         const d = await ipm.check({ phone, ip: IP });
-        if (d.error || d.provider !== 'vonage' || d.cached)
-          throw new Error(`not a Vonage lookup: ${d.reason}`);
+        if (d.error || !d.provider.startsWith('vonage') || d.cached)
+          throw new Error(`not a Vonage lookup: ${d.reason} ${d.error?.message ?? ''}`);
         return performance.now() - start;
       }),
     );
   }
   const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1 });
-  const auth = `Basic ${Buffer.from('test-key:test-secret').toString('base64')}`;
+  // The same request the provider sends, with the credentials it re-uses (a Basic header, or one JWT).
+  const token = await createJwtSigner({ applicationId, privateKey }).token();
+  const auth = INSIGHTS
+    ? `Bearer ${token}`
+    : `Basic ${Buffer.from('test-key:test-secret').toString('base64')}`;
+  const bare = (phone: string) =>
+    INSIGHTS
+      ? {
+          method: 'POST' as const,
+          path: '/identity-insights/v1/requests',
+          headers: { authorization: auth, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            phone_number: phone.slice(1),
+            purpose: 'FraudPreventionAndDetection',
+            insights: { format: {}, current_carrier: {}, roaming: {}, sim_swap: { period: 240 } },
+          }),
+        }
+      : {
+          method: 'GET' as const,
+          path: `/ni/advanced/json?number=${phone.slice(1)}`,
+          headers: { authorization: auth },
+        };
   const direct = async (): Promise<number[]> =>
     Promise.all(
       newPhones(CONCURRENCY).map(async (phone) => {
         const start = performance.now();
-        const res = await pool.request({
-          method: 'GET',
-          path: `/ni/advanced/json?number=${phone.slice(1)}`,
-          headers: { authorization: auth },
-        });
-        if (typeof JSON.parse(await res.body.text()).status !== 'number') throw new Error('not an NI answer');
+        const res = await pool.request(bare(phone));
+        const answer = JSON.parse(await res.body.text());
+        if (res.statusCode !== 200 || typeof answer !== 'object') throw new Error('not an answer');
         return performance.now() - start;
       }),
     );
 
-  // The two alternate wave by wave, so that both see the same moments of a busy machine.
   // Warm-up, uncounted: opens the sockets, and meets every region of the cold stream once, so that the waves
   // measure a server that has been up a while, not the one-time compilation of each region's phone patterns.
   const latency = core();
@@ -187,7 +211,7 @@ async function main(): Promise<void> {
   fake.send({ type: 'quit' });
 
   const result: VonagePath = {
-    provider: 'vonageProvider',
+    provider: INSIGHTS ? 'identityInsightsProvider' : 'vonageProvider',
     latencyMs: LATENCY_MS,
     concurrency: CONCURRENCY,
     pool: CONCURRENCY,

@@ -54,8 +54,11 @@ export function createApp({
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const port = Number(process.env.PORT ?? 3002);
+  // Load the GeoIP data before listening, so that the first signup costs what every other one does.
+  const core = createIpMatch();
+  await core.ready();
   // A stand-in for a real SMS service: in this demo the code is always 123456.
-  const app = createApp({ checkSmsCode: async (_phone, code) => code === '123456' });
+  const app = createApp({ core, checkSmsCode: async (_phone, code) => code === '123456' });
   app.listen(port, '127.0.0.1', () => {
     const base = `http://127.0.0.1:${port}`;
     const post = (path: string, ip: string, body: string) =>

@@ -34,6 +34,8 @@ export async function createApp(
   }
   // A Vonage outage becomes a decision with `error`; 'allow' lets signups through (fail open).
   const core = createIpMatch({ provider, policy: { error: 'allow' }, timeoutMs: 2000 });
+  // The GeoIP data (the IP's side of every check) loaded before the app listens.
+  await core.ready();
 
   const app = express();
   app.set('trust proxy', 'loopback');

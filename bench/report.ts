@@ -12,6 +12,12 @@ const LABELS: Record<ServerName, string> = {
   'koa-bare': 'Koa: bare',
   'koa-floor': 'Koa: floor (reads ctx.ip)',
   'koa-ipmatch': 'Koa: ipMatch() default',
+  'fastify-bare': 'Fastify: bare',
+  'fastify-floor': 'Fastify: floor (reads req.ip)',
+  'fastify-ipmatch': 'Fastify: ipMatch() default',
+  'hono-bare': 'Hono: bare (reads the body)',
+  'hono-floor': 'Hono: floor (request-ip)',
+  'hono-ipmatch': 'Hono: ipMatch() request-ip',
 };
 
 const pad = (s: string, n: number) => s.padEnd(n);

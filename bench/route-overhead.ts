@@ -21,6 +21,12 @@ export const DEFAULT_SERVERS: ServerName[] = [
   'koa-bare',
   'koa-floor',
   'koa-ipmatch',
+  'fastify-bare',
+  'fastify-floor',
+  'fastify-ipmatch',
+  'hono-bare',
+  'hono-floor',
+  'hono-ipmatch',
 ];
 export type StreamName = 'hot' | 'cold';
 

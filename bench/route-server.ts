@@ -11,8 +11,10 @@
  *   rate-limit express-rate-limit with its defaults (a limit no stream reaches), then express.json()
  *   naive      express.json(), then per request a full libphonenumber-js parse and an mmdb-lib lookup, no cache
  *
- * Every server trusts the loopback proxy (Express 'trust proxy' 'loopback', Koa `proxy` with `maxIpsCount` 1),
- * so that X-Forwarded-For from the load generator is the client.
+ * Every server trusts the loopback proxy, so that X-Forwarded-For from the load generator is the client: Express
+ * 'trust proxy' 'loopback', Koa `proxy` with `maxIpsCount` 1, Fastify `trustProxy` '127.0.0.1'. Hono (on
+ * @hono/node-server) reads no proxy header itself: its ipMatch takes `clientIp: 'request-ip'` behind
+ * `trustedProxies: ['loopback']`, and its floor reads the IP the same way (request-ip, behind the same check).
  * The parent drives it over IPC: 'start' and 'stop' bracket a counted window, 'stop' answers with the CPU this
  * process used in it (process.cpuUsage) and the requests it received; nothing of that travels over HTTP.
  */
@@ -21,13 +23,20 @@ import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { bodyParser } from '@koa/bodyparser';
 import express, { type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
+import Fastify, { type preHandlerHookHandler } from 'fastify';
+import { Hono, type MiddlewareHandler } from 'hono';
 import Koa, { type Middleware } from 'koa';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { Reader } from 'mmdb-lib';
+import { getClientIp } from 'request-ip';
+import { compileTrustedProxies } from '../src/adapters/client-ip.js';
 import { ipMatch } from '../src/adapters/express.js';
+import { ipMatch as fastifyIpMatch } from '../src/adapters/fastify.js';
+import { ipMatch as honoIpMatch } from '../src/adapters/hono.js';
 import { ipMatch as koaIpMatch } from '../src/adapters/koa.js';
 import { DEFAULT_MMDB } from './geo-networks.js';
 import { SERVER_KINDS, type ServerKind } from './servers.js';
@@ -104,9 +113,56 @@ function koaApp(kind: ServerKind): Koa {
   return a;
 }
 
-function listener(kind: ServerKind): RequestListener {
+async function fastifyApp(kind: ServerKind): Promise<RequestListener> {
+  let handler: RequestListener | undefined;
+  const a = Fastify({
+    trustProxy: '127.0.0.1',
+    // The bench's own server counts requests and CPU; Fastify is handed its request listener only.
+    serverFactory: (listener) => {
+      handler = listener;
+      return createServer();
+    },
+  });
+  const readsIp: preHandlerHookHandler = (request, _reply, done) => {
+    (request as { seenIp?: string }).seenIp = request.ip;
+    done();
+  };
+  const preHandler =
+    kind === 'fastify-floor' ? readsIp : kind === 'fastify-ipmatch' ? fastifyIpMatch() : undefined;
+  a.post('/signup', preHandler ? { preHandler } : {}, async () => ({ ok: true }));
+  await a.ready();
+  return handler!;
+}
+
+function honoApp(kind: ServerKind): RequestListener {
+  const a = new Hono<{ Bindings: HttpBindings; Variables: { ip: string | undefined } }>();
+  // What ipMatch does for clientIp 'request-ip' behind loopback: the floor reads the IP as it does.
+  const trusted = compileTrustedProxies(['loopback']);
+  const clientIp = (incoming: HttpBindings['incoming']) => {
+    const peer = incoming.socket.remoteAddress;
+    return trusted(peer) ? (getClientIp(incoming) ?? peer) : peer;
+  };
+  const readsIp: MiddlewareHandler = async (c, next) => {
+    c.set('ip', clientIp(c.env.incoming));
+    await next();
+  };
+  if (kind === 'hono-floor') a.use('/signup', readsIp);
+  else if (kind === 'hono-ipmatch')
+    a.use('/signup', honoIpMatch({ clientIp: 'request-ip', trustedProxies: ['loopback'] }));
+  a.post('/signup', async (c) => {
+    // What a handler does with a signup: the bare and floor servers read the body here, ipMatch already has.
+    if (kind !== 'hono-ipmatch') await c.req.json();
+    return c.json({ ok: true });
+  });
+  return getRequestListener(a.fetch);
+}
+
+async function listener(kind: ServerKind): Promise<RequestListener> {
   const { framework } = SERVER_KINDS[kind];
-  return framework === 'koa' ? koaApp(kind).callback() : expressApp(kind);
+  if (framework === 'koa') return koaApp(kind).callback();
+  if (framework === 'fastify') return fastifyApp(kind);
+  if (framework === 'hono') return honoApp(kind);
+  return expressApp(kind);
 }
 
 const usNow = () => Number(process.hrtime.bigint() / 1000n);
@@ -132,14 +188,14 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-function serve(kind: ServerKind): void {
+async function serve(kind: ServerKind): Promise<void> {
   const send = (m: FromServer) => process.send!(m);
   let requests = 0;
   let cpu = process.cpuUsage();
   let startedUs = 0;
   let main = 0;
   let gcAtStart = { ...gc };
-  const server = createServer(listener(kind)).listen(0, '127.0.0.1', () => {
+  const server = createServer(await listener(kind)).listen(0, '127.0.0.1', () => {
     send({ type: 'ready', port: (server.address() as AddressInfo).port });
   });
   server.keepAliveTimeout = 60_000;
@@ -180,4 +236,4 @@ function serve(kind: ServerKind): void {
 
 const kind = process.argv[2] as ServerKind;
 if (!Object.hasOwn(SERVER_KINDS, kind)) throw new Error(`route-server: unknown kind ${kind}`);
-serve(kind);
+await serve(kind);

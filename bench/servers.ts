@@ -1,6 +1,6 @@
 /** The route servers of the bench (route-server.ts builds them), apart so that importing them starts none. */
 
-export type Framework = 'express' | 'koa';
+export type Framework = 'express' | 'koa' | 'fastify' | 'hono';
 /** What a server stands for: a framework's baseline, its floor, ipmatch on it, or another anchor. */
 export type Role = 'bare' | 'floor' | 'ipmatch' | 'anchor';
 
@@ -14,5 +14,11 @@ export const SERVER_KINDS = {
   'koa-bare': { framework: 'koa', role: 'bare' },
   'koa-floor': { framework: 'koa', role: 'floor' },
   'koa-ipmatch': { framework: 'koa', role: 'ipmatch' },
+  'fastify-bare': { framework: 'fastify', role: 'bare' },
+  'fastify-floor': { framework: 'fastify', role: 'floor' },
+  'fastify-ipmatch': { framework: 'fastify', role: 'ipmatch' },
+  'hono-bare': { framework: 'hono', role: 'bare' },
+  'hono-floor': { framework: 'hono', role: 'floor' },
+  'hono-ipmatch': { framework: 'hono', role: 'ipmatch' },
 } as const satisfies Record<string, { framework: Framework; role: Role }>;
 export type ServerKind = keyof typeof SERVER_KINDS;

@@ -49,9 +49,9 @@ export async function installCurrent(dir: string, tmp: string): Promise<void> {
 export async function swapPrevious(dir: string): Promise<void> {
   const fs = requireBuiltin('node:fs', NODE_ONLY);
   const current = dataFile(dir, 'current');
-  const keep = await duplicate(dir, current);
+  const keep = (await exists(current)) ? await duplicate(dir, current) : undefined;
   await fs.promises.rename(dataFile(dir, 'previous'), current);
-  await fs.promises.rename(keep, dataFile(dir, 'previous'));
+  if (keep !== undefined) await fs.promises.rename(keep, dataFile(dir, 'previous'));
   await syncDir(dir);
 }
 

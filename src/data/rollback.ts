@@ -13,7 +13,7 @@ export interface RollbackResult {
   source: string;
   sha256: string | null;
   buildDate: string;
-  previousBuildDate: string;
+  previousBuildDate: string | null;
 }
 
 /**
@@ -44,7 +44,13 @@ export async function rollbackDatabase(
       );
     }
     const current = dataFile(dir, 'current');
-    const replaced = openMmdb(await fs.promises.readFile(current), `"${current}"`);
+    // The file being rolled back from may be missing or broken: that is often why one rolls back.
+    let replaced: Mmdb | undefined;
+    try {
+      replaced = openMmdb(await fs.promises.readFile(current), `"${current}"`);
+    } catch {
+      replaced = undefined;
+    }
     const manifest = await readManifest(dir);
     await swapPrevious(dir);
     if (manifest?.previous) {
@@ -59,7 +65,7 @@ export async function rollbackDatabase(
       source: manifest?.previous?.source ?? 'unknown',
       sha256: manifest?.previous?.sha256 ?? null,
       buildDate: older.facts.buildDate,
-      previousBuildDate: replaced.facts.buildDate,
+      previousBuildDate: replaced?.facts.buildDate ?? null,
     };
   } finally {
     await lock.release();

@@ -311,3 +311,29 @@ describe('updateDatabase options', () => {
     );
   });
 });
+
+describe('rollback', () => {
+  it('makes the previous file current, a second rollback undoes the first, and none is a clear failure', async () => {
+    const { rollbackDatabase } = await import('../../src/data/rollback.js');
+    const dir = freshDir();
+    publish(GB);
+    await update(dir);
+    expect((await failure(rollbackDatabase({ dir }))).code).toBe('no_previous');
+    publish(FR);
+    const updated = await update(dir);
+    const back = await rollbackDatabase({ dir });
+    expect(back).toMatchObject({
+      status: 'rolled_back',
+      sha256: sha256(GB),
+      previousBuildDate: updated.buildDate,
+    });
+    expect(readFileSync(join(dir, 'current.mmdb'))).toEqual(Buffer.from(GB));
+    expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))).toMatchObject({
+      sha256: sha256(GB),
+      previous: { sha256: sha256(FR) },
+    });
+    await rollbackDatabase({ dir });
+    expect(readFileSync(join(dir, 'current.mmdb'))).toEqual(Buffer.from(FR));
+    expect(filesOf(dir)).toEqual(['current.mmdb', 'manifest.json', 'previous.mmdb']);
+  });
+});

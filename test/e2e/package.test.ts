@@ -31,7 +31,8 @@ beforeAll(() => {
   const [{ filename }] = JSON.parse(out) as [{ filename: string }];
   execFileSync('tar', ['-xzf', join(work, filename), '-C', installed, '--strip-components=1']);
   writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-}, 120_000);
+  // The build with its type declarations takes minutes of wall time on a loaded 2-core machine.
+}, 300_000);
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -13,6 +13,7 @@ export type {
   Action,
   CheckInput,
   CostFacts,
+  DecisionContext,
   IpFacts,
   IpMatch,
   IpMatchDecision,
@@ -20,6 +21,7 @@ export type {
   MatchLevel,
   MatchResult,
   Mode,
+  OnDecision,
   PhoneFacts,
   Policy,
   PolicyMap,
@@ -29,6 +31,15 @@ export type {
 export { type DataErrorCode, IpMatchDataError } from './data/errors.js';
 export type { DataSource } from './data/sources.js';
 export { type UpdateOptions, type UpdateResult, updateDatabase } from './data/update.js';
+export { combineDecisionHandlers } from './observe/combine.js';
+export type { DecisionLine } from './observe/decision-line.js';
+export {
+  type DecisionLog,
+  type DecisionLogOptions,
+  decisionLog,
+  type InfoLogger,
+  type WritableDestination,
+} from './observe/decision-log.js';
 export type { GeoIpInfo, GeoIpOrigin } from './providers/geoip.js';
 export {
   type IdentityInsightsProviderOptions,

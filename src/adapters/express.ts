@@ -52,10 +52,22 @@ const expressIp: FrameworkIp<Request> = {
   },
 };
 
+/**
+ * The matched route's pattern under its router's mount path: '/api' + '/users/:id'. Mounted with `app.use()`,
+ * ipMatch runs before any route matched, so only the mount path is known.
+ */
+function routePattern(req: Request): string | null {
+  const path: unknown = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof path === 'string') return req.baseUrl + path;
+  return req.baseUrl || null;
+}
+
 const express: Framework<Request> = {
   name: 'ipMatch (ipmatch/express)',
   bodyParsers: 'express.json() or express.urlencoded()',
   ip: { raw: (req) => req, framework: expressIp },
+  routePattern,
+  method: (req) => req.method,
 };
 
 /**

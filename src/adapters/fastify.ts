@@ -75,6 +75,9 @@ const fastify: Framework<FastifyRequest> = {
   name: 'ipMatch (ipmatch/fastify)',
   bodyParsers: 'a content-type parser (Fastify parses JSON itself; register @fastify/formbody for forms)',
   ip: { raw: (request) => request.raw, framework: fastifyIp },
+  // The route as registered, prefix included ('/api/users/:id'); undefined in a not-found handler.
+  routePattern: (request) => request.routeOptions.url ?? null,
+  method: (request) => request.method,
 };
 
 /**

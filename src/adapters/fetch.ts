@@ -36,6 +36,9 @@ const fetchStandard: Framework<Request> = {
   name: 'ipMatch (ipmatch/fetch)',
   bodyParsers: 'nothing',
   ip: { raw: (request) => peerRequest(request.headers) },
+  // A bare Request has no router: the route option `name` labels it, or the route is null.
+  routePattern: () => null,
+  method: (request) => request.method,
 };
 
 /**

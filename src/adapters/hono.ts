@@ -59,6 +59,10 @@ const hono: Framework<Context> = {
   name: 'ipMatch (ipmatch/hono)',
   bodyParsers: 'nothing',
   ip: { raw, framework: honoIp },
+  // The path the running handler was registered with ('/users/:id', or '/api/*' for app.use('/api/*')).
+  // c.req.routePath is deprecated for hono/route's routePath(c), which Hono before 4.8 lacks.
+  routePattern: (c) => c.req.routePath ?? null,
+  method: (c) => c.req.method,
 };
 
 /** The parsed body; from Hono's own cache when a validator before us already read it. */

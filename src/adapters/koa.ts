@@ -41,10 +41,23 @@ const koaIp: FrameworkIp<Context> = {
   },
 };
 
+/**
+ * The pattern @koa/router matched, prefix included ('/api/users/:id'). @koa/router (8 to 15, as read) sets both
+ * `ctx._matchedRoute` and `ctx.routerPath` to the layer's path before a route's middleware runs; other routers
+ * that follow the convention set one of them.
+ */
+function routePattern(ctx: Context): string | null {
+  const c = ctx as { _matchedRoute?: unknown; routerPath?: unknown };
+  const path = c._matchedRoute ?? c.routerPath;
+  return typeof path === 'string' ? path : null;
+}
+
 const koa: Framework<Context> = {
   name: 'ipMatch (ipmatch/koa)',
   bodyParsers: 'a Koa body parser such as bodyParser() from @koa/bodyparser (or koa-bodyparser)',
   ip: { raw: (ctx) => ctx.req, framework: koaIp },
+  routePattern,
+  method: (ctx) => ctx.method,
 };
 
 // The methods Koa's body parsers read by default. On others (GET, DELETE…) they leave the body undefined too,

@@ -51,6 +51,11 @@ export interface RouteOptions<Req, OnBlock = (req: Req, decision: IpMatchDecisio
    * `'skip'` passes the request on with a `phone_invalid` decision.
    */
   onInvalidPhone?: 'reject' | 'skip';
+  /**
+   * This route's name in `onDecision`'s context (and so in the decision log and metrics), such as 'signup'.
+   * Default: the route pattern the framework matched ('/users/:id/checkout'), or null where it has none.
+   */
+  name?: string;
 }
 
 /** A function, or a value that `check` accepts (it returns the problem in words). */
@@ -91,6 +96,11 @@ const routeShape = {
   mode: modeSchema.optional(),
   onBlock: fnOr(() => 'expected a function').optional(),
   onInvalidPhone: z.enum(['reject', 'skip']).optional(),
+  name: z
+    .string()
+    .min(1, { error: 'expected a non-empty route name such as "signup"' })
+    .max(200, { error: 'expected a route name of at most 200 characters' })
+    .optional(),
 };
 const routeSchema = z.strictObject(routeShape);
 const combinedSchema = z.strictObject({ ...coreOptionsShape, ...routeShape });

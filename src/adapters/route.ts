@@ -8,13 +8,14 @@
  * - `ip.raw(req)`: the request's headers and socket peer, as Node's IncomingMessage holds them;
  * - `ip.framework` (where there is a connection): the framework's own client IP, its proxy trust, and how
  *   to fix that trust in its words. Without it (the Fetch API) `clientIp` must be a header or a function.
+ * - `routePattern(req)` and `method(req)`: for `onDecision`'s context, read only when one listens.
  * Per request the adapter calls `route.run(req, body)` with the parsed body (or `NO_BODY_PARSER`), or reads
  * the body itself first when `route.readsBody` (fetch-standard requests: `readBody` in web-body.ts). It then
  * stores `outcome.decision` where handlers look for it, and either goes on (`next`), calls the route's
  * `onBlock` (`block`), or answers `outcome.status` with the JSON `outcome.body`. Options, defaults, policy,
  * the answers' wording and the warnings all live here and in route-options.ts, so adapters do not repeat them.
  */
-import type { CoreInternals } from '../core/internal.js';
+import type { CoreInternals, RequestContext } from '../core/internal.js';
 import { regionHint } from '../core/options.js';
 import type { CheckInput, IpMatch, IpMatchDecision } from '../core/types.js';
 import { type BlockBody, blockBody, type InvalidPhoneBody } from './answers.js';
@@ -32,6 +33,12 @@ export interface Framework<Req> {
   /** The body parsers to mount, e.g. 'express.json() or express.urlencoded()'. */
   bodyParsers: string;
   ip: RequestIp<Req>;
+  /**
+   * The route pattern the framework matched ('/users/:id'), never the requested URL, which would put client
+   * input into metric labels; null when there is none. Read only when an `onDecision` listens.
+   */
+  routePattern(req: Req): string | null;
+  method(req: Req): string;
 }
 
 /** Stands for the phone when there is no parsed body to read it from. */
@@ -79,6 +86,10 @@ export function buildRoute<Req, OnBlock>(
     inner.warnOnce,
   );
   const passInvalid = mode === 'observe' || route.onInvalidPhone === 'skip';
+  const name = route.name ?? null;
+  const describe = inner.observed
+    ? (req: Req): RequestContext => ({ route: name ?? fw.routePattern(req), method: fw.method(req) })
+    : undefined;
 
   const path = typeof route.phone === 'function' ? undefined : (route.phone ?? 'phone');
   const readPath = path === undefined ? undefined : compilePhonePath(path);
@@ -127,10 +138,15 @@ export function buildRoute<Req, OnBlock>(
     return { kind: 'next', decision };
   };
 
-  const conclude = (phone: unknown, ip: string | undefined, region: unknown): Outcome | Promise<Outcome> => {
+  const conclude = (
+    req: Req,
+    phone: unknown,
+    ip: string | undefined,
+    region: unknown,
+  ): Outcome | Promise<Outcome> => {
     const input: CheckInput = { phone: phone === BODY_MISSING ? undefined : phone, ip };
     if (typeof region === 'string') input.country = region;
-    const decided = inner.decide(input, decider);
+    const decided = describe ? inner.decide(input, decider, describe(req)) : inner.decide(input, decider);
     return decided instanceof Promise ? decided.then((d) => outcome(d, phone)) : outcome(decided, phone);
   };
 
@@ -141,10 +157,10 @@ export function buildRoute<Req, OnBlock>(
     run(req, body) {
       const ip = clientIp(req);
       // Synchronous on the common path (a body path, the offline provider): no promise per request.
-      if (!readPhone && !readCountry) return conclude(fromBody(body), ip, country);
+      if (!readPhone && !readCountry) return conclude(req, fromBody(body), ip, country);
       return (async () => {
         const phone = readPhone ? await readPhone(req) : fromBody(body);
-        return conclude(phone, ip, readCountry ? await readCountry(req) : country);
+        return conclude(req, phone, ip, readCountry ? await readCountry(req) : country);
       })();
     },
   };

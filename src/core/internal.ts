@@ -24,14 +24,26 @@ export interface RouteDecider {
  */
 export const blockingSignals = new WeakMap<IpMatchDecision, Signal>();
 
+/** Where a request's decision was made, from the adapter: `onDecision`'s context without the duration. */
+export interface RequestContext {
+  route: string | null;
+  method: string | null;
+}
+
 /** What adapters may use of a core beyond the public `check()`. Reached through `internals(core)`. */
 export interface CoreInternals {
   /**
    * check() with a route's own policy/mode (`onDecision` sees the route's final decision). Synchronous whenever
    * no remote lookup is needed (the offline provider), so adapters skip a promise per request. Never throws;
-   * a returned promise never rejects.
+   * a returned promise never rejects. `request` is passed to `onDecision`; build it only when `observed`.
    */
-  decide(input: CheckInput, route: RouteDecider | undefined): IpMatchDecision | Promise<IpMatchDecision>;
+  decide(
+    input: CheckInput,
+    route: RouteDecider | undefined,
+    request?: RequestContext,
+  ): IpMatchDecision | Promise<IpMatchDecision>;
+  /** Whether an `onDecision` listens: adapters describe the request (route, method) only then. */
+  observed: boolean;
   /** Compiles a route's `policy`/`mode` over the core's (validated; throws IpMatchConfigError). */
   compileRoute(overrides: { policy?: Policy; mode?: Mode }): RouteDecider | undefined;
   /** The core's own mode, which a route keeps unless it overrides it. */

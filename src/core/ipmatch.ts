@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { combineDecisionHandlers } from '../observe/combine.js';
 import { localProvider } from '../providers/local.js';
 import { lookupError, runWithBudget } from './budget.js';
 import { LookupCache } from './cache.js';
@@ -7,6 +8,7 @@ import {
   type CoreInternals,
   type IpMatchWithInternals,
   kInternals,
+  type RequestContext,
   type RouteDecider,
 } from './internal.js';
 import { normalizeIp } from './ip.js';
@@ -24,7 +26,16 @@ import {
 } from './options.js';
 import { applyMode, compilePolicy } from './policy.js';
 import type { LookupRequest, ParsedPhone, PhoneLookup } from './provider.js';
-import type { CheckInput, IpFacts, IpMatch, IpMatchDecision, MatchResult, PhoneFacts } from './types.js';
+import type {
+  CheckInput,
+  DecisionContext,
+  IpFacts,
+  IpMatch,
+  IpMatchDecision,
+  MatchResult,
+  OnDecision,
+  PhoneFacts,
+} from './types.js';
 import { parseOptions } from './validate.js';
 
 const routeSchema = z.strictObject({ policy: policySchema.optional(), mode: modeSchema.optional() });
@@ -44,7 +55,9 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
   provider.attach?.({ logger });
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const defaultCountry = opts.defaultCountry;
-  const onDecision = opts.onDecision;
+  const onDecision: OnDecision | undefined = Array.isArray(opts.onDecision)
+    ? combineDecisionHandlers(...opts.onDecision)
+    : opts.onDecision;
   const coreRoute: RouteDecider = {
     ...compilePolicy(opts.policy, undefined, logger),
     mode: opts.mode ?? 'enforce',
@@ -119,16 +132,34 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     }
     if (lookup?.cost && !cached) decision.cost = lookup.cost;
     if (lookup?.budgetExceeded) decision.budgetExceeded = true;
-    if (onDecision) {
-      try {
-        const returned: unknown = onDecision(decision);
-        // An async listener's rejection must not become an unhandled rejection that takes the app down.
-        if (returned instanceof Promise) returned.catch(onDecisionFailed);
-      } catch (err) {
-        onDecisionFailed(err);
-      }
-    }
     return decision;
+  }
+
+  /** Hands the decision to `onDecision` with where and how long; only reached when there is one. */
+  function notify(decision: IpMatchDecision, request: RequestContext | undefined, started: number): void {
+    const context: DecisionContext = {
+      route: request ? request.route : null,
+      method: request ? request.method : null,
+      durationMs: performance.now() - started,
+    };
+    try {
+      const returned: unknown = onDecision!(decision, context);
+      // An async listener's rejection must not become an unhandled rejection that takes the app down.
+      if (returned instanceof Promise) returned.catch(onDecisionFailed);
+    } catch (err) {
+      onDecisionFailed(err);
+    }
+  }
+
+  async function closeOnDecision(): Promise<void> {
+    try {
+      await onDecision?.close?.();
+    } catch (err) {
+      logger.error('ipmatch: closing onDecision failed', {
+        code: 'IPMATCH_ON_DECISION_CLOSE_FAILED',
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
   }
 
   function onDecisionFailed(err: unknown): void {
@@ -281,8 +312,27 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     }
   }
 
+  /** safeDecide, timed and reported to `onDecision`: the clock is read only when someone listens. */
+  function observedDecide(
+    input: CheckInput,
+    route: RouteDecider | undefined,
+    request?: RequestContext,
+  ): IpMatchDecision | Promise<IpMatchDecision> {
+    const started = performance.now();
+    const d = safeDecide(input, route);
+    if (!(d instanceof Promise)) {
+      notify(d, request, started);
+      return d;
+    }
+    return d.then((decision) => {
+      notify(decision, request, started);
+      return decision;
+    });
+  }
+
+  const decideAndReport = onDecision ? observedDecide : safeDecide;
   const internals: CoreInternals = {
-    decide: safeDecide,
+    decide: decideAndReport,
     compileRoute(overrides) {
       const o = parseOptions(routeSchema, overrides, 'route options');
       if (o.policy === undefined && o.mode === undefined) return undefined;
@@ -291,13 +341,14 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
         mode: o.mode ?? coreRoute.mode,
       };
     },
+    observed: onDecision !== undefined,
     mode: coreRoute.mode,
     logger,
     warnOnce: once.warn,
   };
 
   const core: IpMatchWithInternals = {
-    check: async (input) => safeDecide(input, undefined),
+    check: async (input) => decideAndReport(input, undefined),
     async ready() {
       await provider.ready?.();
     },
@@ -305,7 +356,8 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
       if (closed) return;
       closed = true;
       cache?.clear();
-      await provider.close?.();
+      // A decision log flushes here, so that the last decisions reach the file before the process exits.
+      await Promise.all([provider.close?.(), closeOnDecision()]);
     },
     [kInternals]: internals,
   };

@@ -3,7 +3,7 @@ import { isSupportedRegion } from './phone.js';
 import type { IpMatchProvider } from './provider.js';
 import { SIGNAL_DEFAULTS, SIGNAL_NAMES, type Signal } from './signals.js';
 import type { Store } from './store.js';
-import type { IpMatchDecision, Logger, Mode, Policy } from './types.js';
+import type { Logger, Mode, OnDecision, Policy } from './types.js';
 import { parseOptions } from './validate.js';
 
 /** Options of `createIpMatch()`. Every one is optional. */
@@ -29,8 +29,12 @@ export interface IpMatchOptions {
   defaultCountry?: string;
   /** Where warnings and errors go. Default: console.warn / console.error (stderr). */
   logger?: Logger;
-  /** Called with every decision. Its exceptions are caught and logged, never thrown into the request. */
-  onDecision?: (decision: IpMatchDecision) => void;
+  /**
+   * Called with every decision and its context `{ route, method, durationMs }`, such as `decisionLog()` or
+   * `prometheusMetrics()`; an array runs each of them (see `combineDecisionHandlers`). Exceptions and rejections
+   * are caught and logged, never thrown into the request. Default: none.
+   */
+  onDecision?: OnDecision | OnDecision[];
 }
 
 export interface CacheOptions {
@@ -131,7 +135,17 @@ export const coreOptionsShape = {
     .optional(),
   defaultCountry: region.optional(),
   logger: loggerSchema.optional(),
-  onDecision: fn<(d: IpMatchDecision) => void>('a function (decision) => void').optional(),
+  onDecision: z
+    .union(
+      [
+        fn<OnDecision>('a function (decision, context) => void'),
+        z.array(fn<OnDecision>('a function (decision, context) => void')),
+      ],
+      {
+        error: 'expected a function (decision, context) => void, such as decisionLog(), or an array of them',
+      },
+    )
+    .optional(),
 };
 
 export const coreOptionsSchema = z.strictObject(coreOptionsShape);

@@ -106,6 +106,28 @@ export interface Logger {
   error(msg: string, meta?: object): void;
 }
 
+/** Where a decision was made: what `onDecision` receives beside the decision. */
+export interface DecisionContext {
+  /**
+   * The route's `name` option, else the framework's matched route pattern ('/users/:id/checkout'), never the
+   * URL as requested. null for a direct `check()` call, or when the framework matched no pattern.
+   */
+  route: string | null;
+  /** The request's HTTP method ('POST'), or null for a direct `check()` call. */
+  method: string | null;
+  /** Time spent deciding, in ms (the check, not the rest of the request). */
+  durationMs: number;
+}
+
+/**
+ * Receives every decision. It may return a promise (awaited by nobody: its rejection is logged) and may have a
+ * `close()`, which the core's `close()` awaits: `decisionLog()` flushes its buffer there.
+ */
+export interface OnDecision {
+  (decision: IpMatchDecision, context: DecisionContext): unknown;
+  close?(): Promise<void>;
+}
+
 /** What `check()` takes. `phone` is unknown on purpose: it comes straight from a request body. */
 export interface CheckInput {
   phone: unknown;

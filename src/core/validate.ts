@@ -107,3 +107,21 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, whe
   collect(result.error.issues, []);
   throw new IpMatchConfigError(where, problems);
 }
+
+/** parseOptions, except that a wrongly typed secret (`secrets` names the fields) is never echoed back. */
+export function parseSecretOptions<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string,
+  secrets: readonly string[],
+): z.output<S> {
+  try {
+    return parseOptions(schema, value, where);
+  } catch (error) {
+    if (!(error instanceof IpMatchConfigError)) throw error;
+    const problems = error.problems.map((p) =>
+      secrets.some((s) => p.startsWith(`${s}:`)) ? p.replace(/, got [\s\S]*$/, '') : p,
+    );
+    throw new IpMatchConfigError(where, problems);
+  }
+}

@@ -1,8 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { IpMatchConfigError } from '../core/errors.js';
 import type { Store } from '../core/store.js';
-import { parseOptions } from '../core/validate.js';
+import { parseSecretOptions } from '../core/validate.js';
 
 /**
  * The part of an ioredis client (`new Redis()` or `new Cluster()`) this store uses. Typed by shape so that a
@@ -106,15 +105,7 @@ const schema = z
 
 /** parseOptions, except that a wrongly typed secret is never echoed back in the error. */
 function parse(options: RedisStoreOptions) {
-  try {
-    return parseOptions(schema, options, WHERE);
-  } catch (error) {
-    if (!(error instanceof IpMatchConfigError)) throw error;
-    const problems = error.problems.map((p) =>
-      p.startsWith('keySecret:') ? p.replace(/, got [\s\S]*$/, '') : p,
-    );
-    throw new IpMatchConfigError(WHERE, problems);
-  }
+  return parseSecretOptions(schema, options, WHERE, ['keySecret']);
 }
 
 type Send = (args: string[]) => Promise<unknown>;

@@ -26,6 +26,8 @@ const fw: Framework<FakeReq> = {
       advice: { enableTrust: 'trust it', restrictTrust: 'restrict it' },
     },
   },
+  routePattern: () => '/signup',
+  method: () => 'POST',
 };
 
 const GB_PHONE = '+447400123456';

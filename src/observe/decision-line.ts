@@ -1,0 +1,95 @@
+import ipaddr from 'ipaddr.js';
+import { requireBuiltin } from '../core/builtins.js';
+import type { Action, DecisionContext, IpMatchDecision, MatchLevel, Reason } from '../core/types.js';
+
+/**
+ * One line of the decision log. It holds countries and outcomes, never a phone number or an IP address: both
+ * are personal data, and the log is kept for weeks. `ipmatch report` reads these lines.
+ */
+export interface DecisionLine {
+  /** ISO 8601, UTC. */
+  time: string;
+  route: string | null;
+  method: string | null;
+  action: Action;
+  policyAction: Action;
+  matchLevel: MatchLevel;
+  reason: Reason;
+  signals: string[];
+  ipCountry: string | null;
+  phoneCountry: string | null;
+  roamingCountry: string | null;
+  provider: string;
+  cached: boolean;
+  errorCode: string | null;
+  durationMs: number;
+  /** With `keySecret`: an HMAC of the E.164 number, so that a report can count repeats without the number. */
+  phoneKey?: string;
+  /** With `ipPrefix`: the address's /24 (IPv4) or /48 (IPv6) network. */
+  ipPrefix?: string;
+}
+
+/** The line's fields that every line has, in the order they are written; the report checks for them. */
+export const LINE_FIELDS = [
+  'time',
+  'route',
+  'method',
+  'action',
+  'policyAction',
+  'matchLevel',
+  'reason',
+  'signals',
+  'ipCountry',
+  'phoneCountry',
+  'roamingCountry',
+  'provider',
+  'cached',
+  'errorCode',
+  'durationMs',
+] as const satisfies readonly (keyof DecisionLine)[];
+
+/** The /24 of an IPv4 address or the /48 of an IPv6 one, from the decision's canonical address. */
+export function networkOf(address: string): string {
+  if (!address.includes(':')) return `${address.slice(0, address.lastIndexOf('.'))}.0/24`;
+  const [a = 0, b = 0, c = 0] = ipaddr.IPv6.parse(address).parts;
+  return `${new ipaddr.IPv6([a, b, c, 0, 0, 0, 0, 0]).toRFC5952String()}/48`;
+}
+
+/** HMAC-SHA256 of the number under `secret`, 128 bits in hex: enough to tell numbers apart, useless to reverse. */
+export function phoneKeyer(secret: string): (number: string) => string {
+  const { createHmac } = requireBuiltin('node:crypto', 'decisionLog() needs node:crypto for keySecret');
+  return (number) => createHmac('sha256', secret).update(number).digest('hex').slice(0, 32);
+}
+
+/**
+ * The log line of a decision. Fields are copied one by one: a spread or a JSON of the decision would carry the
+ * number and the address into the file.
+ */
+export function decisionLine(
+  decision: IpMatchDecision,
+  context: DecisionContext,
+  keyOf: ((number: string) => string) | undefined,
+  withPrefix: boolean,
+): DecisionLine {
+  const signals = (decision as { signals?: readonly string[] }).signals;
+  const line: DecisionLine = {
+    time: new Date().toISOString(),
+    route: context.route,
+    method: context.method,
+    action: decision.action,
+    policyAction: decision.policyAction,
+    matchLevel: decision.matchLevel,
+    reason: decision.reason,
+    signals: signals ? [...signals] : [],
+    ipCountry: decision.ip.country,
+    phoneCountry: decision.phone.country,
+    roamingCountry: decision.phone.roamingCountry,
+    provider: decision.provider,
+    cached: decision.cached,
+    errorCode: decision.error?.code ?? null,
+    durationMs: Math.round(context.durationMs * 1000) / 1000,
+  };
+  if (keyOf && decision.phone.number !== null) line.phoneKey = keyOf(decision.phone.number);
+  if (withPrefix && decision.ip.address !== null) line.ipPrefix = networkOf(decision.ip.address);
+  return line;
+}

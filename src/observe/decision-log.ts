@@ -8,8 +8,10 @@ import { type DecisionLine, decisionLine, phoneKeyer } from './decision-line.js'
 /** Something with `write(text, callback)`: a file stream, a socket, a pipe, process.stdout. */
 export interface WritableDestination {
   write(chunk: string, callback?: (error?: Error | null) => void): boolean;
-  once?(event: 'drain', listener: () => void): unknown;
+  once?(event: 'drain' | 'close', listener: () => void): unknown;
   on?(event: 'error', listener: (error: Error) => void): unknown;
+  /** Node streams: true once the stream failed or was closed, when writing can only fail. */
+  destroyed?: boolean;
 }
 
 /** A pino-style logger: each decision becomes one `info(line)` call, and the logger adds its own envelope. */
@@ -99,9 +101,14 @@ function streamSink(stream: WritableDestination, failed: (error: unknown) => voi
         if (!settled) done(error ?? undefined);
         settled = true;
       };
+      if (stream.destroyed) return once(new Error('the stream is closed'));
       try {
         if (!stream.write(ndjson(lines), once) && stream.once) {
-          draining = new Promise((resolve) => stream.once!('drain', resolve));
+          // A stream that fails or closes never drains: stop waiting then too.
+          draining = new Promise((resolve) => {
+            stream.once!('drain', resolve);
+            stream.once!('close', resolve);
+          });
         }
       } catch (error) {
         once(error);

@@ -1,0 +1,232 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Writable } from 'node:stream';
+import express from 'express';
+import fc from 'fast-check';
+import {
+  combineDecisionHandlers,
+  createIpMatch,
+  type DecisionContext,
+  type DecisionLine,
+  decisionLog,
+  IpMatchConfigError,
+  type IpMatchDecision,
+  type IpMatchOptions,
+} from 'ipmatch';
+import { ipMatch } from 'ipmatch/express';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import request from 'supertest';
+import { afterAll, describe, expect, test } from 'vitest';
+import { GB_IP, GB_PHONE, KR_IP, recorder, US_IPV6, US_PHONE } from '../helpers/adapter-suite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ipmatch-log-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const tempFile = () => join(dir, `decisions-${++files}.ndjson`);
+const readLines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as DecisionLine);
+const SECRET = 'a-log-secret-0123456789';
+
+/** An observe-mode signup app whose decisions go to `onDecision`, as a team starting a rollout writes it. */
+function signupApp(options: IpMatchOptions) {
+  const core = createIpMatch({ mode: 'observe', logger: recorder().logger, ...options });
+  const app = express();
+  app.set('trust proxy', 'loopback');
+  app.use(express.json());
+  app.post('/signup', ipMatch(core), (req, res) => void res.json({ action: req.ipMatch?.action }));
+  return { app, core };
+}
+
+const signup = (app: express.Express, phone: string, ip: string) =>
+  request(app).post('/signup').set('X-Forwarded-For', ip).send({ phone });
+
+/** Every written form of a number a log must not hold: E.164, national, international, digits. */
+function forms(e164: string): string[] {
+  const parsed = parsePhoneNumberFromString(e164)!;
+  const national = parsed.nationalNumber;
+  return [
+    e164,
+    e164.slice(1),
+    `00${e164.slice(1)}`,
+    national,
+    parsed.formatNational(),
+    parsed.formatInternational(),
+    parsed.formatNational().replace(/\D/g, ''),
+  ];
+}
+
+describe('decisionLog()', () => {
+  test('one line per decision, with the fields of the decision and its context', async () => {
+    const file = tempFile();
+    const seen: [IpMatchDecision, DecisionContext][] = [];
+    const { app, core } = signupApp({
+      onDecision: combineDecisionHandlers(decisionLog({ destination: file }), (d, c) => {
+        seen.push([d, c]);
+      }),
+    });
+    await signup(app, GB_PHONE, KR_IP).expect(200, { action: 'flag' });
+    await signup(app, GB_PHONE, GB_IP).expect(200, { action: 'allow' });
+    await signup(app, 'not a phone', GB_IP).expect(200);
+    await core.close();
+    const lines = readLines(file);
+    expect(lines).toHaveLength(3);
+    lines.forEach((line, i) => {
+      const [d, c] = seen[i]!;
+      expect(line).toEqual({
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        route: '/signup',
+        method: 'POST',
+        action: d.action,
+        policyAction: d.policyAction,
+        matchLevel: d.matchLevel,
+        reason: d.reason,
+        signals: (d as { signals?: string[] }).signals ?? [],
+        ipCountry: d.ip.country,
+        phoneCountry: d.phone.country,
+        roamingCountry: d.phone.roamingCountry,
+        provider: 'local',
+        cached: false,
+        errorCode: null,
+        durationMs: expect.closeTo(c.durationMs, 2),
+      });
+    });
+    expect(lines.map((l) => [l.policyAction, l.reason, l.ipCountry, l.phoneCountry])).toEqual([
+      ['block', 'country_mismatch', 'KR', 'GB'],
+      ['allow', 'country_match', 'GB', 'GB'],
+      ['allow', 'phone_invalid', null, null],
+    ]);
+  });
+
+  test('never holds the number or the address, in any written form; phoneKey and ipPrefix only when asked', async () => {
+    const plain = tempFile();
+    const keyed = tempFile();
+    const { app, core } = signupApp({
+      onDecision: [
+        decisionLog({ destination: plain }),
+        decisionLog({ destination: keyed, keySecret: SECRET, ipPrefix: true }),
+      ],
+    });
+    await signup(app, GB_PHONE, KR_IP).expect(200);
+    await signup(app, US_PHONE, US_IPV6).expect(200);
+    await signup(app, GB_PHONE, GB_IP).expect(200);
+    await core.close();
+    for (const file of [plain, keyed]) {
+      const text = readFileSync(file, 'utf8');
+      for (const form of [...forms(GB_PHONE), ...forms(US_PHONE)]) expect(text).not.toContain(form);
+      for (const ip of [KR_IP, GB_IP, US_IPV6, '2001:4860:4860:0:0:0:0:8888']) expect(text).not.toContain(ip);
+    }
+    expect(readLines(plain).every((l) => !('phoneKey' in l) && !('ipPrefix' in l))).toBe(true);
+    const [kr, us, gb] = readLines(keyed);
+    expect(kr!.ipPrefix).toBe('211.234.0.0/24');
+    expect(us!.ipPrefix).toBe('2001:4860:4860::/48');
+    expect(kr!.phoneKey).toMatch(/^[0-9a-f]{32}$/);
+    expect(gb!.phoneKey).toBe(kr!.phoneKey); // the same number, counted as a repeat
+    expect(us!.phoneKey).not.toBe(kr!.phoneKey);
+  });
+
+  test('holds no number or address for any phone and public IP (property)', async () => {
+    const sink = new PassThrough();
+    let text = '';
+    sink.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    const log = decisionLog({ destination: sink, keySecret: SECRET, ipPrefix: true });
+    const core = createIpMatch({ onDecision: log, logger: recorder().logger });
+    const digits = fc.stringMatching(/^[2-9]\d{8,9}$/);
+    const code = fc.constantFrom('44', '1', '33', '49', '81', '61');
+    const octet = fc.integer({ min: 1, max: 223 });
+    await fc.assert(
+      fc.asyncProperty(code, digits, octet, octet, async (cc, rest, a, b) => {
+        const phone = `+${cc}${rest}`;
+        const ip = `${a}.${b}.${(a * 7) % 256}.${(b * 13) % 256}`;
+        text = '';
+        const d = await core.check({ phone, ip });
+        await log.flush();
+        if (d.phone.number) for (const form of forms(d.phone.number)) expect(text).not.toContain(form);
+        expect(text).not.toContain(phone);
+        expect(text).not.toContain(`"${ip}"`);
+        expect(text).not.toMatch(new RegExp(`\\b${ip.replace(/\./g, '\\.')}\\b(?!/)`));
+      }),
+      { numRuns: 150 },
+    );
+    await core.close();
+  });
+
+  test('a pino-style logger gets one info(line) per decision', async () => {
+    const infos: object[] = [];
+    const core = createIpMatch({ onDecision: decisionLog({ destination: { info: (o) => infos.push(o) } }) });
+    await core.check({ phone: GB_PHONE, ip: KR_IP });
+    await core.close();
+    expect(infos).toEqual([expect.objectContaining({ reason: 'country_mismatch', route: null })]);
+  });
+
+  test('close() flushes what is buffered, in order', async () => {
+    const file = tempFile();
+    const core = createIpMatch({ onDecision: decisionLog({ destination: file }) });
+    for (let i = 0; i < 2500; i++) await core.check({ phone: GB_PHONE, ip: i % 2 ? KR_IP : GB_IP });
+    await core.close();
+    const lines = readLines(file);
+    expect(lines).toHaveLength(2500);
+    expect(lines.every((l, i) => l.ipCountry === (i % 2 ? 'KR' : 'GB'))).toBe(true);
+  });
+
+  describe('a failing destination never fails a request', () => {
+    const failing = {
+      'a file in a missing directory': () => join(dir, 'missing', 'decisions.ndjson'),
+      'a stream that errors': () =>
+        new Writable({
+          write: (_chunk, _enc, cb) => cb(new Error('disk full')),
+        }),
+      'a logger that throws': () => ({
+        info() {
+          throw new Error('logger down');
+        },
+      }),
+    };
+    test.each(Object.entries(failing))('%s: requests carry on, one warning', async (_name, destination) => {
+      const { logger, codes } = recorder();
+      const log = decisionLog({ destination: destination(), logger });
+      const { app, core } = signupApp({ onDecision: log });
+      for (let i = 0; i < 3; i++) {
+        await signup(app, GB_PHONE, KR_IP).expect(200, { action: 'flag' });
+        await log.flush(); // three failed writes, one warning
+      }
+      await core.close();
+      expect(codes()).toEqual(['IPMATCH_DECISION_LOG_FAILED']);
+    });
+
+    test('a destination that recovers says how many lines were lost', async () => {
+      const { logger, codes, warn } = recorder();
+      let broken = true;
+      const destination = {
+        info() {
+          if (broken) throw new Error('down');
+        },
+      };
+      const log = decisionLog({ destination, logger });
+      const core = createIpMatch({ onDecision: log });
+      await core.check({ phone: GB_PHONE, ip: KR_IP });
+      await core.check({ phone: GB_PHONE, ip: KR_IP });
+      await log.flush();
+      broken = false;
+      await core.check({ phone: GB_PHONE, ip: KR_IP });
+      await core.close();
+      expect(codes()).toEqual(['IPMATCH_DECISION_LOG_FAILED', 'IPMATCH_DECISION_LOG_RECOVERED']);
+      expect(warn.mock.calls[1]![1]).toMatchObject({ dropped: 2 });
+    });
+  });
+
+  test('wrong options throw IpMatchConfigError, without echoing the secret', () => {
+    expect(() => decisionLog({ destination: 42 as never })).toThrow(
+      /destination: expected a file path, a writable stream, or a logger/,
+    );
+    expect(() => decisionLog({ ipPrefix: 'yes' as never })).toThrow(IpMatchConfigError);
+    expect(() => decisionLog({ keySecret: 'short' })).toThrow(/keySecret: expected a secret of at least 16/);
+    expect(() => decisionLog({ keySecret: 'short' })).not.toThrow(/short/);
+    expect(() => decisionLog({ keysecret: SECRET } as never)).toThrow(/did you mean "keySecret"/);
+  });
+});

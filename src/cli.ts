@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// `ipmatch check <phone> <ip>` and `ipmatch db`: see src/cli/usage.ts. The logic lives in src/cli/.
+// `ipmatch check <phone> <ip>`, `ipmatch db` and `ipmatch report`: see src/cli/usage.ts. The logic lives in src/cli/.
 import { main } from './cli/main.js';
 
 main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  stdin: process.stdin,
 }).then(
   // exitCode rather than exit(): a piped stdout is flushed before the process ends by itself.
   (code) => {

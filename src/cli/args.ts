@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { nearest } from '../core/validate.js';
+import { type ReportCommand, reportCommand } from './report-args.js';
 
 /** What the command line asked for, after validation. */
 export type Command =
@@ -16,7 +17,8 @@ export type Command =
       identityInsights: boolean;
       database?: string;
     }
-  | { kind: 'db'; json: boolean; database?: string };
+  | { kind: 'db'; json: boolean; database?: string }
+  | ReportCommand;
 
 /** A mistake on the command line: exit 1, the message on stderr. */
 export class UsageError extends Error {
@@ -30,12 +32,17 @@ const OPTIONS = {
   'identity-insights': { type: 'boolean' },
   country: { type: 'string' },
   database: { type: 'string' },
+  html: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  route: { type: 'string' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
 const COMMANDS = {
   check: ['help', 'json', 'vonage', 'identity-insights', 'country', 'database'],
   db: ['help', 'json', 'database'],
+  report: ['help', 'json', 'html', 'since', 'until', 'route'],
 } as const satisfies Record<string, readonly OptionName[]>;
 type CommandName = keyof typeof COMMANDS;
 
@@ -84,6 +91,7 @@ export function parseCli(argv: readonly string[]): Command {
   const json = values.has('json');
   const database = values.get('database')?.value;
 
+  if (name === 'report') return reportCommand(positionals, values);
   if (name === 'db') {
     if (positionals.length > 0) throw new UsageError(`"db" takes no arguments, got "${positionals[0]}"`);
     return { kind: 'db', json, ...(database === undefined ? {} : { database }) };
@@ -112,6 +120,15 @@ export function parseCli(argv: readonly string[]): Command {
   };
 }
 
+const EXAMPLES: Record<string, string> = {
+  country: '--country GB',
+  database: '--database ./GeoLite2-Country.mmdb',
+  html: '--html report.html',
+  since: '--since 2026-11-01',
+  until: '--until 2026-11-07',
+  route: '--route /signup',
+};
+
 function example(option: string): string {
-  return option === 'country' ? '--country GB' : '--database ./GeoLite2-Country.mmdb';
+  return EXAMPLES[option] ?? `--${option} …`;
 }

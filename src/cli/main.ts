@@ -7,6 +7,8 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: Record<string, string | undefined>;
+  /** What `ipmatch report -` reads. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** Runs one command line and resolves to the exit status: 0 for a decision or info, 1 for a mistake. */
@@ -24,6 +26,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (command.kind === 'help') {
       io.stdout(USAGE);
       return 0;
+    }
+    if (command.kind === 'report') {
+      const { runReport } = await import('./report.js');
+      return await runReport(command, io);
     }
     // Loaded only for a real command: --help and typos answer without loading the phone metadata.
     if (command.kind === 'db') return await (await import('./db-info.js')).runDb(command, io);

@@ -1,0 +1,49 @@
+import { writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { ReportBuilder } from '../observe/report/aggregate.js';
+import { reportPage } from '../observe/report/html.js';
+import { openSource, readSource } from '../observe/report/read.js';
+import { formatReport } from '../observe/report/terminal.js';
+import { UsageError } from './args.js';
+import type { CliIo } from './main.js';
+import type { ReportCommand } from './report-args.js';
+
+/** The problem with a source in words: a missing file is the user's to fix, so it is a usage error. */
+function unreadable(name: string, error: unknown): UsageError {
+  const code = (error as { code?: string }).code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EISDIR'
+        ? 'it is a directory'
+        : error instanceof Error
+          ? error.message
+          : String(error);
+  return new UsageError(`cannot read ${name === '-' ? 'standard input' : name}: ${why}`);
+}
+
+/** `ipmatch report`: streams every source into one report, prints it, and writes the page when asked. */
+export async function runReport(command: ReportCommand, io: CliIo): Promise<number> {
+  const builder = new ReportBuilder(command);
+  for (const name of command.sources) {
+    if (name === '-' && !io.stdin)
+      throw new UsageError('"-" reads standard input, which this run has not got');
+    try {
+      await readSource(name, openSource(name, io.stdin as Readable), builder);
+    } catch (error) {
+      throw unreadable(name, error);
+    }
+  }
+  const report = builder.result();
+  io.stdout(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  if (report.input.bad.count > 0 && command.json) {
+    io.stderr(
+      `ipmatch: ${report.input.bad.count} bad lines skipped (input.bad in the JSON names the first)\n`,
+    );
+  }
+  if (command.html !== undefined) {
+    await writeFile(command.html, reportPage(report));
+    io.stderr(`ipmatch: wrote ${command.html}\n`);
+  }
+  return 0;
+}

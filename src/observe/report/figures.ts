@@ -1,0 +1,83 @@
+import type { Action, MatchLevel } from '../../core/types.js';
+
+/** Counts per action: what happened (`action`) or what the policy wanted (`policyAction`). */
+export type ActionCounts = Record<Action, number>;
+
+/** A phone-country → IP-country pair; `??` stands for a country that was not known. */
+export interface PairFigure {
+  phoneCountry: string;
+  ipCountry: string;
+  count: number;
+  /** Of the population the pair was counted in (the mismatches, or a policy's blocks), 0 to 1. */
+  share: number;
+}
+
+export interface RouteFigures {
+  /** The route pattern or name; null for decisions made outside a route (a direct check()). */
+  route: string | null;
+  decisions: number;
+  byAction: ActionCounts;
+  byPolicyAction: ActionCounts;
+  byMatchLevel: Record<MatchLevel, number>;
+  /** Reason → count, most frequent first. */
+  byReason: Record<string, number>;
+}
+
+/** A candidate policy the what-if table replays over the log. */
+export interface WhatIfPolicy {
+  id: string;
+  label: string;
+}
+
+export interface WhatIfResult {
+  policy: string;
+  blocked: number;
+  /** blocked / the route's decisions, 0 to 1. */
+  share: number;
+  /** The biggest pairs behind the blocks (share of the blocks). */
+  top: PairFigure[];
+}
+
+export interface WhatIfRow {
+  /** null: decisions outside a route; the first row, with `all: true`, is every route together. */
+  route: string | null;
+  all?: true;
+  decisions: number;
+  results: WhatIfResult[];
+}
+
+export interface BadLine {
+  source: string;
+  line: number;
+  problem: string;
+}
+
+/** Everything `ipmatch report` finds: `--json` prints this, and the page shows the same numbers. */
+export interface Report {
+  input: {
+    sources: string[];
+    /** Non-empty lines read. */
+    lines: number;
+    /** Lines left out by --since, --until or --route. */
+    filtered: number;
+    /** Lines that were not JSON or lacked a field: counted, skipped, and the first few named. */
+    bad: { count: number; first: BadLine[] };
+  };
+  filters: { since: string | null; until: string | null; route: string | null };
+  /** First and last decision time among those counted. */
+  span: { from: string | null; to: string | null };
+  /** Every route together (`route` is null there, and means all). */
+  totals: RouteFigures;
+  /** By route, most decisions first. */
+  routes: RouteFigures[];
+  /** The top 20 phone-country → IP-country pairs among mismatches. */
+  pairs: { mismatches: number; top: PairFigure[] };
+  /** Provider errors by code, most frequent first. */
+  errors: { code: string; count: number }[];
+  signals: { signal: string; count: number }[];
+  /** Decisions per hour (spans up to 3 days) or per day, stacked by policyAction. */
+  timeline: { unit: 'hour' | 'day'; buckets: (ActionCounts & { start: string })[] };
+  whatIf: { policies: WhatIfPolicy[]; rows: WhatIfRow[] };
+  /** With keyed logs (`keySecret`): how many distinct numbers, and how many came more than once. */
+  phones: { keyedLines: number; distinct: number; repeated: number } | null;
+}

@@ -2,7 +2,6 @@ import type { ActionCounts, Report, RouteFigures } from './figures.js';
 import { badLineName, count, day, inForce, pairName, percent, routeName } from './format.js';
 
 const ROUTES_SHOWN = 20;
-const REASONS_PER_ROUTE = 5;
 
 /** Rows of cells padded into columns: the first left-aligned, the rest right-aligned. */
 function table(rows: string[][], indent = '  '): string {
@@ -28,7 +27,6 @@ function routeRows(routes: RouteFigures[]): string {
 
 function reasonLines(r: RouteFigures): string {
   return Object.entries(r.byReason)
-    .slice(0, REASONS_PER_ROUTE)
     .map(([reason, n]) => `${reason} ${count(n)} (${percent(n / r.decisions)})`)
     .join(', ');
 }

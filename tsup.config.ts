@@ -10,6 +10,7 @@ export default defineConfig({
     fetch: 'src/adapters/fetch.ts',
     hono: 'src/adapters/hono.ts',
     redis: 'src/stores/redis.ts',
+    metrics: 'src/observe/metrics/index.ts',
     testing: 'src/testing/index.ts',
     cli: 'src/cli.ts',
   },

@@ -21,7 +21,13 @@ function routeRows(routes: RouteFigures[]): string {
   const head = ['route', 'decisions', 'allow', 'flag', 'block', '│', 'allow', 'flag', 'block'];
   const rows = routes
     .slice(0, ROUTES_SHOWN)
-    .map((r) => [routeName(r.route), count(r.decisions), ...acts(r.byAction), '│', ...acts(r.byPolicyAction)]);
+    .map((r) => [
+      routeName(r.route),
+      count(r.decisions),
+      ...acts(r.byAction),
+      '│',
+      ...acts(r.byPolicyAction),
+    ]);
   return table([head, ...rows]);
 }
 

@@ -1,0 +1,95 @@
+import type * as PromClient from 'prom-client';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { consoleLogger } from '../../core/logger.js';
+import type { Logger, OnDecision } from '../../core/types.js';
+import { parseOptions } from '../../core/validate.js';
+import { DEFAULT_MAX_ROUTES, labeller } from './labels.js';
+import { requirePeer } from './peer.js';
+
+/** Options of `prometheusMetrics()`. */
+export interface PrometheusMetricsOptions {
+  /** The prom-client registry to register in. Default: prom-client's global `register`. */
+  registry?: Registry;
+  /** Distinct `route` label values kept before new ones count as `other`. Default 100. */
+  maxRoutes?: number;
+  /** Where the route-cap warning goes. Default: console.warn. */
+  logger?: Logger;
+}
+
+/** Seconds: the offline path decides in tens of microseconds, a remote lookup in tens to thousands of ms. */
+const DURATION_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
+const DECISIONS = 'ipmatch_decisions_total';
+const DURATION = 'ipmatch_check_duration_seconds';
+
+const hasFunction = (key: string) => (v: unknown) =>
+  typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)[key] === 'function';
+const schema = z.strictObject({
+  registry: z
+    .custom<Registry>(hasFunction('registerMetric'), { message: 'expected a prom-client Registry' })
+    .optional(),
+  maxRoutes: z.number().int().min(1).max(10_000).optional(),
+  logger: z
+    .custom<Logger>(hasFunction('warn'), { message: 'expected a logger with warn(msg, meta)' })
+    .optional(),
+});
+
+/** The metric already in the registry (another core's, a hot reload's), or a new one. */
+function metric<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
+
+/**
+ * An `onDecision` that keeps two Prometheus metrics (prom-client, an optional peer dependency):
+ *
+ * - `ipmatch_decisions_total{route, action, policy_action, match_level, reason}`, a counter;
+ * - `ipmatch_check_duration_seconds{provider, cached}`, a histogram of the time spent deciding.
+ *
+ * Label values come from closed vocabularies and from route patterns, never from the request, so the number
+ * of series stays bounded. Several cores may share one registry: they share the metrics.
+ *
+ * @example
+ * createIpMatch({ onDecision: prometheusMetrics() });
+ * app.get('/metrics', async (_req, res) => res.type('text/plain').send(await register.metrics()));
+ */
+export function prometheusMetrics(options: PrometheusMetricsOptions = {}): OnDecision {
+  const opts = parseOptions(schema, options, 'prometheusMetrics options');
+  const { Counter, Histogram, register } = requirePeer<typeof PromClient>(
+    'prom-client',
+    'prometheusMetrics()',
+  );
+  const registry = opts.registry ?? register;
+  const decisions = metric(
+    registry,
+    DECISIONS,
+    () =>
+      new Counter({
+        name: DECISIONS,
+        help: 'ipmatch decisions, by route and outcome',
+        labelNames: ['route', 'action', 'policy_action', 'match_level', 'reason'] as const,
+        registers: [registry],
+      }),
+  );
+  const duration = metric(
+    registry,
+    DURATION,
+    () =>
+      new Histogram({
+        name: DURATION,
+        help: 'Time ipmatch spent deciding, in seconds',
+        labelNames: ['provider', 'cached'] as const,
+        buckets: DURATION_BUCKETS,
+        registers: [registry],
+      }),
+  );
+  const labels = labeller(opts.maxRoutes ?? DEFAULT_MAX_ROUTES, opts.logger ?? consoleLogger);
+  return function recordDecision(decision, context) {
+    decisions.inc(labels(decision, context));
+    duration.observe(
+      { provider: decision.provider, cached: decision.cached ? 'true' : 'false' },
+      context.durationMs / 1000,
+    );
+  };
+}

@@ -114,6 +114,36 @@ describe('the packed tarball', () => {
     });
   });
 
+  it('imports ipmatch/metrics as ESM and CJS, and counts a decision logged by decisionLog', () => {
+    const script = (load: string) =>
+      `${load}
+       const registry = new Registry();
+       const lines = [];
+       const log = decisionLog({ destination: { info: (line) => lines.push(line) } });
+       const core = createIpMatch({ onDecision: [prometheusMetrics({ registry }), log] });
+       core.check({ phone: '+447400123456', ip: '211.234.0.1' }).then(async () => {
+         await core.close();
+         const text = await registry.metrics();
+         console.log(JSON.stringify({ counted: text.includes('reason="country_mismatch"} 1'), reason: lines[0].reason,
+           otel: typeof openTelemetryMetrics }));
+       });`;
+    writeFileSync(
+      join(work, 'metrics.mjs'),
+      script(`import { createIpMatch, decisionLog } from 'ipmatch';
+       import { openTelemetryMetrics, prometheusMetrics } from 'ipmatch/metrics';
+       import { Registry } from 'prom-client';`),
+    );
+    writeFileSync(
+      join(work, 'metrics.cjs'),
+      script(`const { createIpMatch, decisionLog } = require('ipmatch');
+       const { openTelemetryMetrics, prometheusMetrics } = require('ipmatch/metrics');
+       const { Registry } = require('prom-client');`),
+    );
+    const expected = { counted: true, reason: 'country_mismatch', otel: 'function' };
+    expect(JSON.parse(run('metrics.mjs'))).toEqual(expected);
+    expect(JSON.parse(run('metrics.cjs'))).toEqual(expected);
+  });
+
   it('imports ipmatch/testing and starts a fake Vonage', () => {
     writeFileSync(
       join(work, 'testing.mjs'),

@@ -71,7 +71,6 @@ export function decisionLine(
   keyOf: ((number: string) => string) | undefined,
   withPrefix: boolean,
 ): DecisionLine {
-  const signals = (decision as { signals?: readonly string[] }).signals;
   const line: DecisionLine = {
     time: new Date().toISOString(),
     route: context.route,
@@ -80,7 +79,7 @@ export function decisionLine(
     policyAction: decision.policyAction,
     matchLevel: decision.matchLevel,
     reason: decision.reason,
-    signals: signals ? [...signals] : [],
+    signals: [...decision.signals],
     ipCountry: decision.ip.country,
     phoneCountry: decision.phone.country,
     roamingCountry: decision.phone.roamingCountry,

@@ -84,7 +84,7 @@ describe('decisionLog()', () => {
         policyAction: d.policyAction,
         matchLevel: d.matchLevel,
         reason: d.reason,
-        signals: (d as { signals?: string[] }).signals ?? [],
+        signals: d.signals,
         ipCountry: d.ip.country,
         phoneCountry: d.phone.country,
         roamingCountry: d.phone.roamingCountry,

@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createIpMatch } from 'ipmatch';
 import request from 'supertest';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createApp as expressSignup } from '../examples/express-signup.js';
 import { createApp as koaCheckout } from '../examples/koa-checkout.js';
+import { runObserve } from '../examples/observe.js';
 import { createApp as perRoute } from '../examples/per-route.js';
 import { createApp as vonageExample } from '../examples/vonage.js';
 
@@ -155,6 +159,39 @@ describe('examples/vonage.ts', () => {
       expect(code).toBe(0);
     } finally {
       clearTimeout(kill);
+    }
+  });
+});
+
+describe('examples/observe.ts', () => {
+  test('the report counts what the generator sent, and /metrics agrees', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipmatch-observe-test-'));
+    try {
+      const run = await runObserve({ count: 600, dir, html: join(dir, 'report.html') });
+      const report = JSON.parse(run.json);
+      const sent = (kind: string) => run.signups.filter((s) => s.kind === kind).length;
+      expect(report.totals.decisions).toBe(600);
+      expect(report.totals.byReason).toEqual({
+        country_match: sent('home'),
+        country_mismatch: sent('vpn') + sent('far'),
+        ip_not_public: sent('private'),
+        phone_invalid: sent('typo'),
+      });
+      // Observe mode: nothing blocked; /checkout's policy only flags, so only /signup's mismatches count as blocks.
+      expect(report.totals.byAction.block).toBe(0);
+      const signupMismatches = run.signups.filter(
+        (s) => s.path === '/signup' && (s.kind === 'vpn' || s.kind === 'far'),
+      ).length;
+      expect(report.whatIf.rows[0].results[0].blocked).toBe(signupMismatches);
+      const scraped = run.metrics
+        .split('\n')
+        .filter((l) => l.startsWith('ipmatch_decisions_total{'))
+        .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+      expect(scraped).toBe(600);
+      expect(run.summary).toContain('600 decisions');
+      expect(existsSync(run.html)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

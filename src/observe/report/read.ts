@@ -66,5 +66,5 @@ export async function readSource(name: string, stream: Readable, builder: Report
 
 /** A file to read, or `-` for standard input. */
 export function openSource(name: string, stdin: Readable): Readable {
-  return name === '-' ? stdin : createReadStream(name, { highWaterMark: 1 << 16 });
+  return name === '-' ? stdin : createReadStream(name, { highWaterMark: 1 << 20 });
 }

@@ -61,12 +61,14 @@ class RouteCounts {
   readonly blocked = CANDIDATES.map(() => 0);
   readonly blockedPairs = CANDIDATES.map(() => new Map<string, number>());
 
-  add(d: LoggedDecision, pair: string, blocks: readonly boolean[]): void {
+  /** `pair` is computed only when some candidate blocks (`blocks` is not all false). */
+  add(d: LoggedDecision, pair: string | undefined, blocks: readonly boolean[]): void {
     this.decisions++;
     this.action[ACTION_INDEX[d.action]]!++;
     this.policy[ACTION_INDEX[d.policyAction]]!++;
     this.level[LEVEL_INDEX[d.matchLevel]]!++;
     bump(this.reasons, d.reason);
+    if (pair === undefined) return;
     for (let i = 0; i < blocks.length; i++) {
       if (!blocks[i]) continue;
       this.blocked[i]!++;
@@ -124,6 +126,8 @@ export class ReportBuilder {
   readonly #repeatedPhones = new Set<number>();
   readonly #bad: BadLine[] = [];
   readonly #sources: string[] = [];
+  /** Which candidates block the line at hand: one array reused for every line. */
+  readonly #blocks = CANDIDATES.map(() => false);
   #keyed = 0;
   #badCount = 0;
   #lines = 0;
@@ -160,8 +164,14 @@ export class ReportBuilder {
     }
     if (d.time < this.#from) this.#from = d.time;
     if (d.time > this.#to) this.#to = d.time;
-    const pair = pairKey(d);
-    const blocks = CANDIDATES.map((c) => c.blocks(d));
+    const blocks = this.#blocks;
+    let blocked = false;
+    for (let i = 0; i < CANDIDATES.length; i++) {
+      blocks[i] = CANDIDATES[i]!.blocks(d);
+      blocked ||= blocks[i]!;
+    }
+    // Most lines are matches that no candidate blocks: they need no pair.
+    const pair = blocked || d.matchLevel === 'mismatch' ? pairKey(d) : undefined;
     this.#all.add(d, pair, blocks);
     let route = this.#routes.get(d.route);
     if (!route) {
@@ -171,7 +181,7 @@ export class ReportBuilder {
     route.add(d, pair, blocks);
     if (d.matchLevel === 'mismatch') {
       this.#mismatches++;
-      bump(this.#mismatchPairs, pair);
+      bump(this.#mismatchPairs, pair!);
     }
     if (d.errorCode !== null) bump(this.#errors, d.errorCode);
     for (const s of d.signals) bump(this.#signals, s);

@@ -9,6 +9,8 @@ const LABELS: Record<ServerName, string> = {
   ipmatch: 'Express: ipMatch() default',
   'rate-limit': 'Express: express-rate-limit',
   naive: 'Express: naive lookup',
+  'ipmatch-listen': 'Express: ipMatch() + no-op onDecision',
+  'ipmatch-log': 'Express: ipMatch() + decisionLog()',
   'koa-bare': 'Koa: bare',
   'koa-floor': 'Koa: floor (reads ctx.ip)',
   'koa-ipmatch': 'Koa: ipMatch() default',
@@ -154,6 +156,16 @@ export function report(
     lines.push(
       `Memory: RSS bare Express ${m.rssBareMB} MB, ipMatch() with the default data ${m.rssIpmatchMB} MB ` +
         `(+${m.deltaMB} MB; buffers ${m.arrayBuffersBareMB} → ${m.arrayBuffersIpmatchMB} MB)`,
+      '',
+    );
+  }
+  if (f.report) {
+    const r = f.report;
+    lines.push(
+      `ipmatch report on ${num(r.lines)} decision-log lines (${r.fileMB} MB), its own process:`,
+      `  ${r.seconds} s (${num(r.linesPerSecond)} lines/s), peak RSS ${r.peakRssMB} MB · ` +
+        `a JSON.parse of every line alone: ${r.parseSeconds} s, so the report is ${r.ratioToParse}× that floor · ` +
+        `bare read ${r.readSeconds} s · load ${r.loadAverage.join(' ')}`,
       '',
     );
   }

@@ -11,6 +11,10 @@
  *   rate-limit express-rate-limit with its defaults (a limit no stream reaches), then express.json()
  *   naive      express.json(), then per request a full libphonenumber-js parse and an mmdb-lib lookup, no cache
  *
+ * and, on Express only and when asked for (--servers), what observing costs:
+ *   ipmatch-listen  ipMatch({ onDecision }) with a no-op listener: the decision context and its clock
+ *   ipmatch-log     ipMatch({ onDecision: decisionLog() }) writing to a file in the temp directory
+ *
  * Every server trusts the loopback proxy, so that X-Forwarded-For from the load generator is the client: Express
  * 'trust proxy' 'loopback', Koa `proxy` with `maxIpsCount` 1, Fastify `trustProxy` '127.0.0.1'. Hono (on
  * @hono/node-server) reads no proxy header itself: its ipMatch takes `clientIp: 'request-ip'` behind
@@ -19,9 +23,11 @@
  * process used in it (process.cpuUsage) and the requests it received; nothing of that travels over HTTP.
  */
 import './plain-stacks.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { bodyParser } from '@koa/bodyparser';
@@ -38,8 +44,12 @@ import { ipMatch } from '../src/adapters/express.js';
 import { ipMatch as fastifyIpMatch } from '../src/adapters/fastify.js';
 import { ipMatch as honoIpMatch } from '../src/adapters/hono.js';
 import { ipMatch as koaIpMatch } from '../src/adapters/koa.js';
+import { decisionLog } from '../src/observe/decision-log.js';
 import { DEFAULT_MMDB } from './geo-networks.js';
 import { SERVER_KINDS, type ServerKind } from './servers.js';
+
+/** The ipmatch-log server's decision log, removed when it quits. */
+const LOG = join(tmpdir(), `ipmatch-bench-decisions-${process.pid}.ndjson`);
 
 export type ToServer = { type: 'start' } | { type: 'stop' } | { type: 'memory' } | { type: 'quit' };
 export type FromServer =
@@ -95,6 +105,9 @@ function expressApp(kind: ServerKind): express.Express {
   else if (kind === 'ipmatch') a.post('/signup', json, ipMatch(), done);
   else if (kind === 'rate-limit') a.post('/signup', rateLimit({ limit: 1_000_000_000 }), json, done);
   else if (kind === 'naive') a.post('/signup', json, naiveLookup(), done);
+  else if (kind === 'ipmatch-listen') a.post('/signup', json, ipMatch({ onDecision: () => {} }), done);
+  else if (kind === 'ipmatch-log')
+    a.post('/signup', json, ipMatch({ onDecision: decisionLog({ destination: LOG }) }), done);
   return a;
 }
 
@@ -228,6 +241,7 @@ async function serve(kind: ServerKind): Promise<void> {
     } else if (m.type === 'quit') {
       server.closeAllConnections();
       server.close();
+      rmSync(LOG, { force: true });
       // process.exit (not a signal) so that --cpu-prof writes its profile.
       process.exit(0);
     }

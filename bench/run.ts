@@ -2,7 +2,7 @@
  * `npm run bench`: the whole suite, a table on stdout and bench/results.json. See bench/README.md.
  *
  *   npx tsx bench/run.ts [--quick] [--rounds=N] [--burst=seconds] [--schedule=in-turn|together]
- *                        [--only=route,check,remote,cold-start,memory,scaling] [--servers=bare,floor,ipmatch,…]
+ *                        [--only=route,check,remote,cold-start,memory,report,scaling] [--servers=bare,floor,ipmatch,…]
  *
  * A new part is one entry in PARTS (what to log, how to run it), one field in `Figures`, and its targets in
  * targets.ts and lines in report.ts.
@@ -14,6 +14,7 @@ import { benchFile, runChild } from './children.js';
 import type { ColdStart } from './cold-start.js';
 import { measureMemory } from './memory.js';
 import { report } from './report.js';
+import type { ReportSpeed } from './report-speed.js';
 import { ALL_SERVERS, DEFAULT_SERVERS, routeOverhead, type ServerName } from './route-overhead.js';
 import type { ScalingRow } from './scaling.js';
 import { buildStreams } from './streams.js';
@@ -78,6 +79,12 @@ const PARTS = {
     log: 'memory…',
     run: async () => {
       figures.memory = await measureMemory(Array.from({ length: 20 }, (_, k) => streams.cold(k)));
+    },
+  },
+  report: {
+    log: 'ipmatch report on a million decision-log lines…',
+    run: async () => {
+      figures.report = await runChild<ReportSpeed>('report-speed.ts', flags);
     },
   },
   scaling: {

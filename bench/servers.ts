@@ -11,6 +11,9 @@ export const SERVER_KINDS = {
   ipmatch: { framework: 'express', role: 'ipmatch' },
   'rate-limit': { framework: 'express', role: 'anchor' },
   naive: { framework: 'express', role: 'anchor' },
+  // ipMatch() with an onDecision: a no-op (what the decision context costs), and decisionLog() to a file.
+  'ipmatch-listen': { framework: 'express', role: 'anchor' },
+  'ipmatch-log': { framework: 'express', role: 'anchor' },
   'koa-bare': { framework: 'koa', role: 'bare' },
   'koa-floor': { framework: 'koa', role: 'floor' },
   'koa-ipmatch': { framework: 'koa', role: 'ipmatch' },

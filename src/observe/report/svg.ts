@@ -19,10 +19,11 @@ export function stackedBars(buckets: (ActionCounts & { start: string })[], unit:
   const plotW = w - left - 8;
   const plotH = h - bottom - 10;
   const max = Math.max(1, ...buckets.map((b) => b.allow + b.flag + b.block));
-  // A short span has few buckets: keep its bars bar-shaped rather than one block across the chart.
-  const bw = Math.min(48, plotW / Math.max(1, buckets.length));
+  // Each bucket has a slot across the width; a short span's few bars stay bar-shaped inside theirs.
+  const slot = plotW / Math.max(1, buckets.length);
+  const bw = Math.min(48, slot);
   const label = (iso: string) =>
-    unit === 'hour' ? `${iso.slice(5, 10)} ${iso.slice(11, 13)}h` : iso.slice(0, 10);
+    unit === 'hour' ? `${iso.slice(5, 10)} ${iso.slice(11, 13)}h` : iso.slice(5, 10);
   const parts: string[] = [];
   for (const frac of [0, 0.5, 1]) {
     const y = 10 + plotH - plotH * frac;
@@ -31,10 +32,10 @@ export function stackedBars(buckets: (ActionCounts & { start: string })[], unit:
       `<text x="${left - 6}" y="${y + 4}" text-anchor="end" class="tick">${count(Math.round(max * frac))}</text>`,
     );
   }
-  const every = Math.max(1, Math.ceil(buckets.length / 8));
+  const every = Math.max(1, Math.ceil(buckets.length / (unit === 'hour' ? 8 : 12)));
   buckets.forEach((b, i) => {
     let y = 10 + plotH;
-    const x = left + i * bw;
+    const x = left + i * slot + (slot - bw) / 2;
     const total = b.allow + b.flag + b.block;
     const title = `${label(b.start)}: ${count(total)} (allow ${count(b.allow)}, flag ${count(b.flag)}, block ${count(b.block)})`;
     parts.push(`<g><title>${esc(title)}</title>`);

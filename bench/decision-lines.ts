@@ -5,21 +5,11 @@
 
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { seeded } from '../src/testing/seeded.js';
 
 const ROUTES = ['/signup', '/signup', '/signup', '/users/:id/checkout', '/api/v1/login'];
 const HOMES = ['GB', 'US', 'FR', 'DE', 'IN', 'BR', 'ES', 'IT', 'NL', 'JP'];
 const ELSEWHERE = ['NL', 'KR', 'CN', 'RU', 'NG', 'VN', 'US', 'RO'];
-
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One line: mostly matches, 9% mismatches (more at night), some roaming, unknowns, errors and typos. */
 function line(next: () => number, time: number): string {
@@ -73,7 +63,7 @@ function line(next: () => number, time: number): string {
 
 /** Writes `count` lines over `days` days ending 2026-11-29, in time order, and resolves when they are on disk. */
 export async function writeDecisionLines(file: string, count: number, days = 7, seed = 7): Promise<void> {
-  const next = random(seed);
+  const next = seeded(seed);
   const end = Date.UTC(2026, 10, 29);
   const start = end - days * 86_400_000;
   const out = createWriteStream(file);

@@ -18,6 +18,7 @@ import { ipMatch } from 'ipmatch/express';
 import { prometheusMetrics } from 'ipmatch/metrics';
 import { Registry } from 'prom-client';
 import { main as ipmatchCli } from '../src/cli/main.js';
+import { seeded } from '../src/testing/seeded.js';
 
 /** The shop: /signup with the default policy, /checkout only flagging mismatches, and /metrics. */
 export function createShop(core: IpMatch, registry: Registry) {
@@ -50,18 +51,6 @@ const HOME: Record<string, { ips: string[]; phone: (digits: string) => string }>
 const VPN_IP = '91.198.174.192'; // NL
 const FAR_IPS = ['211.234.0.1', '36.0.0.1']; // KR, CN
 
-/** A small seeded generator (mulberry32), so that every run sends the same traffic. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Signup {
   path: '/signup' | '/checkout';
   phone: string;
@@ -72,7 +61,7 @@ export interface Signup {
 
 /** The synthetic traffic: 80% at home, 8% on a VPN, 6% from far away, 3% private addresses, 3% typos. */
 export function syntheticSignups(count: number, seed = 13): Signup[] {
-  const next = random(seed);
+  const next = seeded(seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
   const countries = Object.keys(HOME);
   return Array.from({ length: count }, (): Signup => {

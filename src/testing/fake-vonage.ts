@@ -15,6 +15,7 @@ import {
   iiAnswer,
   verifyJwt,
 } from './fake-identity-insights.js';
+import { seeded } from './seeded.js';
 
 export type FakeVonageLevel = 'basic' | 'standard' | 'advanced';
 
@@ -227,18 +228,6 @@ const optionsSchema = z.strictObject({
   applicationId: z.string().min(1).optional(),
   answers: z.record(z.string(), z.looseObject({})).optional(),
 });
-
-/** mulberry32: a tiny seeded generator, so a chaos run's faults replay from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fromMix(mix: FakeVonageFaultMix | undefined, random: () => number): Partial<FakeVonageBehaviour> {
   if (!mix) return {};

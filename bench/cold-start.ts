@@ -7,10 +7,9 @@
  *   npx tsx bench/cold-start.ts [--quick] [--runs=N]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { reply } from './children.js';
+import { ensureBuilt } from './dist.js';
 import { median, round } from './stats.js';
 
 export interface ColdStart {
@@ -41,25 +40,6 @@ const t2 = performance.now();
 if (decision.matchLevel !== 'country') throw new Error('unexpected decision: ' + decision.reason);
 console.log(JSON.stringify({ importMs: t1 - t0, firstDecisionMs: t2 - t1 }));
 `;
-
-/** Newest modification time under `dir`, in ms. */
-function newest(dir: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-/** Builds dist/ when it is missing or older than src/: the probe must load what the sources say. */
-function ensureBuilt(): void {
-  const entry = join(ROOT, 'dist', 'express.js');
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newest(join(ROOT, 'src'))) return;
-  process.stderr.write('cold start: building dist/ first (npm run build)…\n');
-  const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (built.status !== 0) throw new Error('cold start: npm run build failed');
-}
 
 function timed(args: string[]): { ms: number; stdout: string } {
   const start = performance.now();

@@ -1,31 +1,37 @@
 /**
- * `ipmatch report` on a million decision-log lines, in a child process of its own so that its peak RSS is its
- * own. Two baselines in the same process and run: a bare streaming read that only counts newlines, and the
- * floor of any JSON-lines reader, the same read with a JSON.parse of every line. The report's ratio to the
- * floor says what its checks and counting cost on top; on a shared machine the ratio is the figure to read.
+ * `ipmatch report` on a million decision-log lines, as a user runs it: `node dist/cli.js report FILE --json`, a
+ * process of its own, whose peak RSS and CPU a preload (max-rss.cjs) reports on exit. Two baselines run here,
+ * in the same run: a bare read that only counts newlines, and the floor of any JSON-lines reader, the same read
+ * with a JSON.parse of every line. The report's time over the floor says what its checks and counting cost on
+ * top; on a shared machine the ratio, and the CPU seconds, are the figures to read.
  *
  *   npx tsx bench/report-speed.ts [--quick]        (100,000 lines with --quick)
  */
+import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../src/cli/main.js';
 import { benchFile, reply } from './children.js';
 import { writeDecisionLines } from './decision-lines.js';
+import { ensureBuilt } from './dist.js';
 
 export interface ReportSpeed {
   lines: number;
   fileMB: number;
-  /** Wall time of `ipmatch report FILE --json`, in seconds. */
+  /** Wall time of `ipmatch report FILE --json`, process start to exit, in seconds. */
   seconds: number;
+  /** CPU of that process (user + system, every thread), in seconds. */
+  cpuSeconds: number;
   linesPerSecond: number;
-  /** Peak resident set size of the process (report included), in MB. */
+  /** Peak resident set size of that process, in MB. */
   peakRssMB: number;
   /** The bare read, in seconds. */
   readSeconds: number;
-  /** The read with a JSON.parse per line, in seconds, and the report's time over it. */
+  /** The read with a JSON.parse per line: wall and CPU seconds, and the report's over it. */
   parseSeconds: number;
+  parseCpuSeconds: number;
   ratioToParse: number;
+  cpuRatioToParse: number;
   loadAverage: number[];
 }
 
@@ -41,10 +47,8 @@ async function bareRead(file: string): Promise<number> {
 async function parseEvery(file: string): Promise<number> {
   let rest = '';
   let parsed = 0;
-  for await (const chunk of createReadStream(file, {
-    highWaterMark: 1 << 20,
-    encoding: 'utf8',
-  }) as AsyncIterable<string>) {
+  const lines = createReadStream(file, { highWaterMark: 1 << 20, encoding: 'utf8' }) as AsyncIterable<string>;
+  for await (const chunk of lines) {
     const text = rest + chunk;
     let start = 0;
     for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
@@ -56,7 +60,41 @@ async function parseEvery(file: string): Promise<number> {
   return parsed;
 }
 
+/** Runs the built CLI on `file`; resolves with its wall time, its own usage, and the decisions it counted. */
+function runReport(
+  file: string,
+): Promise<{ seconds: number; maxRssKB: number; cpuUs: number; decisions: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [
+      '-r',
+      benchFile('max-rss.cjs'),
+      benchFile('../dist/cli.js'),
+      'report',
+      file,
+      '--json',
+    ]);
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0) return reject(new Error(`ipmatch report exited ${code}: ${err}`));
+      const usage = JSON.parse(err.trim().split('\n').at(-1)!) as { maxRssKB: number; cpuUs: number };
+      const decisions = (JSON.parse(out) as { totals: { decisions: number } }).totals.decisions;
+      resolve({ seconds, ...usage, decisions });
+    });
+  });
+}
+
 const lines = process.argv.includes('--quick') ? 100_000 : 1_000_000;
+ensureBuilt();
 const dir = benchFile('../.tmp/bench');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `decisions-${lines}.ndjson`);
@@ -67,32 +105,31 @@ let t = performance.now();
 const counted = await bareRead(file);
 const readSeconds = (performance.now() - t) / 1000;
 if (counted !== lines) throw new Error(`expected ${lines} lines in ${file}, found ${counted}`);
+
+const report = await runReport(file);
+if (report.decisions !== lines)
+  throw new Error(`the report counted ${report.decisions} of ${lines} decisions`);
+
+const cpu = process.cpuUsage();
 t = performance.now();
 await parseEvery(file);
 const parseSeconds = (performance.now() - t) / 1000;
+const parseUsed = process.cpuUsage(cpu);
+const parseCpuSeconds = (parseUsed.user + parseUsed.system) / 1e6;
 
-let out = '';
-t = performance.now();
-const code = await main(['report', file, '--json'], {
-  stdout: (s) => {
-    out += s;
-  },
-  stderr: () => {},
-  env: {},
-});
-const seconds = (performance.now() - t) / 1000;
-const decisions = (JSON.parse(out) as { totals: { decisions: number } }).totals.decisions;
-if (code !== 0 || decisions !== lines) throw new Error(`report exited ${code} with ${decisions} decisions`);
-
+const two = (x: number) => Number(x.toFixed(2));
 const result: ReportSpeed = {
   lines,
   fileMB: Math.round(statSync(file).size / 2 ** 20),
-  seconds: Number(seconds.toFixed(2)),
-  linesPerSecond: Math.round(lines / seconds),
-  peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
-  readSeconds: Number(readSeconds.toFixed(2)),
-  parseSeconds: Number(parseSeconds.toFixed(2)),
-  ratioToParse: Number((seconds / parseSeconds).toFixed(2)),
+  seconds: two(report.seconds),
+  cpuSeconds: two(report.cpuUs / 1e6),
+  linesPerSecond: Math.round(lines / report.seconds),
+  peakRssMB: Math.round(report.maxRssKB / 1024),
+  readSeconds: two(readSeconds),
+  parseSeconds: two(parseSeconds),
+  parseCpuSeconds: two(parseCpuSeconds),
+  ratioToParse: two(report.seconds / parseSeconds),
+  cpuRatioToParse: two(report.cpuUs / 1e6 / parseCpuSeconds),
   loadAverage: loadavg().map((x) => Number(x.toFixed(1))),
 };
 reply(result);

@@ -163,9 +163,9 @@ export function report(
     const r = f.report;
     lines.push(
       `ipmatch report on ${num(r.lines)} decision-log lines (${r.fileMB} MB), its own process:`,
-      `  ${r.seconds} s (${num(r.linesPerSecond)} lines/s), peak RSS ${r.peakRssMB} MB · ` +
-        `a JSON.parse of every line alone: ${r.parseSeconds} s, so the report is ${r.ratioToParse}× that floor · ` +
-        `bare read ${r.readSeconds} s · load ${r.loadAverage.join(' ')}`,
+      `  ${r.seconds} s (${num(r.linesPerSecond)} lines/s, ${r.cpuSeconds} s CPU), peak RSS ${r.peakRssMB} MB · ` +
+        `a JSON.parse of every line alone: ${r.parseSeconds} s (${r.parseCpuSeconds} s CPU), so the report is ` +
+        `${r.ratioToParse}× that floor (${r.cpuRatioToParse}× in CPU) · bare read ${r.readSeconds} s · load ${r.loadAverage.join(' ')}`,
       '',
     );
   }

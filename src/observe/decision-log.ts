@@ -75,8 +75,13 @@ const schema = z.strictObject({
     .optional(),
 });
 
-/** Writes a batch of lines, calling back once with the error if it failed. */
-type Sink = (lines: DecisionLine[], done: (error?: unknown) => void) => void;
+/**
+ * Writes a batch of lines, calling back once with the error if it failed. A file can also be written at once
+ * (`now`): see `log` below for when.
+ */
+type Sink = ((lines: DecisionLine[], done: (error?: unknown) => void) => void) & {
+  now?(lines: DecisionLine[]): void;
+};
 
 const ndjson = (lines: DecisionLine[]) => {
   let text = '';
@@ -87,7 +92,10 @@ const ndjson = (lines: DecisionLine[]) => {
 function fileSink(path: string): Sink {
   const fs = requireBuiltin('node:fs', 'pass a writable stream or a logger as decisionLog({ destination })');
   const absolute = requireBuiltin('node:path', 'pass a stream or a logger').resolve(path);
-  return (lines, done) => fs.appendFile(absolute, ndjson(lines), (error) => done(error ?? undefined));
+  const sink: Sink = (lines, done) =>
+    fs.appendFile(absolute, ndjson(lines), (error) => done(error ?? undefined));
+  sink.now = (lines) => fs.appendFileSync(absolute, ndjson(lines));
+  return sink;
 }
 
 function streamSink(stream: WritableDestination, failed: (error: unknown) => void): Sink {
@@ -227,6 +235,19 @@ export function decisionLog(options: DecisionLogOptions = {}): DecisionLog {
   }
 
   const log = ((decision: IpMatchDecision, context: DecisionContext) => {
+    if (buffer.length >= MAX_BUFFERED && sink.now && !failing) {
+      // The event loop has not turned for MAX_BUFFERED decisions: a script awaiting check() in a loop on the
+      // offline provider, whose promises never leave the microtask queue. No request waits on this process, so
+      // a file is written at once rather than dropping lines; a batch in flight may land after these.
+      const lines = buffer;
+      buffer = [];
+      try {
+        sink.now(lines);
+      } catch (error) {
+        dropped += lines.length;
+        failed(error);
+      }
+    }
     if (buffer.length >= MAX_BUFFERED) {
       dropped++;
       failed(new Error(`${MAX_BUFFERED} lines waiting: the destination is too slow`));

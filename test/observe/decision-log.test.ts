@@ -174,6 +174,17 @@ describe('decisionLog()', () => {
     expect(lines.every((l, i) => l.ipCountry === (i % 2 ? 'KR' : 'GB'))).toBe(true);
   });
 
+  test('a script awaiting check() in a loop, which never lets a timer run, loses no line of a file log', async () => {
+    const file = tempFile();
+    const { logger, codes } = recorder();
+    const core = createIpMatch({ logger, onDecision: decisionLog({ destination: file, logger }) });
+    // Past the 50,000 lines a log keeps waiting for its destination.
+    for (let i = 0; i < 60_000; i++) await core.check({ phone: GB_PHONE, ip: KR_IP });
+    await core.close();
+    expect(readLines(file)).toHaveLength(60_000);
+    expect(codes()).not.toContain('IPMATCH_DECISION_LOG_FAILED');
+  });
+
   describe('a failing destination never fails a request', () => {
     const failing = {
       'a file in a missing directory': () => join(dir, 'missing', 'decisions.ndjson'),

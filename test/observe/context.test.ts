@@ -1,6 +1,8 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
 import {
   combineDecisionHandlers,
   createIpMatch,
@@ -9,6 +11,9 @@ import {
   type IpMatchDecision,
 } from 'ipmatch';
 import { ipMatch as expressIpMatch } from 'ipmatch/express';
+import { ipMatch as fastifyIpMatch } from 'ipmatch/fastify';
+import { ipMatch as fetchIpMatch } from 'ipmatch/fetch';
+import { ipMatch as honoIpMatch } from 'ipmatch/hono';
 import { ipMatch as koaIpMatch } from 'ipmatch/koa';
 import Koa from 'koa';
 import request from 'supertest';
@@ -106,6 +111,57 @@ describe("onDecision's context", () => {
     expect(contexts()).toEqual([
       { route: '/shop/orders/:id/pay', method: 'POST' },
       { route: 'signup', method: 'POST' },
+      { route: null, method: 'POST' },
+    ]);
+    await core.close();
+  });
+
+  test('Fastify: the route as registered, prefix included; or the name', async () => {
+    const { core, contexts } = watched();
+    const app = Fastify();
+    await app.register(
+      async (api) => {
+        api.post(
+          '/users/:id/checkout',
+          { preHandler: fastifyIpMatch(core, { clientIp: 'x-client' }) },
+          async () => ({ ok: true }),
+        );
+      },
+      { prefix: '/api' },
+    );
+    app.post(
+      '/signup',
+      { preHandler: fastifyIpMatch(core, { clientIp: 'x-client', name: 'signup' }) },
+      async () => ({ ok: true }),
+    );
+    const send = (url: string) =>
+      app.inject({ method: 'POST', url, headers: { 'x-client': KR_IP }, payload: { phone: GB_PHONE } });
+    expect((await send('/api/users/42/checkout')).statusCode).toBe(200);
+    expect((await send('/signup')).statusCode).toBe(200);
+    expect(contexts()).toEqual([
+      { route: '/api/users/:id/checkout', method: 'POST' },
+      { route: 'signup', method: 'POST' },
+    ]);
+    await app.close();
+    await core.close();
+  });
+
+  test("Hono: the path the handler was registered with; fetch: the route's name or null", async () => {
+    const { core, contexts } = watched();
+    const app = new Hono();
+    app.post('/users/:id/checkout', honoIpMatch(core, { clientIp: 'x-client' }), (c) => c.json({ ok: true }));
+    const post = (url: string) =>
+      new Request(url, {
+        method: 'POST',
+        headers: { 'x-client': KR_IP, 'content-type': 'application/json' },
+        body: JSON.stringify({ phone: GB_PHONE }),
+      });
+    expect((await app.fetch(post('http://shop.test/users/42/checkout'))).status).toBe(200);
+    await fetchIpMatch(core, { clientIp: 'x-client', name: 'edge-signup' })(post('http://shop.test/signup'));
+    await fetchIpMatch(core, { clientIp: 'x-client' })(post('http://shop.test/signup'));
+    expect(contexts()).toEqual([
+      { route: '/users/:id/checkout', method: 'POST' },
+      { route: 'edge-signup', method: 'POST' },
       { route: null, method: 'POST' },
     ]);
     await core.close();

@@ -238,7 +238,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     let got: PhoneLookup | Promise<PhoneLookup>;
     try {
       const deadline = performance.now() + timeoutMs;
-      got = provider.lookup({ phone: parsed, ip: address, clientIp: address, signal: NEVER, deadline });
+      got = provider.lookup({ phone: parsed, ip: address, clientIp: address, signal: never(), deadline });
     } catch (err) {
       return failed(err, parsed, ip, r);
     }
@@ -364,6 +364,8 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
   return core;
 }
 
-const NEVER = new AbortController().signal;
+let neverAborts: AbortSignal | undefined;
+/** The signal of an offline lookup, which nothing aborts. Made on first use: Workers refuse it at import. */
+const never = () => (neverAborts ??= new AbortController().signal);
 const NOT_PUBLIC: Match = { matchLevel: 'unknown', reason: 'ip_not_public' };
 const NO_PHONE = (): PhoneFacts => ({ number: null, country: null, roamingCountry: null });

@@ -6,9 +6,15 @@ import { IpMatchDataError } from './errors.js';
  * COPYRIGHT.txt and LICENSE.txt) to `dest`, and fsyncs it. Only regular files are considered: nothing is
  * ever extracted by the archive's own paths. Uses node-tar, npm's own tar reader, which also un-gzips.
  */
+/**
+ * Kept out of the import's literal so that bundlers for Workers and browsers leave node-tar (Node streams and
+ * fs) alone when they bundle `ipmatch`; Node resolves it at run time, and only the updater needs it.
+ */
+const TAR = 'tar';
+
 export async function extractMmdb(archive: string, dest: string, maxBytes: number): Promise<number> {
   const fs = requireBuiltin('node:fs', 'archives are read from disk');
-  const { Parser } = await import('tar');
+  const { Parser } = (await import(/* @vite-ignore */ TAR)) as typeof import('tar');
   let found: Promise<number> | undefined;
   let problem: IpMatchDataError | undefined;
   const parser = new Parser({

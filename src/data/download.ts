@@ -79,11 +79,17 @@ function transportError(
 }
 
 /**
+ * Kept out of the import's literal so that bundlers for Workers and browsers leave undici alone when they
+ * bundle `ipmatch`; Node resolves it at run time, and only the updater needs it.
+ */
+const UNDICI = 'undici';
+
+/**
  * Sends GET and follows redirects itself, so that every hop is checked (https, or http to loopback) and the
  * credentials never leave the origin they were meant for (a CDN's pre-signed link refuses them anyway).
  */
 async function open(req: Request, agent: Agent, signal: AbortSignal) {
-  const { request } = await import('undici');
+  const { request } = (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');
   let url = new URL(req.url);
   const origin = url.origin;
   for (let hop = 0; ; hop++) {
@@ -131,7 +137,7 @@ async function withAgent<T>(
   req: Request,
   run: (agent: Agent, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const { Agent } = await import('undici');
+  const { Agent } = (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');
   const agent = new Agent({ connect: { timeout: req.limits.connectTimeoutMs }, connections: 1 });
   const signal = AbortSignal.timeout(req.limits.totalTimeoutMs);
   try {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countryDb, sha256, sha256Line } from '../fixtures/geo-data.js';
 import { startDataServer } from '../helpers/data-server.js';
+import { installTarball } from '../helpers/tarball.js';
 
 /**
  * The packed tarball, installed the way npm would lay it out, imported by a consumer as ESM and as CJS.
@@ -19,18 +20,9 @@ const installed = join(work, 'node_modules', 'ipmatch');
 const run = (file: string) =>
   execFileSync(process.execPath, [file], { cwd: work, encoding: 'utf8', timeout: 30_000 });
 
+// Shared with the other tests of the tarball: it is built once per change of the sources.
 beforeAll(() => {
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(installed, { recursive: true });
-  // Build first, as prepack does on publish, then pack without scripts so stdout holds only npm's JSON.
-  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  const [{ filename }] = JSON.parse(out) as [{ filename: string }];
-  execFileSync('tar', ['-xzf', join(work, filename), '-C', installed, '--strip-components=1']);
-  writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  expect(installTarball('consumer')).toBe(work);
   // The build with its type declarations takes minutes of wall time on a loaded 2-core machine.
 }, 300_000);
 

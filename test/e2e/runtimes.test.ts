@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { Miniflare } from 'miniflare';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runtimeBinary } from '../helpers/runtimes.js';
+import { installTarball, root } from '../helpers/tarball.js';
+
+/**
+ * One smoke scenario on every runtime ipmatch claims, run from the packed tarball: a GB phone from a GB IP is
+ * created (201), from a KR IP refused (403 ip_phone_mismatch), through ipmatch/hono and ipmatch/fetch (and
+ * ipmatch/fastify and the Next.js example on Node). The apps are test/fixtures/runtimes/*.mjs.
+ */
+const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+const fixtures = join(root, 'test', 'fixtures', 'runtimes');
+const bun = runtimeBinary('bun');
+const deno = runtimeBinary('deno');
+for (const [name, path] of [
+  ['bun', bun],
+  ['deno', deno],
+] as const) {
+  if (path) continue;
+  if (IN_CI)
+    throw new Error(`the ${name} binary from the ${name} npm package does not run: npm ci installs it`);
+  console.warn(
+    `runtimes.test: skipping ${name}: no working binary from the ${name} npm package (npm install)`,
+  );
+}
+
+let dir = '';
+beforeAll(() => {
+  dir = installTarball('runtimes');
+  for (const file of readdirSync(fixtures)) copyFileSync(join(fixtures, file), join(dir, file));
+  copyFileSync(join(root, 'examples', 'next-route-handler.ts'), join(dir, 'next-route-handler.ts'));
+}, 600_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs a script in the consumer project and parses the JSON line it prints. */
+async function run(command: string, args: string[]) {
+  const { stdout } = await promisify(execFile)(command, args, {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    results: Record<string, { status: number; error: string | null }>;
+    peer?: string;
+  };
+}
+
+const PASSED = { status: 201, error: null };
+const BLOCKED = { status: 403, error: 'ip_phone_mismatch' };
+const both = { hono_gb: PASSED, hono_kr: BLOCKED, fetch_gb: PASSED, fetch_kr: BLOCKED };
+
+describe('Node', () => {
+  test('Hono on @hono/node-server, and ipmatch/fetch, with the socket peer as Hono sees it', async () => {
+    const { results, peer } = await run(process.execPath, ['serve.mjs']);
+    expect(results).toEqual(both);
+    expect(peer).toMatch(/127\.0\.0\.1$/);
+  });
+
+  test('Fastify with ipmatch/fastify and ipMatchPlugin', async () => {
+    const { results } = await run(process.execPath, ['fastify.mjs']);
+    expect(results).toEqual({ signup_gb: PASSED, signup_kr: BLOCKED });
+  });
+
+  test("the Next.js example's POST handler", async () => {
+    const { results } = await run(process.execPath, ['--import', 'tsx', 'next.mjs']);
+    expect(results).toEqual({ signup_gb: PASSED, signup_kr: BLOCKED });
+  });
+});
+
+test.skipIf(!bun)('Bun: Bun.serve with ipmatch/hono and ipmatch/fetch', async () => {
+  const { results, peer } = await run(bun!, ['serve.mjs']);
+  expect(results).toEqual(both);
+  expect(peer).toBe('127.0.0.1');
+});
+
+test.skipIf(!deno)('Deno: Deno.serve with ipmatch/hono and ipmatch/fetch', async () => {
+  const { results, peer } = await run(deno!, [
+    'run',
+    '--allow-net=127.0.0.1',
+    '--allow-read',
+    '--allow-env',
+    '--allow-sys',
+    'serve.mjs',
+  ]);
+  expect(results).toEqual(both);
+  expect(peer).toBe('127.0.0.1');
+});
+
+describe('Cloudflare Workers (workerd through Miniflare)', () => {
+  let mf: Miniflare | undefined;
+  afterAll(() => mf?.dispose());
+
+  test('bundled as Wrangler does, with the GeoIP data as a Data module', async () => {
+    const mmdb = createRequire(join(dir, 'package.json')).resolve(
+      '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb',
+    );
+    // esbuild with the conditions Wrangler uses; the .mmdb stays a module of its own, as a Data rule makes it.
+    const bundled = await build({
+      entryPoints: [join(dir, 'worker.mjs')],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'neutral',
+      conditions: ['workerd', 'worker', 'browser'],
+      mainFields: ['browser', 'module', 'main'],
+      external: ['./geo.mmdb'],
+      logLevel: 'silent',
+    });
+    mf = new Miniflare({
+      modules: [
+        { type: 'ESModule', path: join(dir, 'worker.mjs'), contents: bundled.outputFiles[0]!.contents },
+        { type: 'Data', path: join(dir, 'geo.mmdb'), contents: readFileSync(mmdb) },
+      ],
+      // mmdb-lib, the MMDB reader, uses Buffer.
+      compatibilityDate: '2026-04-26',
+      compatibilityFlags: ['nodejs_compat'],
+    });
+    const { scenario } = (await import(join(dir, 'app.mjs'))) as {
+      scenario: (
+        send: (path: string, init: RequestInit) => Promise<Response>,
+        header: string,
+      ) => Promise<object>;
+    };
+    const send = (path: string, init: RequestInit) =>
+      mf!.dispatchFetch(`http://worker.example${path}`, init as never) as unknown as Promise<Response>;
+    expect(await scenario(send, 'cf-connecting-ip')).toEqual(both);
+  });
+});

@@ -1,0 +1,36 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+/** The directory of an installed package, or undefined. */
+function packageDir(name: string): string | undefined {
+  try {
+    return dirname(require.resolve(`${name}/package.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+const works = (path: string) => spawnSync(path, ['--version'], { timeout: 20_000 }).status === 0;
+
+/**
+ * The executable of the `bun` or `deno` npm package. Their postinstall scripts put it in place, but npm may
+ * skip install scripts it was not told to allow: then the binary is still in the platform package that npm
+ * installed as an optional dependency, which is where this looks next. Undefined when neither runs.
+ */
+export function runtimeBinary(name: 'bun' | 'deno'): string | undefined {
+  const main = packageDir(name);
+  if (!main) return undefined;
+  const candidates = [name === 'bun' ? join(main, 'bin', 'bun.exe') : join(main, 'deno')];
+  const { optionalDependencies = {} } = JSON.parse(readFileSync(join(main, 'package.json'), 'utf8')) as {
+    optionalDependencies?: Record<string, string>;
+  };
+  for (const platform of Object.keys(optionalDependencies)) {
+    const dir = packageDir(platform);
+    if (dir) candidates.push(name === 'bun' ? join(dir, 'bin', 'bun') : join(dir, 'deno'));
+  }
+  return candidates.find(works);
+}

@@ -8,12 +8,10 @@
  *   npx tsx bench/runtimes.ts [--runs=3] [--requests=2000]
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { runtimeBinary } from '../test/helpers/runtimes.js';
+import { bundleForWorkers, installedMmdb, runtimeBinary } from '../test/helpers/runtimes.js';
 import { installTarball, root } from '../test/helpers/tarball.js';
 
 const arg = (name: string, fallback: number) =>
@@ -55,27 +53,8 @@ for (const [name, command] of Object.entries(commands)) {
 }
 
 // workerd: the same app bundled as Wrangler bundles it, and a bare worker for the baseline.
-const mmdb = readFileSync(
-  createRequire(join(dir, 'package.json')).resolve(
-    '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb',
-  ),
-);
-const bundle = async (entry: string) =>
-  (
-    await build({
-      entryPoints: [join(dir, entry)],
-      bundle: true,
-      write: false,
-      minify: true,
-      format: 'esm',
-      platform: 'neutral',
-      conditions: ['workerd', 'worker', 'browser'],
-      mainFields: ['browser', 'module', 'main'],
-      external: ['./geo.mmdb'],
-      logLevel: 'silent',
-    })
-  ).outputFiles[0]!.contents;
-const worker = await bundle('worker.mjs');
+const mmdb = installedMmdb(dir);
+const worker = await bundleForWorkers(join(dir, 'worker.mjs'), { minify: true });
 const bareWorker = new TextEncoder().encode(
   'export default { fetch: async (r) => new Response(JSON.stringify({ created: true, body: await r.json() }), { status: 201 }) };',
 );

@@ -1,12 +1,10 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { copyFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runtimeBinary } from '../helpers/runtimes.js';
+import { bundleForWorkers, installedMmdb, runtimeBinary } from '../helpers/runtimes.js';
 import { installTarball, root } from '../helpers/tarball.js';
 
 /**
@@ -97,25 +95,11 @@ describe('Cloudflare Workers (workerd through Miniflare)', () => {
   afterAll(() => mf?.dispose());
 
   test('bundled as Wrangler does, with the GeoIP data as a Data module', async () => {
-    const mmdb = createRequire(join(dir, 'package.json')).resolve(
-      '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb',
-    );
-    // esbuild with the conditions Wrangler uses; the .mmdb stays a module of its own, as a Data rule makes it.
-    const bundled = await build({
-      entryPoints: [join(dir, 'worker.mjs')],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'neutral',
-      conditions: ['workerd', 'worker', 'browser'],
-      mainFields: ['browser', 'module', 'main'],
-      external: ['./geo.mmdb'],
-      logLevel: 'silent',
-    });
+    const worker = await bundleForWorkers(join(dir, 'worker.mjs'));
     mf = new Miniflare({
       modules: [
-        { type: 'ESModule', path: join(dir, 'worker.mjs'), contents: bundled.outputFiles[0]!.contents },
-        { type: 'Data', path: join(dir, 'geo.mmdb'), contents: readFileSync(mmdb) },
+        { type: 'ESModule', path: join(dir, 'worker.mjs'), contents: worker },
+        { type: 'Data', path: join(dir, 'geo.mmdb'), contents: installedMmdb(dir) },
       ],
       // mmdb-lib, the MMDB reader, uses Buffer.
       compatibilityDate: '2026-04-26',

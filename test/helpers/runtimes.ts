@@ -34,3 +34,36 @@ export function runtimeBinary(name: 'bun' | 'deno'): string | undefined {
   }
   return candidates.find(works);
 }
+
+/** The bundled GeoIP file as installed beside a packed-tarball consumer in `dir`. */
+export function installedMmdb(dir: string): Buffer {
+  return readFileSync(
+    createRequire(join(dir, 'package.json')).resolve(
+      '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb',
+    ),
+  );
+}
+
+/**
+ * `entry` bundled as Wrangler bundles a worker: esbuild with workerd's conditions, and the `.mmdb` left as a
+ * module of its own, as a Data rule makes it (import it as `./geo.mmdb`).
+ */
+export async function bundleForWorkers(
+  entry: string,
+  options: { minify?: boolean } = {},
+): Promise<Uint8Array> {
+  const { build } = await import('esbuild');
+  const bundled = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    minify: options.minify ?? false,
+    format: 'esm',
+    platform: 'neutral',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['browser', 'module', 'main'],
+    external: ['./geo.mmdb'],
+    logLevel: 'silent',
+  });
+  return bundled.outputFiles[0]!.contents;
+}

@@ -19,10 +19,15 @@ export function peerRequest(headers: Headers, remoteAddress?: string): PeerReque
 /** The most ipmatch reads to find a phone number: 1 MiB, Fastify's default `bodyLimit`. */
 export const BODY_LIMIT = 1_048_576;
 
-const PARSED = new Set(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']);
+/** The media types whose bodies ipmatch reads: the ones a signup form or a JSON client sends. */
+export const PARSED = new Set([
+  'application/json',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+]);
 
 /** The media type of a Content-Type header, lower-cased without parameters, or '' when there is none. */
-function mediaType(contentType: string | null): string {
+export function mediaType(contentType: string | null | undefined): string {
   return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 

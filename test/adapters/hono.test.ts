@@ -1,6 +1,9 @@
-import type { IncomingMessage } from 'node:http';
+import { once } from 'node:events';
+import { createServer, request as httpRequest, type IncomingMessage, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { cloneRawRequest } from 'hono/request';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ipMatch, type OnBlock } from 'ipmatch/hono';
 import request from 'supertest';
@@ -15,6 +18,28 @@ import {
   sharedCore,
   signup,
 } from '../helpers/adapter-suite.js';
+
+/** POSTs `body` in 64 KiB chunks with no Content-Length, as a streaming client does, to a listening copy of `listener`. */
+async function postChunked(
+  listener: RequestListener,
+  body: string,
+): Promise<{ status: number; body: string }> {
+  const server = createServer(listener).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  try {
+    const req = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/signup' });
+    req.setHeader('content-type', 'application/json');
+    for (let at = 0; at < body.length; at += 65_536) req.write(body.slice(at, at + 65_536));
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    let text = '';
+    for await (const chunk of res) text += chunk;
+    return { status: res.statusCode ?? 0, body: text };
+  } finally {
+    server.close();
+  }
+}
 
 /** A signup app as a user writes it: ipMatch for each path in `routes`, then a handler. */
 function signupApp(routes: Record<string, MiddlewareHandler>) {
@@ -73,27 +98,44 @@ describe('Hono only', () => {
       headers: { 'content-type': type, 'cf-connecting-ip': ip },
     });
 
-  test('the handler can still read the body ipMatch read, by either API', async () => {
+  test('the handler reads the body ipMatch read from Hono’s cache, as after Hono’s validator', async () => {
     const app = new Hono();
-    app.post('/signup', ipMatch(core, { clientIp: 'cf-connecting-ip' }), async (c) => {
-      const viaHono = await c.req.json();
-      return c.json({ viaHono, decision: c.get('ipMatch')?.reason });
+    app.post('/signup', ipMatch(core), async (c) => {
+      const json = await c.req.json();
+      return c.json({ json, again: await c.req.text(), decision: c.get('ipMatch')?.reason });
     });
+    app.post('/form', ipMatch(core), async (c) => c.json({ form: await c.req.parseBody() }));
+    app.post('/forward', ipMatch(core), async (c) => c.json(await (await cloneRawRequest(c.req)).json()));
+    const server = listen(app, false);
+    const body = { phone: GB_PHONE, name: 'Ada' };
+    const res = await request(server).post('/signup').send(body);
+    expect(res.body).toEqual({ json: body, again: JSON.stringify(body), decision: 'ip_not_public' });
+    const form = await request(server).post('/form').type('form').send(body);
+    expect(form.body).toEqual({ form: body });
+    expect((await request(server).post('/forward').send(body)).body).toEqual(body);
+  });
+
+  test('a body of unknown length is read from a clone, and the raw request stays readable', async () => {
+    const app = new Hono();
     app.post('/raw', ipMatch(core, { clientIp: 'cf-connecting-ip' }), async (c) =>
-      c.json(await c.req.raw.json()),
+      c.json({ raw: await c.req.raw.json(), decision: c.get('ipMatch')?.reason }),
     );
-    const body = JSON.stringify({ phone: GB_PHONE, name: 'Ada' });
-    const res = await post(app, body, 'application/json', GB_IP);
-    expect(await res.json()).toEqual({
-      viaHono: { phone: GB_PHONE, name: 'Ada' },
-      decision: 'country_match',
-    });
+    // A Request built in process, as app.request() and fetch() build it, declares no Content-Length.
     const raw = await app.request('/raw', {
       method: 'POST',
-      body,
+      body: JSON.stringify({ phone: GB_PHONE, name: 'Ada' }),
       headers: { 'content-type': 'application/json', 'cf-connecting-ip': GB_IP },
     });
-    expect(await raw.json()).toEqual({ phone: GB_PHONE, name: 'Ada' });
+    expect(await raw.json()).toEqual({ raw: { phone: GB_PHONE, name: 'Ada' }, decision: 'country_match' });
+  });
+
+  test('over a socket, a body over 1 MiB is a 400 whether its length is declared or chunked', async () => {
+    const server = listen(signupApp({ '/signup': ipMatch(core) }), false);
+    const big = JSON.stringify({ phone: GB_PHONE, pad: 'x'.repeat(1_100_000) });
+    const declared = await request(server).post('/signup').type('json').send(big);
+    expect([declared.status, declared.body.error]).toEqual([400, 'invalid_phone']);
+    const chunked = await postChunked(server, big);
+    expect([chunked.status, JSON.parse(chunked.body).error]).toEqual([400, 'invalid_phone']);
   });
 
   test('a body a validator already read comes from Hono’s cache', async () => {

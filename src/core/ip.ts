@@ -11,11 +11,12 @@ export interface NormalizedIp {
 const UNPARSEABLE: NormalizedIp = Object.freeze({ address: null, public: false });
 
 /**
- * Strict dotted-quad IPv4 from `start` to the end of `s`, as an unsigned 32-bit number, or -1.
+ * Strict dotted-quad IPv4 from `start` to the end of `s`, as an unsigned 32-bit number, or -1 (exported for
+ * the GeoIP lookup, which walks its tree with the number).
  * The same language as ipaddr.js's `IPv4.isValidFourPartDecimal` (no octal, hex, shorthand or leading
  * zeros), written by hand because this runs per request and ipaddr.js parses twice and allocates.
  */
-function parseV4(s: string, start: number): number {
+export function parseV4(s: string, start = 0): number {
   let value = 0;
   let part = 0;
   let digits = 0;

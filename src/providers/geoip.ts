@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { requireBuiltin } from '../core/builtins.js';
 import { IpMatchConfigError } from '../core/errors.js';
+import { parseV4 } from '../core/ip.js';
 import type { Logger } from '../core/types.js';
 import { parseOptions } from '../core/validate.js';
 import { checkCandidate } from '../data/validate.js';
@@ -18,7 +19,11 @@ export interface GeoIpOptions {
    * newer than the bundled one, else the bundled geo-whois-asn-country data.
    */
   database?: string | Uint8Array;
-  /** IP → country results kept in an LRU. 0 turns it off. Default 10 000. */
+  /**
+   * IP → country results kept: IPv4 in a table of this many slots (rounded up to a power of two), where a
+   * new address takes the place of the one before it in its slot; IPv6 in an LRU of this size. 0 turns both
+   * off. Default 10 000.
+   */
   cacheSize?: number;
   /** Data older than this many days (by its build_epoch) is reported once through `logger.warn`. Default 45. */
   maxAgeDays?: number;
@@ -140,6 +145,7 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
 
   const cacheSize = opts.cacheSize ?? 10_000;
   const cache = cacheSize > 0 ? new LRUCache<string, string>({ max: cacheSize }) : undefined;
+  const recent = cacheSize > 0 ? recentTable(cacheSize) : undefined;
   let current: { mmdb: Mmdb; choice: Choice } | undefined;
   let failure: IpMatchConfigError | undefined;
   let failureReported = false;
@@ -235,6 +241,7 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
     current = { mmdb: next, choice: nextChoice };
     failure = undefined;
     cache?.clear();
+    recent?.clear();
     warnIfStale(next, nextChoice.source);
     return true;
   }
@@ -260,20 +267,35 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
   const timer = watchPath === undefined ? undefined : setInterval(() => void reload(), intervalMs);
   timer?.unref?.();
 
-  function country(address: string): string | null {
-    const hit = cache?.get(address);
-    if (hit !== undefined) return hit === '' ? null : hit;
-    let db: Mmdb;
+  /** The data, or undefined (said once) when it cannot be loaded: per request, never throw. */
+  function loaded(): Mmdb | undefined {
+    if (current) return current.mmdb;
     try {
-      db = load().mmdb;
+      return load().mmdb;
     } catch (e) {
-      // Per request: never throw; say it once, then every IP is simply unknown.
       if (!failureReported) {
         failureReported = true;
         logger.error((e as Error).message, { code: 'IPMATCH_DATA_LOAD_FAILED', source: choice.source });
       }
-      return null;
+      return undefined;
     }
+  }
+
+  function country(address: string): string | null {
+    const v = parseV4(address);
+    if (v >= 0) {
+      const slot = recent?.slotOf(v) ?? -1;
+      if (slot >= 0 && recent!.has(slot, v)) return recent!.countries[slot]!;
+      const db = loaded();
+      if (db === undefined) return null;
+      const found = db.countryV4(v);
+      if (slot >= 0) recent!.put(slot, v, found);
+      return found;
+    }
+    const hit = cache?.get(address);
+    if (hit !== undefined) return hit === '' ? null : hit;
+    const db = loaded();
+    if (db === undefined) return null;
     const found = db.country(address);
     cache?.set(address, found ?? '');
     return found;
@@ -299,6 +321,41 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
     },
     close() {
       if (timer !== undefined) clearInterval(timer);
+    },
+  };
+}
+
+/** The IPv4 answers of recent lookups, by address number: see `recentTable`. */
+interface RecentTable {
+  slotOf(value: number): number;
+  has(slot: number, value: number): boolean;
+  /** The country of the address in each slot; undefined for an empty slot. */
+  countries: (string | null | undefined)[];
+  put(slot: number, value: number, country: string | null): void;
+  clear(): void;
+}
+
+/**
+ * A direct-mapped table of IPv4 → country: each address has one slot (a multiplicative hash of its number),
+ * and a new address overwrites whatever was there. A hit costs a multiply and two array reads, and a miss
+ * allocates nothing, where an LRU insert allocates an entry and leaves the evicted one to the GC: on a
+ * stream of new IPs that insert and its garbage cost more than the tree walk they were meant to save.
+ */
+function recentTable(size: number): RecentTable {
+  const bits = Math.max(4, Math.ceil(Math.log2(size)));
+  const shift = 32 - bits;
+  const keys = new Int32Array(1 << bits);
+  const countries = new Array<string | null | undefined>(1 << bits).fill(undefined);
+  return {
+    slotOf: (value) => Math.imul(value, 0x9e3779b1) >>> shift,
+    has: (slot, value) => keys[slot] === (value | 0) && countries[slot] !== undefined,
+    countries,
+    put(slot, value, country) {
+      keys[slot] = value;
+      countries[slot] = country;
+    },
+    clear() {
+      countries.fill(undefined);
     },
   };
 }

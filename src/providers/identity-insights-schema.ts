@@ -39,6 +39,55 @@ export type IiResponse = z.output<typeof iiResponseSchema>;
 /** What the fake server and users' fixtures may write: the JSON as Vonage sends it. */
 export type IiResponseJson = z.input<typeof iiResponseSchema>;
 
+/**
+ * `iiResponseSchema.safeParse`, with a hand-written check in front for the common case. The check accepts exactly
+ * what the schema accepts (test/providers/response-check.test.ts holds it to the schema with fast-check), and
+ * returns the parsed JSON itself where zod would copy every object; whatever it does not accept goes to the
+ * schema, which also writes the failure's paths. See parseNiResponse for the figure.
+ */
+export function parseIiResponse(json: unknown): ReturnType<typeof iiResponseSchema.safeParse> {
+  return checkIiResponse(json)
+    ? { success: true, data: json as IiResponse }
+    : iiResponseSchema.safeParse(json);
+}
+
+const isText = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+const isFlag = (v: unknown) => v === undefined || v === null || typeof v === 'boolean';
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** One insight, as its schema above: absent or null, or an object with a `status.code` and fields of their types. */
+function isInsight(v: unknown, texts: readonly string[], flag?: string): boolean {
+  if (v === undefined || v === null) return true;
+  if (!isRecord(v)) return false;
+  const status = v.status;
+  if (!isRecord(status) || typeof status.code !== 'string' || !isText(status.message)) return false;
+  for (const f of texts) if (!isText(v[f])) return false;
+  return flag === undefined || isFlag(v[flag]);
+}
+
+const CARRIER = ['name', 'network_type', 'country_code', 'network_code'] as const;
+
+function checkIiResponse(json: unknown): boolean {
+  if (!isRecord(json) || !isText(json.request_id)) return false;
+  const insights = json.insights;
+  if (!isRecord(insights)) return false;
+  const roaming = insights.roaming;
+  if (isRecord(roaming)) {
+    const codes = roaming.country_codes;
+    if (Array.isArray(codes)) {
+      for (const c of codes) if (typeof c !== 'string') return false;
+    } else if (codes !== undefined && codes !== null) return false;
+  }
+  return (
+    isInsight(insights.format, ['country_code'], 'is_format_valid') &&
+    isInsight(insights.current_carrier, CARRIER) &&
+    isInsight(insights.original_carrier, CARRIER) &&
+    isInsight(roaming, ['latest_status_at'], 'is_roaming') &&
+    isInsight(insights.sim_swap, ['latest_sim_swap_at'], 'is_swapped')
+  );
+}
+
 /** The insights ipmatch asks for. */
 export type InsightName = 'format' | 'current_carrier' | 'roaming' | 'sim_swap';
 

@@ -4,7 +4,7 @@ import type { IpMatchProvider, LookupRequest } from '../core/provider.js';
 import {
   describeErrorBody,
   type InsightName,
-  iiResponseSchema,
+  parseIiResponse,
   toPhoneLookup,
 } from './identity-insights-schema.js';
 import { createJwtSigner, PrivateKeyError } from './jwt.js';
@@ -138,7 +138,7 @@ export function identityInsightsProvider(options: IdentityInsightsProviderOption
     },
     describeError: describeErrorBody,
     read(json, request) {
-      const parsed = iiResponseSchema.safeParse(json);
+      const parsed = parseIiResponse(json);
       if (!parsed.success) throw new ProviderError('invalid_response', describeSchemaFailure(parsed.error));
       return { kind: 'data', lookup: toPhoneLookup(parsed.data, asked, request.phone) };
     },

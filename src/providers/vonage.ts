@@ -11,7 +11,7 @@ import {
 import { remoteProvider } from './remote-provider.js';
 import {
   describeSchemaFailure,
-  niResponseSchema,
+  parseNiResponse,
   statusError,
   statusOutcome,
   toPhoneLookup,
@@ -125,7 +125,7 @@ export function vonageProvider(options: VonageProviderOptions): IpMatchProvider 
       meta: { apiKey: `${opts.apiKey.slice(0, 4)}…` },
     },
     read(json, _request, logger) {
-      const parsed = niResponseSchema.safeParse(json);
+      const parsed = parseNiResponse(json);
       if (!parsed.success) throw new ProviderError('invalid_response', describeSchemaFailure(parsed.error));
       const status = parsed.data.status;
       const outcome = statusOutcome(status);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../core/errors.js';
 import { type CoreInternals, internals, type RouteDecider } from '../core/internal.js';
 import { createIpMatch } from '../core/ipmatch.js';
@@ -60,10 +60,12 @@ export interface RouteOptions<Req, OnBlock = (req: Req, decision: IpMatchDecisio
 
 /** A function, or a value that `check` accepts (it returns the problem in words). */
 const fnOr = (check: (v: unknown) => string | undefined) =>
-  z.custom<unknown>().superRefine((v, ctx) => {
-    const problem = typeof v === 'function' ? undefined : check(v);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: v });
-  });
+  z.custom<unknown>().check(
+    z.superRefine((v, ctx) => {
+      const problem = typeof v === 'function' ? undefined : check(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: v });
+    }),
+  );
 
 const phoneSchema = fnOr((v) =>
   typeof v === 'string'
@@ -84,23 +86,26 @@ const proxyMessage =
   'expected an IP, a CIDR such as "10.0.0.0/8", or "loopback" | "linklocal" | "uniquelocal"';
 
 const routeShape = {
-  phone: phoneSchema.optional(),
-  country: countrySchema.optional(),
-  clientIp: clientIpSchema.optional(),
-  trustedProxies: z
-    .array(z.string().refine(isProxyEntry, { message: proxyMessage }), {
+  phone: z.optional(phoneSchema),
+  country: z.optional(countrySchema),
+  clientIp: z.optional(clientIpSchema),
+  trustedProxies: z.optional(
+    z.array(z.string().check(z.refine(isProxyEntry, { message: proxyMessage })), {
       error: 'expected an array of proxy addresses such as ["10.0.0.0/8"]',
-    })
-    .optional(),
-  policy: policySchema.optional(),
-  mode: modeSchema.optional(),
-  onBlock: fnOr(() => 'expected a function').optional(),
-  onInvalidPhone: z.enum(['reject', 'skip']).optional(),
-  name: z
-    .string()
-    .min(1, { error: 'expected a non-empty route name such as "signup"' })
-    .max(200, { error: 'expected a route name of at most 200 characters' })
-    .optional(),
+    }),
+  ),
+  policy: z.optional(policySchema),
+  mode: z.optional(modeSchema),
+  onBlock: z.optional(fnOr(() => 'expected a function')),
+  onInvalidPhone: z.optional(z.enum(['reject', 'skip'])),
+  name: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(1, { error: 'expected a non-empty route name such as "signup"' }),
+        z.maxLength(200, { error: 'expected a route name of at most 200 characters' }),
+      ),
+  ),
 };
 const routeSchema = z.strictObject(routeShape);
 const combinedSchema = z.strictObject({ ...coreOptionsShape, ...routeShape });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { combineDecisionHandlers } from '../observe/combine.js';
 import { localProvider } from '../providers/local.js';
 import { lookupError, runWithBudget } from './budget.js';
@@ -38,7 +38,7 @@ import type {
 } from './types.js';
 import { parseOptions } from './validate.js';
 
-const routeSchema = z.strictObject({ policy: policySchema.optional(), mode: modeSchema.optional() });
+const routeSchema = z.strictObject({ policy: z.optional(policySchema), mode: z.optional(modeSchema) });
 
 /**
  * Builds the framework-free core. Options are validated here, once; `check()` never throws or rejects.

@@ -1,10 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { isSupportedRegion } from './phone.js';
 import type { IpMatchProvider } from './provider.js';
 import { SIGNAL_DEFAULTS, SIGNAL_NAMES, type Signal } from './signals.js';
 import type { Store } from './store.js';
 import type { Logger, Mode, OnDecision, Policy } from './types.js';
-import { parseOptions } from './validate.js';
+import { parseOptions, wholeNumber } from './validate.js';
 
 /** Options of `createIpMatch()`. Every one is optional. */
 export interface IpMatchOptions {
@@ -65,7 +65,7 @@ export const DEFAULT_CACHE = { ttlMs: 600_000, max: 10_000, storeTimeoutMs: 50, 
 const isFunction = (v: unknown) => typeof v === 'function';
 const fn = <T>(what: string) => z.custom<T>(isFunction, { message: `expected ${what}` });
 
-const action = z.enum(ACTIONS).optional();
+const action = z.optional(z.enum(ACTIONS));
 const signalEntries = Object.fromEntries(SIGNAL_NAMES.map((s) => [s, action])) as Record<
   Signal,
   typeof action
@@ -77,11 +77,15 @@ export const policySchema = z.union([
 export const modeSchema = z.enum(MODES);
 
 const region = z
-  .string()
-  .transform((s) => s.toUpperCase())
-  .refine((s) => /^[A-Z]{2}$/.test(s) && isSupportedRegion(s), {
-    message: 'expected an ISO 3166-1 alpha-2 region such as "GB" or "US"',
-  });
+  .pipe(
+    z.string(),
+    z.transform((s: string) => s.toUpperCase()),
+  )
+  .check(
+    z.refine((s) => /^[A-Z]{2}$/.test(s) && isSupportedRegion(s), {
+      message: 'expected an ISO 3166-1 alpha-2 region such as "GB" or "US"',
+    }),
+  );
 
 const providerSchema = z.custom<IpMatchProvider>(
   (v) =>
@@ -117,26 +121,26 @@ const loggerSchema = z.custom<Logger>(
 );
 
 export const coreOptionsShape = {
-  provider: providerSchema.optional(),
-  policy: policySchema.optional(),
-  mode: modeSchema.optional(),
-  timeoutMs: z.number().int().min(1).max(60_000).optional(),
-  cache: z
-    .union([
+  provider: z.optional(providerSchema),
+  policy: z.optional(policySchema),
+  mode: z.optional(modeSchema),
+  timeoutMs: z.optional(wholeNumber(1, 60_000)),
+  cache: z.optional(
+    z.union([
       z.literal(false),
       z.strictObject({
-        ttlMs: z.number().int().min(1).optional(),
-        max: z.number().int().min(1).optional(),
-        store: storeSchema.optional(),
-        storeTimeoutMs: z.number().int().min(1).max(10_000).optional(),
-        lock: z.boolean().optional(),
+        ttlMs: z.optional(wholeNumber(1)),
+        max: z.optional(wholeNumber(1)),
+        store: z.optional(storeSchema),
+        storeTimeoutMs: z.optional(wholeNumber(1, 10_000)),
+        lock: z.optional(z.boolean()),
       }),
-    ])
-    .optional(),
-  defaultCountry: region.optional(),
-  logger: loggerSchema.optional(),
-  onDecision: z
-    .union(
+    ]),
+  ),
+  defaultCountry: z.optional(region),
+  logger: z.optional(loggerSchema),
+  onDecision: z.optional(
+    z.union(
       [
         fn<OnDecision>('a function (decision, context) => void'),
         z.array(fn<OnDecision>('a function (decision, context) => void')),
@@ -144,8 +148,8 @@ export const coreOptionsShape = {
       {
         error: 'expected a function (decision, context) => void, such as decisionLog(), or an array of them',
       },
-    )
-    .optional(),
+    ),
+  ),
 };
 
 export const coreOptionsSchema = z.strictObject(coreOptionsShape);

@@ -1,7 +1,7 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/core';
 import metadata from 'libphonenumber-js/metadata.max.json';
 import { LRUCache } from 'lru-cache';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { parseCleanFast } from './phone-fast.js';
 import type { ParsedPhone } from './provider.js';
 import { parseOptions } from './validate.js';
@@ -67,7 +67,7 @@ export function parsePhoneFast(raw: string): ParsedPhone | null | undefined {
 }
 
 const optionsSchema = z.strictObject({
-  max: z.number().int().positive().optional(),
+  max: z.optional(z.number().check(z.int(), z.positive())),
 });
 
 // lru-cache holds no null values; a frozen marker stands for "not a possible number".

@@ -1,4 +1,7 @@
-import type { z } from 'zod';
+// zod/mini: the same zod 4 validators as the classic API, as functions a bundler keeps only when used. tsup
+// bundles the few in use into dist (tsup.config.ts), where the classic API loaded ~95 modules at import.
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { IpMatchConfigError } from './errors.js';
 
 /** Levenshtein distance, for "did you mean" on unknown option names. */
@@ -61,19 +64,30 @@ function objectIn(s: unknown): unknown {
   return s;
 }
 
-function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+function knownKeys(schema: z.ZodMiniType, path: readonly PropertyKey[]): string[] {
   let s: unknown = objectIn(schema);
   for (const key of path) s = objectIn(shapeOf(s)?.[String(key)]);
   const shape = shapeOf(s);
   return shape ? Object.keys(shape) : [];
 }
 
+/** A whole number in [min, max]: the classic API's `z.number().int().min(min).max(max)`, same checks and messages. */
+export function wholeNumber(min: number, max?: number) {
+  return max === undefined
+    ? z.number().check(z.int(), z.minimum(min))
+    : z.number().check(z.int(), z.minimum(min), z.maximum(max));
+}
+
+let englishErrors: z.core.$ZodErrorMap | undefined;
+
 /**
  * Parses options once, at construction. Throws IpMatchConfigError listing every problem as
  * "field: expected X, got Y", with a "did you mean" for unknown keys.
  */
-export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
-  const result = schema.safeParse(value ?? {});
+export function parseOptions<S extends z.ZodMiniType>(schema: S, value: unknown, where: string): z.output<S> {
+  // The classic API sets English messages globally; mini has none until asked, so ask per parse (no global change).
+  englishErrors ??= en().localeError;
+  const result = z.safeParse(schema, value ?? {}, { error: englishErrors });
   if (result.success) return result.data;
   const problems: string[] = [];
   const collect = (issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[]) => {
@@ -109,7 +123,7 @@ export function parseOptions<S extends z.ZodType>(schema: S, value: unknown, whe
 }
 
 /** parseOptions, except that a wrongly typed secret (`secrets` names the fields) is never echoed back. */
-export function parseSecretOptions<S extends z.ZodType>(
+export function parseSecretOptions<S extends z.ZodMiniType>(
   schema: S,
   value: unknown,
   where: string,

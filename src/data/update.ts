@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { builtin } from '../core/builtins.js';
 import { IpMatchConfigError } from '../core/errors.js';
-import { parseOptions } from '../core/validate.js';
+import { parseOptions, wholeNumber } from '../core/validate.js';
 import { bundledDatabasePath } from '../providers/bundled.js';
 import { type Mmdb, openMmdb } from '../providers/mmdb.js';
 import { extractMmdb } from './archive.js';
@@ -74,44 +74,46 @@ export interface UpdateResult {
 const RETRY_DELAY_MS = 5_000;
 const LOCK_WAIT_MS = 120_000;
 
-const urlSchema = z.string().refine(
-  (value) => {
-    try {
-      return allowedUrl(new URL(value));
-    } catch {
-      return false;
-    }
-  },
-  { error: 'expected an https URL (plain http only to 127.0.0.1, ::1 or localhost)' },
+const urlSchema = z.string().check(
+  z.refine(
+    (value) => {
+      try {
+        return allowedUrl(new URL(value));
+      } catch {
+        return false;
+      }
+    },
+    { error: 'expected an https URL (plain http only to 127.0.0.1, ::1 or localhost)' },
+  ),
 );
-const ms = z.number().int().positive();
+const ms = z.optional(z.number().check(z.int(), z.positive()));
 const optionsSchema = z.strictObject({
-  source: z.enum(DATA_SOURCES as [DataSource, ...DataSource[]]).optional(),
-  url: urlSchema.optional(),
-  sha256: z.string().refine(isSha256, { error: 'expected 64 hex digits' }).optional(),
-  sha256Url: urlSchema.optional(),
-  dir: z.string().min(1).optional(),
-  force: z.boolean().optional(),
-  insecureNoChecksum: z.boolean().optional(),
-  limits: z
-    .strictObject({
-      connectTimeoutMs: ms.optional(),
-      idleTimeoutMs: ms.optional(),
-      totalTimeoutMs: ms.optional(),
-      maxBytes: ms.optional(),
-    })
-    .optional(),
-  retryDelayMs: z.number().int().min(0).max(10_000).optional(),
-  lockWaitMs: z.number().int().min(0).optional(),
-  onProgress: z
-    .custom<OnProgress>((v) => typeof v === 'function', { error: 'expected a function' })
-    .optional(),
+  source: z.optional(z.enum(DATA_SOURCES as [DataSource, ...DataSource[]])),
+  url: z.optional(urlSchema),
+  sha256: z.optional(z.string().check(z.refine(isSha256, { error: 'expected 64 hex digits' }))),
+  sha256Url: z.optional(urlSchema),
+  dir: z.optional(z.string().check(z.minLength(1))),
+  force: z.optional(z.boolean()),
+  insecureNoChecksum: z.optional(z.boolean()),
+  limits: z.optional(
+    z.strictObject({
+      connectTimeoutMs: ms,
+      idleTimeoutMs: ms,
+      totalTimeoutMs: ms,
+      maxBytes: ms,
+    }),
+  ),
+  retryDelayMs: z.optional(wholeNumber(0, 10_000)),
+  lockWaitMs: z.optional(wholeNumber(0)),
+  onProgress: z.optional(
+    z.custom<OnProgress>((v) => typeof v === 'function', { error: 'expected a function' }),
+  ),
   // process.env is not a plain object, which z.record refuses.
-  env: z
-    .custom<Record<string, string | undefined>>((v) => typeof v === 'object' && v !== null, {
+  env: z.optional(
+    z.custom<Record<string, string | undefined>>((v) => typeof v === 'object' && v !== null, {
       error: 'expected an object of environment variables',
-    })
-    .optional(),
+    }),
+  ),
 });
 
 type Options = z.infer<typeof optionsSchema>;

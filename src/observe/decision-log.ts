@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { requireBuiltin } from '../core/builtins.js';
 import { consoleLogger } from '../core/logger.js';
 import type { DecisionContext, IpMatchDecision, Logger, OnDecision } from '../core/types.js';
@@ -56,23 +56,23 @@ const isFunctionAt = (v: unknown, key: string) =>
   typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)[key] === 'function';
 
 const schema = z.strictObject({
-  destination: z
-    .union(
+  destination: z.optional(
+    z.union(
       [
-        z.string().min(1),
+        z.string().check(z.minLength(1)),
         z.custom<WritableDestination>((v) => isFunctionAt(v, 'write')),
         z.custom<InfoLogger>((v) => isFunctionAt(v, 'info')),
       ],
       { error: 'expected a file path, a writable stream, or a logger with info(obj) such as pino()' },
-    )
-    .optional(),
-  keySecret: z.string().min(16, 'expected a secret of at least 16 characters').optional(),
-  ipPrefix: z.boolean().optional(),
-  logger: z
-    .custom<Logger>((v) => isFunctionAt(v, 'warn'), {
+    ),
+  ),
+  keySecret: z.optional(z.string().check(z.minLength(16, 'expected a secret of at least 16 characters'))),
+  ipPrefix: z.optional(z.boolean()),
+  logger: z.optional(
+    z.custom<Logger>((v) => isFunctionAt(v, 'warn'), {
       message: 'expected an object with warn(msg, meta), such as console or a pino logger',
-    })
-    .optional(),
+    }),
+  ),
 });
 
 /**

@@ -1,10 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { requireBuiltin } from '../core/builtins.js';
 import { IpMatchConfigError } from '../core/errors.js';
 import { parseV4 } from '../core/ip.js';
 import type { Logger } from '../core/types.js';
-import { parseOptions } from '../core/validate.js';
+import { parseOptions, wholeNumber } from '../core/validate.js';
 import { checkCandidate } from '../data/validate.js';
 import { type Choice, chooseDatabase } from './geoip-choice.js';
 import { asBuffer, inspectMmdb, type Mmdb, type MmdbFacts, openMmdb, WHAT_TO_PASS } from './mmdb.js';
@@ -75,16 +75,18 @@ const WHERE = 'GeoIP database';
 const NO_FILES = 'pass `database` as the bytes of an .mmdb file on this runtime';
 
 const optionsSchema = z.strictObject({
-  database: z
-    .union([z.string().min(1), z.instanceof(Uint8Array)], { error: 'expected a file path or the MMDB bytes' })
-    .optional(),
-  cacheSize: z.number().int().min(0).optional(),
-  maxAgeDays: z.number().positive().optional(),
-  reload: z
-    .union([z.boolean(), z.strictObject({ intervalMs: z.number().int().min(100) })], {
+  database: z.optional(
+    z.union([z.string().check(z.minLength(1)), z.instanceof(Uint8Array)], {
+      error: 'expected a file path or the MMDB bytes',
+    }),
+  ),
+  cacheSize: z.optional(wholeNumber(0)),
+  maxAgeDays: z.optional(z.number().check(z.positive())),
+  reload: z.optional(
+    z.union([z.boolean(), z.strictObject({ intervalMs: wholeNumber(100) })], {
       error: 'expected true, false or { intervalMs } with intervalMs ≥ 100',
-    })
-    .optional(),
+    }),
+  ),
 });
 
 /** Checks a file's metadata without reading it whole; returns its build date. */

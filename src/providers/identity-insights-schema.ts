@@ -1,13 +1,13 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ParsedPhone, PhoneLookup } from '../core/provider.js';
 import type { Signal } from '../core/types.js';
 
 // Each insight succeeds or fails on its own, and Vonage leaves fields absent or null, so every field but an
 // insight's `status.code` is optional and vocabularies stay open (casing varies too).
-const text = z.string().nullish();
+const text = z.nullish(z.string());
 const status = z.looseObject({ code: z.string(), message: text });
 
-const format = z.looseObject({ country_code: text, is_format_valid: z.boolean().nullish(), status });
+const format = z.looseObject({ country_code: text, is_format_valid: z.nullish(z.boolean()), status });
 const carrier = z.looseObject({
   name: text,
   network_type: text,
@@ -16,22 +16,22 @@ const carrier = z.looseObject({
   status,
 });
 const roaming = z.looseObject({
-  is_roaming: z.boolean().nullish(),
-  country_codes: z.array(z.string()).nullish(),
+  is_roaming: z.nullish(z.boolean()),
+  country_codes: z.nullish(z.array(z.string())),
   latest_status_at: text,
   status,
 });
-const simSwap = z.looseObject({ is_swapped: z.boolean().nullish(), latest_sim_swap_at: text, status });
+const simSwap = z.looseObject({ is_swapped: z.nullish(z.boolean()), latest_sim_swap_at: text, status });
 
 /** An Identity Insights answer (HTTP 200). Extra fields and insights pass. */
 export const iiResponseSchema = z.looseObject({
   request_id: text,
   insights: z.looseObject({
-    format: format.nullish(),
-    current_carrier: carrier.nullish(),
-    original_carrier: carrier.nullish(),
-    roaming: roaming.nullish(),
-    sim_swap: simSwap.nullish(),
+    format: z.nullish(format),
+    current_carrier: z.nullish(carrier),
+    original_carrier: z.nullish(carrier),
+    roaming: z.nullish(roaming),
+    sim_swap: z.nullish(simSwap),
   }),
 });
 

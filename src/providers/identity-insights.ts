@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { IpMatchConfigError, ProviderError } from '../core/errors.js';
 import type { IpMatchProvider, LookupRequest } from '../core/provider.js';
+import { wholeNumber } from '../core/validate.js';
 import {
   describeErrorBody,
   type InsightName,
@@ -56,25 +57,24 @@ const ROAMING_TTL_MS = 300_000;
 const schema = z.strictObject({
   applicationId: z
     .string({ error: 'expected your Vonage application id as a string' })
-    .min(1, 'expected a non-empty application id'),
-  privateKey: z.union([z.string().min(1), z.instanceof(Uint8Array)], {
+    .check(z.minLength(1, 'expected a non-empty application id')),
+  privateKey: z.union([z.string().check(z.minLength(1)), z.instanceof(Uint8Array)], {
     error: 'expected the PEM text of the application private key, as a string or a Buffer',
   }),
   baseUrl: baseUrlSchema('https://api-eu.vonage.com'),
-  purpose: z.string().min(1).default('FraudPreventionAndDetection'),
-  insights: z
-    .strictObject({
-      roaming: z.boolean().default(true),
-      simSwap: z
-        .union([
-          z.literal(false),
-          z.strictObject({ periodHours: z.number().int().min(1).max(2400).default(240) }),
-        ])
-        .default({ periodHours: 240 }),
-    })
-    .default({ roaming: true, simSwap: { periodHours: 240 } }),
-  roamingTtlMs: z.number().int().min(1).max(ROAMING_TTL_MS).default(ROAMING_TTL_MS),
-  now: z.custom<() => number>((v) => typeof v === 'function', 'expected a function () => ms').optional(),
+  purpose: z._default(z.string().check(z.minLength(1)), 'FraudPreventionAndDetection'),
+  insights: z._default(
+    z.strictObject({
+      roaming: z._default(z.boolean(), true),
+      simSwap: z._default(
+        z.union([z.literal(false), z.strictObject({ periodHours: z._default(wholeNumber(1, 2400), 240) })]),
+        { periodHours: 240 },
+      ),
+    }),
+    { roaming: true, simSwap: { periodHours: 240 } },
+  ),
+  roamingTtlMs: z._default(wholeNumber(1, ROAMING_TTL_MS), ROAMING_TTL_MS),
+  now: z.optional(z.custom<() => number>((v) => typeof v === 'function', 'expected a function () => ms')),
   ...remoteOptionsShape,
 });
 

@@ -1,10 +1,10 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../core/errors.js';
 import { consoleLogger } from '../core/logger.js';
 import { createPhoneParser } from '../core/phone.js';
 import type { IpMatchProvider } from '../core/provider.js';
 import type { Logger } from '../core/types.js';
-import { parseOptions } from '../core/validate.js';
+import { parseOptions, wholeNumber } from '../core/validate.js';
 import { DATA_SOURCES, type DataSource } from '../data/sources.js';
 import { startAutoUpdate } from './auto-update.js';
 import { type GeoIpInfo, openGeoIp } from './geoip.js';
@@ -49,20 +49,20 @@ export interface LocalProvider extends IpMatchProvider {
 }
 
 const schema = z.strictObject({
-  database: z.union([z.string().min(1), z.instanceof(Uint8Array)]).optional(),
-  ipCacheSize: z.number().int().min(0).optional(),
-  phoneCacheSize: z.number().int().min(1).optional(),
-  maxAgeDays: z.number().positive().optional(),
-  reload: z.union([z.boolean(), z.strictObject({ intervalMs: z.number().int().min(100) })]).optional(),
-  autoUpdate: z
-    .union([
+  database: z.optional(z.union([z.string().check(z.minLength(1)), z.instanceof(Uint8Array)])),
+  ipCacheSize: z.optional(wholeNumber(0)),
+  phoneCacheSize: z.optional(wholeNumber(1)),
+  maxAgeDays: z.optional(z.number().check(z.positive())),
+  reload: z.optional(z.union([z.boolean(), z.strictObject({ intervalMs: wholeNumber(100) })])),
+  autoUpdate: z.optional(
+    z.union([
       z.literal(false),
       z.strictObject({
-        source: z.enum(DATA_SOURCES as [DataSource, ...DataSource[]]).optional(),
-        intervalMs: z.number().int().min(60_000).optional(),
+        source: z.optional(z.enum(DATA_SOURCES as [DataSource, ...DataSource[]])),
+        intervalMs: z.optional(wholeNumber(60_000)),
       }),
-    ])
-    .optional(),
+    ]),
+  ),
 });
 
 /**

@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../core/errors.js';
-import { parseOptions } from '../core/validate.js';
+import { parseOptions, wholeNumber } from '../core/validate.js';
 import type { LookupBudgetOptions } from './lookup-budget.js';
 
 /** The options every Vonage provider shares: where it calls, how many sockets, the breaker, the budgets, the GeoIP data. */
@@ -23,7 +23,7 @@ export interface RemoteProviderOptions extends LookupBudgetOptions {
 const perMinuteMessage = 'expected a whole number of lookups per minute (at least 1), or false for no limit';
 const lookupsPerMinute = z.union(
   [
-    z.number({ error: perMinuteMessage }).int(perMinuteMessage).min(1, perMinuteMessage),
+    z.number({ error: perMinuteMessage }).check(z.int(perMinuteMessage), z.minimum(1, perMinuteMessage)),
     z.literal(false, { error: perMinuteMessage }),
   ],
   { error: perMinuteMessage },
@@ -31,36 +31,41 @@ const lookupsPerMinute = z.union(
 
 /** An http(s) base URL, with its default; no user info, query or hash (where credentials would hide). */
 export function baseUrlSchema(example: string) {
-  return z
-    .string()
-    .refine(
-      (s) => {
-        if (!URL.canParse(s)) return false;
-        const u = new URL(s);
-        return /^https?:$/.test(u.protocol) && !u.username && !u.password && !u.search && !u.hash;
-      },
-      { message: `expected an http(s) URL without credentials, query or hash, such as "${example}"` },
-    )
-    .default(example);
+  return z._default(
+    z.string().check(
+      z.refine(
+        (s) => {
+          if (!URL.canParse(s)) return false;
+          const u = new URL(s);
+          return /^https?:$/.test(u.protocol) && !u.username && !u.password && !u.search && !u.hash;
+        },
+        { message: `expected an http(s) URL without credentials, query or hash, such as "${example}"` },
+      ),
+    ),
+    example,
+  );
 }
 
 /** The zod shape of RemoteProviderOptions, with its defaults. */
 export const remoteOptionsShape = {
-  connections: z.number().int().min(1).max(1024).default(64),
-  breaker: z
-    .union([
+  connections: z._default(wholeNumber(1, 1024), 64),
+  breaker: z._default(
+    z.union([
       z.literal(false),
       z.strictObject({
-        failures: z.number().int().min(1).default(5),
-        cooldownMs: z.number().int().min(1).default(30_000),
+        failures: z._default(wholeNumber(1), 5),
+        cooldownMs: z._default(wholeNumber(1), 30_000),
       }),
-    ])
-    .default({ failures: 5, cooldownMs: 30_000 }),
-  geoip: z
-    .strictObject({ database: z.union([z.string().min(1), z.instanceof(Uint8Array)]).optional() })
-    .optional(),
-  maxLookupsPerMinute: lookupsPerMinute.default(600),
-  maxLookupsPerMinutePerIp: lookupsPerMinute.default(10),
+    ]),
+    { failures: 5, cooldownMs: 30_000 },
+  ),
+  geoip: z.optional(
+    z.strictObject({
+      database: z.optional(z.union([z.string().check(z.minLength(1)), z.instanceof(Uint8Array)])),
+    }),
+  ),
+  maxLookupsPerMinute: z._default(lookupsPerMinute, 600),
+  maxLookupsPerMinutePerIp: z._default(lookupsPerMinute, 10),
 };
 
 export interface ParsedRemoteOptions {
@@ -77,7 +82,7 @@ export interface ParsedRemoteOptions {
  * startup logs. That covers the secret itself (wrongly typed, or pasted into another option, where the error
  * would show it or its first characters) and `baseUrl`, whose user info or query may hold credentials.
  */
-export function parseWithSecret<S extends z.ZodType>(
+export function parseWithSecret<S extends z.ZodMiniType>(
   schema: S,
   options: unknown,
   where: string,

@@ -1,19 +1,20 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ProviderError } from '../core/errors.js';
 import type { PhoneLookup } from '../core/provider.js';
 import type { MatchLevel, PhoneFacts } from '../core/types.js';
 
 // Vonage documents most fields as nullable, adds enum values over time and writes `"null"` for
 // "no value", so the schema checks shapes and leaves vocabularies open.
-const text = z.string().nullish();
-const price = z.union([z.string(), z.number().transform(String)]).nullish();
+const text = z.nullish(z.string());
+const asString = z.pipe(z.number(), z.transform(String));
+const price = z.nullish(z.union([z.string(), asString]));
 
-const carrier = z
-  .looseObject({ network_code: text, name: text, country: text, network_type: text })
-  .nullish();
+const carrier = z.nullish(
+  z.looseObject({ network_code: text, name: text, country: text, network_type: text }),
+);
 
-const roaming = z
-  .union([
+const roaming = z.nullish(
+  z.union([
     z.string(),
     z.looseObject({
       status: text,
@@ -21,26 +22,29 @@ const roaming = z
       roaming_network_code: text,
       roaming_network_name: text,
     }),
-  ])
-  .nullish();
+  ]),
+);
 
-const legacyIp = z
-  .looseObject({ address: text, ip_match_level: text, ip_country: text, ip_city: text })
-  .nullish();
+const legacyIp = z.nullish(
+  z.looseObject({ address: text, ip_match_level: text, ip_country: text, ip_city: text }),
+);
 
-const callerIdentity = z
-  .looseObject({ caller_type: text, caller_name: text, first_name: text, last_name: text })
-  .nullish();
+const callerIdentity = z.nullish(
+  z.looseObject({ caller_type: text, caller_name: text, first_name: text, last_name: text }),
+);
 
 /** Number Insight v1 JSON, Basic to Advanced. Extra fields pass; only `status` is required. */
 export const niResponseSchema = z.looseObject({
-  status: z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]),
+  status: z.union([
+    z.number().check(z.int()),
+    z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number)),
+  ]),
   status_message: text,
   request_id: text,
   international_format_number: text,
   national_format_number: text,
   country_code: text,
-  country_prefix: z.union([z.string(), z.number().transform(String)]).nullish(),
+  country_prefix: z.nullish(z.union([z.string(), asString])),
   request_price: price,
   refund_price: price,
   remaining_balance: price,
@@ -48,7 +52,7 @@ export const niResponseSchema = z.looseObject({
   original_carrier: carrier,
   ported: text,
   caller_identity: callerIdentity,
-  lookup_outcome: z.union([z.number(), z.string()]).nullish(),
+  lookup_outcome: z.nullish(z.union([z.number(), z.string()])),
   valid_number: text,
   reachable: text,
   roaming,
@@ -172,7 +176,7 @@ export function statusError(
 }
 
 /** Field paths (never values: they may hold the number) of a response that failed the schema. */
-export function describeSchemaFailure(error: z.ZodError): string {
+export function describeSchemaFailure(error: z.core.$ZodError): string {
   const paths = [...new Set(error.issues.map((i) => (i.path.length > 0 ? i.path.join('.') : '(body)')))];
   return `Vonage answered with an unexpected shape (${paths.slice(0, 5).join(', ')})`;
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ProviderError } from '../core/errors.js';
 import type { IpMatchProvider, LookupRequest } from '../core/provider.js';
 import type { Logger } from '../core/types.js';
@@ -57,26 +57,36 @@ const schema = z
   .strictObject({
     apiKey: z
       .string({ error: 'expected your Vonage API key as a string' })
-      .min(1, 'expected a non-empty API key'),
+      .check(z.minLength(1, 'expected a non-empty API key')),
     apiSecret: z
       .string({ error: 'expected your Vonage API secret as a string' })
-      .min(1, 'expected a non-empty API secret'),
-    level: z.enum(['basic', 'standard', 'advanced']).default('advanced'),
+      .check(z.minLength(1, 'expected a non-empty API secret')),
+    level: z._default(z.enum(['basic', 'standard', 'advanced']), 'advanced'),
     baseUrl: baseUrlSchema('https://api.nexmo.com'),
-    sendIp: z.boolean().default(false),
-    cnam: z.boolean().default(false),
-    lowBalanceWarning: z.union([z.number().min(0), z.literal(false)]).default(1),
-    now: z.custom<() => number>((v) => typeof v === 'function', 'expected a function () => ms').optional(),
+    sendIp: z._default(z.boolean(), false),
+    cnam: z._default(z.boolean(), false),
+    lowBalanceWarning: z._default(z.union([z.number().check(z.minimum(0)), z.literal(false)]), 1),
+    now: z.optional(z.custom<() => number>((v) => typeof v === 'function', 'expected a function () => ms')),
     ...remoteOptionsShape,
   })
-  .superRefine((o, ctx) => {
-    if (o.sendIp && o.level !== 'advanced') {
-      ctx.addIssue({ code: 'custom', path: ['sendIp'], message: `the ip parameter needs level 'advanced'` });
-    }
-    if (o.cnam && o.level === 'basic') {
-      ctx.addIssue({ code: 'custom', path: ['cnam'], message: `cnam needs level 'standard' or 'advanced'` });
-    }
-  });
+  .check(
+    z.superRefine((o, ctx) => {
+      if (o.sendIp && o.level !== 'advanced') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sendIp'],
+          message: `the ip parameter needs level 'advanced'`,
+        });
+      }
+      if (o.cnam && o.level === 'basic') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cnam'],
+          message: `cnam needs level 'standard' or 'advanced'`,
+        });
+      }
+    }),
+  );
 
 /**
  * Phone facts from Vonage Number Insight v1 (country, roaming, carrier, validity…), the IP's country from

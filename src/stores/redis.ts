@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Store } from '../core/store.js';
-import { parseSecretOptions } from '../core/validate.js';
+import { parseSecretOptions, wholeNumber } from '../core/validate.js';
 
 /**
  * The part of an ioredis client (`new Redis()` or `new Cluster()`) this store uses. Typed by shape so that a
@@ -72,36 +72,38 @@ const clientSchema = z.custom<NonNullable<RedisStoreOptions['client']>>(
 
 const schema = z
   .strictObject({
-    client: clientSchema.optional(),
-    sendCommand: z
-      .custom<NonNullable<RedisStoreOptions['sendCommand']>>((v) => typeof v === 'function', {
+    client: z.optional(clientSchema),
+    sendCommand: z.optional(
+      z.custom<NonNullable<RedisStoreOptions['sendCommand']>>((v) => typeof v === 'function', {
         message:
           'expected a function (...args: string[]) => Promise<reply>, e.g. (...args) => client.sendCommand(args)',
-      })
-      .optional(),
-    prefix: z.string().max(256).default('ipmatch:'),
-    keySecret: z.string().min(16, 'expected a secret of at least 16 characters').optional(),
-    lockTtlMs: z.number().int().min(1).max(600_000).optional(),
+      }),
+    ),
+    prefix: z._default(z.string().check(z.maxLength(256)), 'ipmatch:'),
+    keySecret: z.optional(z.string().check(z.minLength(16, 'expected a secret of at least 16 characters'))),
+    lockTtlMs: z.optional(wholeNumber(1, 600_000)),
   })
-  .superRefine((o, ctx) => {
-    if (o.client === undefined && o.sendCommand === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['client'],
-        message:
-          'pass a Redis client: new RedisStore({ client: new Redis(process.env.REDIS_URL) }) with ioredis, ' +
-          'new RedisStore({ client: await createClient({ url }).connect() }) with node-redis, ' +
-          'or new RedisStore({ sendCommand: (...args) => client.sendCommand(args) })',
-      });
-    }
-    if (o.client !== undefined && o.sendCommand !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['sendCommand'],
-        message: 'pass client or sendCommand, not both',
-      });
-    }
-  });
+  .check(
+    z.superRefine((o, ctx) => {
+      if (o.client === undefined && o.sendCommand === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['client'],
+          message:
+            'pass a Redis client: new RedisStore({ client: new Redis(process.env.REDIS_URL) }) with ioredis, ' +
+            'new RedisStore({ client: await createClient({ url }).connect() }) with node-redis, ' +
+            'or new RedisStore({ sendCommand: (...args) => client.sendCommand(args) })',
+        });
+      }
+      if (o.client !== undefined && o.sendCommand !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sendCommand'],
+          message: 'pass client or sendCommand, not both',
+        });
+      }
+    }),
+  );
 
 /** parseOptions, except that a wrongly typed secret is never echoed back in the error. */
 function parse(options: RedisStoreOptions) {

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { z } from 'zod';
-import { parseOptions } from '../core/validate.js';
+import * as z from 'zod/mini';
+import { parseOptions, wholeNumber } from '../core/validate.js';
 import type { NiResponseJson } from '../providers/vonage-schema.js';
 import {
   errorBody,
@@ -186,47 +186,51 @@ const DEFAULTS: FakeVonageBehaviour = {
   errorShape: 'problem',
 };
 
-const probability = z.number().min(0).max(1).optional();
+const probability = z.optional(z.number().check(z.minimum(0), z.maximum(1)));
+const nonEmpty = z.optional(z.string().check(z.minLength(1)));
 const behaviourShape = {
-  latencyMs: z.number().min(0).optional(),
-  hang: z.boolean().optional(),
-  drop: z.boolean().optional(),
-  httpStatus: z.number().int().min(100).max(599).optional(),
-  body: z.string().optional(),
-  truncate: z.boolean().optional(),
-  status: z.number().int().min(0).optional(),
-  roaming: z
-    .union([z.literal('unknown'), z.looseObject({ status: z.enum(['roaming', 'not_roaming', 'unknown']) })])
-    .optional(),
-  ip: z.looseObject({ ip_match_level: z.string() }).optional(),
-  balance: z.number().optional(),
-  insights: z.record(z.string(), z.looseObject({})).optional(),
-  errorShape: z.enum(['problem', 'camara']).optional(),
-  fault: z
-    .custom<FakeVonageOptions['fault']>((v) => typeof v === 'function', 'expected a function')
-    .optional(),
-  faults: z
-    .strictObject({
-      hang: probability,
-      drop: probability,
-      http502: probability,
-      truncated: probability,
-      throttle: probability,
-    })
-    .refine(
-      (m) => Object.values(m).reduce((a, b) => a + (b ?? 0), 0) <= 1,
-      'the probabilities must sum to at most 1',
-    )
-    .optional(),
+  latencyMs: z.optional(z.number().check(z.minimum(0))),
+  hang: z.optional(z.boolean()),
+  drop: z.optional(z.boolean()),
+  httpStatus: z.optional(wholeNumber(100, 599)),
+  body: z.optional(z.string()),
+  truncate: z.optional(z.boolean()),
+  status: z.optional(wholeNumber(0)),
+  roaming: z.optional(
+    z.union([z.literal('unknown'), z.looseObject({ status: z.enum(['roaming', 'not_roaming', 'unknown']) })]),
+  ),
+  ip: z.optional(z.looseObject({ ip_match_level: z.string() })),
+  balance: z.optional(z.number()),
+  insights: z.optional(z.record(z.string(), z.looseObject({}))),
+  errorShape: z.optional(z.enum(['problem', 'camara'])),
+  fault: z.optional(
+    z.custom<FakeVonageOptions['fault']>((v) => typeof v === 'function', 'expected a function'),
+  ),
+  faults: z.optional(
+    z
+      .strictObject({
+        hang: probability,
+        drop: probability,
+        http502: probability,
+        truncated: probability,
+        throttle: probability,
+      })
+      .check(
+        z.refine(
+          (m) => Object.values(m).reduce((a, b) => a + (b ?? 0), 0) <= 1,
+          'the probabilities must sum to at most 1',
+        ),
+      ),
+  ),
 };
 const setSchema = z.strictObject(behaviourShape);
 const optionsSchema = z.strictObject({
   ...behaviourShape,
-  apiKey: z.string().min(1).optional(),
-  apiSecret: z.string().min(1).optional(),
-  seed: z.number().int().optional(),
-  applicationId: z.string().min(1).optional(),
-  answers: z.record(z.string(), z.looseObject({})).optional(),
+  apiKey: nonEmpty,
+  apiSecret: nonEmpty,
+  seed: z.optional(z.number().check(z.int())),
+  applicationId: nonEmpty,
+  answers: z.optional(z.record(z.string(), z.looseObject({}))),
 });
 
 function fromMix(mix: FakeVonageFaultMix | undefined, random: () => number): Partial<FakeVonageBehaviour> {

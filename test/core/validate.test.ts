@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../../src/core/errors.js';
 import { nearest, parseOptions } from '../../src/core/validate.js';
 
 describe('parseOptions', () => {
   const schema = z.strictObject({
-    phone: z.string().optional(),
-    clientIp: z.enum(['framework', 'request-ip']).optional(),
+    phone: z.optional(z.string()),
+    clientIp: z.optional(z.enum(['framework', 'request-ip'])),
   });
 
   it('returns the parsed options when they are valid', () => {

@@ -1,8 +1,8 @@
 import type { Meter } from '@opentelemetry/api';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { consoleLogger } from '../../core/logger.js';
 import type { Logger, OnDecision } from '../../core/types.js';
-import { parseOptions } from '../../core/validate.js';
+import { parseOptions, wholeNumber } from '../../core/validate.js';
 import { DEFAULT_MAX_ROUTES, labeller } from './labels.js';
 
 /** Options of `openTelemetryMetrics()`. */
@@ -21,10 +21,10 @@ const schema = z.strictObject({
   meter: z.custom<Meter>(hasFunction('createCounter'), {
     message: "expected an OpenTelemetry Meter, such as metrics.getMeter('ipmatch') from @opentelemetry/api",
   }),
-  maxRoutes: z.number().int().min(1).max(10_000).optional(),
-  logger: z
-    .custom<Logger>(hasFunction('warn'), { message: 'expected a logger with warn(msg, meta)' })
-    .optional(),
+  maxRoutes: z.optional(wholeNumber(1, 10_000)),
+  logger: z.optional(
+    z.custom<Logger>(hasFunction('warn'), { message: 'expected a logger with warn(msg, meta)' }),
+  ),
 });
 
 /**

@@ -1,9 +1,9 @@
 import type * as PromClient from 'prom-client';
 import type { Registry } from 'prom-client';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { consoleLogger } from '../../core/logger.js';
 import type { Logger, OnDecision } from '../../core/types.js';
-import { parseOptions } from '../../core/validate.js';
+import { parseOptions, wholeNumber } from '../../core/validate.js';
 import { DEFAULT_MAX_ROUTES, labeller } from './labels.js';
 import { requirePeer } from './peer.js';
 
@@ -27,13 +27,13 @@ const DURATION = 'ipmatch_check_duration_seconds';
 const hasFunction = (key: string) => (v: unknown) =>
   typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)[key] === 'function';
 const schema = z.strictObject({
-  registry: z
-    .custom<Registry>(hasFunction('registerMetric'), { message: 'expected a prom-client Registry' })
-    .optional(),
-  maxRoutes: z.number().int().min(1).max(10_000).optional(),
-  logger: z
-    .custom<Logger>(hasFunction('warn'), { message: 'expected a logger with warn(msg, meta)' })
-    .optional(),
+  registry: z.optional(
+    z.custom<Registry>(hasFunction('registerMetric'), { message: 'expected a prom-client Registry' }),
+  ),
+  maxRoutes: z.optional(wholeNumber(1, 10_000)),
+  logger: z.optional(
+    z.custom<Logger>(hasFunction('warn'), { message: 'expected a logger with warn(msg, meta)' }),
+  ),
 });
 
 /** The metric already in the registry (another core's, a hot reload's), or a new one. */

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import * as z from 'zod/mini';
 import { requireBuiltin } from '../core/builtins.js';
 import { IpMatchConfigError } from '../core/errors.js';
-import { parseV4 } from '../core/ip.js';
+import { ipv4Value } from '../core/ip.js';
 import type { Logger } from '../core/types.js';
 import { parseOptions, wholeNumber } from '../core/validate.js';
 import { checkCandidate } from '../data/validate.js';
@@ -20,9 +20,9 @@ export interface GeoIpOptions {
    */
   database?: string | Uint8Array;
   /**
-   * IP → country results kept: IPv4 in a table of this many slots (rounded up to a power of two), where a
-   * new address takes the place of the one before it in its slot; IPv6 in an LRU of this size. 0 turns both
-   * off. Default 10 000.
+   * IP → country results kept: IPv4 in a table of this many slots (rounded up to a power of two, at least
+   * 16), where a new address takes the place of the one before it in its slot; IPv6 in an LRU of this size.
+   * 0 turns both off. Default 10 000.
    */
   cacheSize?: number;
   /** Data older than this many days (by its build_epoch) is reported once through `logger.warn`. Default 45. */
@@ -284,14 +284,14 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
   }
 
   function country(address: string): string | null {
-    const v = parseV4(address);
+    const v = ipv4Value(address);
     if (v >= 0) {
-      const slot = recent?.slotOf(v) ?? -1;
-      if (slot >= 0 && recent!.has(slot, v)) return recent!.countries[slot]!;
+      const known = recent?.get(v);
+      if (known !== undefined) return known;
       const db = loaded();
       if (db === undefined) return null;
       const found = db.countryV4(v);
-      if (slot >= 0) recent!.put(slot, v, found);
+      recent?.set(v, found);
       return found;
     }
     const hit = cache?.get(address);
@@ -329,30 +329,32 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
 
 /** The IPv4 answers of recent lookups, by address number: see `recentTable`. */
 interface RecentTable {
-  slotOf(value: number): number;
-  has(slot: number, value: number): boolean;
-  /** The country of the address in each slot; undefined for an empty slot. */
-  countries: (string | null | undefined)[];
-  put(slot: number, value: number, country: string | null): void;
+  /** The country kept for the address (null: the data has none), or undefined when it is not kept. */
+  get(value: number): string | null | undefined;
+  set(value: number, country: string | null): void;
   clear(): void;
 }
 
 /**
  * A direct-mapped table of IPv4 → country: each address has one slot (a multiplicative hash of its number),
- * and a new address overwrites whatever was there. A hit costs a multiply and two array reads, and a miss
- * allocates nothing, where an LRU insert allocates an entry and leaves the evicted one to the GC: on a
- * stream of new IPs that insert and its garbage cost more than the tree walk they were meant to save.
+ * and a new address overwrites whatever was there. A hit costs a multiply and two array reads; a miss
+ * allocates nothing and leaves nothing for the GC, where an LRU insert allocates an entry, keeps the address
+ * string until it is evicted (long enough to reach the old generation) and evicts another: on a stream of new
+ * IPs that cost more than the tree walk it saved.
  */
 function recentTable(size: number): RecentTable {
   const bits = Math.max(4, Math.ceil(Math.log2(size)));
   const shift = 32 - bits;
   const keys = new Int32Array(1 << bits);
   const countries = new Array<string | null | undefined>(1 << bits).fill(undefined);
+  const slotOf = (value: number) => Math.imul(value, 0x9e3779b1) >>> shift;
   return {
-    slotOf: (value) => Math.imul(value, 0x9e3779b1) >>> shift,
-    has: (slot, value) => keys[slot] === (value | 0) && countries[slot] !== undefined,
-    countries,
-    put(slot, value, country) {
+    get(value) {
+      const slot = slotOf(value);
+      return keys[slot] === (value | 0) ? countries[slot] : undefined;
+    },
+    set(value, country) {
+      const slot = slotOf(value);
       keys[slot] = value;
       countries[slot] = country;
     },

@@ -2,7 +2,7 @@ import { Reader } from 'mmdb-lib';
 // Not re-exported by mmdb-lib's index: reading only the metadata is what keeps a first check cheap.
 import { type Metadata, parseMetadata } from 'mmdb-lib/lib/metadata.js';
 import { IpMatchConfigError } from '../core/errors.js';
-import { parseV4 } from '../core/ip.js';
+import { ipv4Value } from '../core/ip.js';
 import { sampleNetworks } from './mmdb-sample.js';
 import { ipv4Finder } from './mmdb-tree.js';
 
@@ -27,7 +27,7 @@ export interface Mmdb {
   facts: MmdbFacts;
   /** ISO alpha-2 of a canonical address, or null when the data has none. */
   country(address: string): string | null;
-  /** The same for an IPv4 address given as an unsigned 32-bit number (`parseV4`). */
+  /** The same for an IPv4 address given as an unsigned 32-bit number (`ipv4Value`). */
   countryV4(value: number): string | null;
   /** The raw bytes (sampling walks the tree). */
   bytes: Buffer;
@@ -193,7 +193,7 @@ export function openMmdb(data: Uint8Array, label: string): Mmdb {
       schema,
     },
     country(address) {
-      const v = parseV4(address);
+      const v = ipv4Value(address);
       if (v >= 0) return countryV4(v);
       // An IPv4 tree walked with 128 bits answers garbage for IPv6 rather than nothing.
       return v4Only && address.includes(':') ? null : extract(reader.get(address) as GeoRecord);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { normalizeIp } from '../../src/core/ip.js';
+import { ipv4Value, normalizeIp } from '../../src/core/ip.js';
 
 const NONE = { address: null, public: false };
 
@@ -201,5 +201,42 @@ describe('normalizeIp: what is public', () => {
       }),
       { numRuns: 20_000 },
     );
+  });
+});
+
+describe('ipv4Value', () => {
+  /** ipaddr.js's number for a strict dotted quad, -1 for anything else. */
+  const reference = (raw: string) =>
+    ipaddr.IPv4.isValidFourPartDecimal(raw)
+      ? ipaddr.IPv4.parse(raw).octets.reduce((n, octet) => n * 256 + octet, 0)
+      : -1;
+  const text = fc.oneof(
+    fc.stringMatching(/^[0-9.x]{1,18}$/),
+    fc.ipV4Extended(),
+    fc.ipV4(),
+    fc.ipV6(),
+    fc.integer({ min: 0, max: 2 ** 32 - 1 }).map(v4),
+  );
+
+  it('is the number of exactly the strict dotted quads, whatever was normalised before', () => {
+    fc.assert(
+      fc.property(text, text, (before, raw) => {
+        // The answer it remembers from normalizeIp never leaks to another address.
+        normalizeIp(before);
+        expect(ipv4Value(raw)).toBe(reference(raw));
+        normalizeIp(raw);
+        expect(ipv4Value(raw)).toBe(reference(raw));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('gives the embedded IPv4 of the mapped and NAT64 forms normalizeIp unwraps', () => {
+    for (const raw of ['::ffff:81.2.69.160', '::ffff:5102:45a0', '64:ff9b::81.2.69.160']) {
+      const { address } = normalizeIp(raw);
+      expect(address).toBe('81.2.69.160');
+      expect(ipv4Value(address!)).toBe(0x510245a0);
+    }
+    expect(ipv4Value('::ffff:81.2.69.160')).toBe(-1);
   });
 });

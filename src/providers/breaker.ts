@@ -37,22 +37,37 @@ export class CircuitBreaker {
     return this.#state;
   }
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` unless the breaker refuses (then `onRefused` is called and the promise rejects with
+   * 'circuit_open'), and counts how it ends. One `then` and no async function: it runs on every remote check.
+   */
+  run<T>(fn: () => Promise<T>, onRefused?: () => void): Promise<T> {
     const state = this.state();
-    if (state === 'open' || (state === 'half-open' && this.#probing)) throw this.#refusal();
+    if (state === 'open' || (state === 'half-open' && this.#probing)) {
+      onRefused?.();
+      return Promise.reject(this.#refusal());
+    }
     const probe = state === 'half-open';
     if (probe) this.#probing = true;
+    let pending: Promise<T>;
     try {
-      const value = await fn();
-      this.#succeeded(probe);
-      return value;
+      pending = fn();
     } catch (error) {
-      if (error instanceof ProviderError && !error.upstream) this.#succeeded(probe);
-      else this.#failed(probe);
-      throw error;
-    } finally {
-      if (probe) this.#probing = false;
+      pending = Promise.reject(error);
     }
+    return pending.then(
+      (value) => {
+        if (probe) this.#probing = false;
+        this.#succeeded(probe);
+        return value;
+      },
+      (error: unknown) => {
+        if (probe) this.#probing = false;
+        if (error instanceof ProviderError && !error.upstream) this.#succeeded(probe);
+        else this.#failed(probe);
+        throw error;
+      },
+    );
   }
 
   #succeeded(probe: boolean): void {

@@ -1,3 +1,4 @@
+import { type Budgeted, isCut, listenForCut, stopListening } from '../core/budget.js';
 import { ProviderError } from '../core/errors.js';
 import { readUpTo } from '../core/read-stream.js';
 
@@ -18,7 +19,8 @@ export interface RemoteRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
-  signal: AbortSignal;
+  /** The lookup whose time budget ends the request (a LookupRequest), or anything with an AbortSignal. */
+  budget: Budgeted;
 }
 
 export interface RemoteAnswer {
@@ -29,7 +31,8 @@ export interface RemoteAnswer {
 }
 
 interface Transport {
-  request(r: RemoteRequest): Promise<RemoteAnswer>;
+  /** `path` is the full path: the base URL's prefix and the request's own. */
+  request(r: RemoteRequest, path: string): Promise<RemoteAnswer>;
   close(): Promise<void>;
 }
 
@@ -77,9 +80,9 @@ async function undiciTransport(origin: string, connections: number): Promise<Tra
     maxResponseSize: MAX_BODY_BYTES,
   });
   return {
-    request({ method, path, headers, body, signal }) {
+    request({ method, headers, body, budget }, path) {
       return new Promise((resolve, reject) => {
-        pool.dispatch({ method, path, headers, body: body ?? null }, new Exchange(signal, resolve, reject));
+        pool.dispatch({ method, path, headers, body: body ?? null }, new Exchange(budget, resolve, reject));
       });
     },
     async close() {
@@ -97,7 +100,7 @@ async function undiciTransport(origin: string, connections: number): Promise<Tra
  * onError, as `pool.request` would reject with them; the body is decoded as `body.text()` decodes it.
  */
 class Exchange {
-  readonly #signal: AbortSignal;
+  readonly #budget: Budgeted;
   readonly #resolve: (answer: RemoteAnswer) => void;
   readonly #reject: (error: unknown) => void;
   #abort: ((reason?: Error) => void) | undefined;
@@ -105,24 +108,20 @@ class Exchange {
   #retryAfter: string | undefined;
   readonly #chunks: Buffer[] = [];
 
-  constructor(
-    signal: AbortSignal,
-    resolve: (answer: RemoteAnswer) => void,
-    reject: (error: unknown) => void,
-  ) {
-    this.#signal = signal;
+  constructor(budget: Budgeted, resolve: (answer: RemoteAnswer) => void, reject: (error: unknown) => void) {
+    this.#budget = budget;
     this.#resolve = resolve;
     this.#reject = reject;
-    signal.addEventListener('abort', this, { once: true });
+    listenForCut(budget, this);
   }
 
-  /** The signal's abort: ends the request (undici then destroys its socket, which cannot be reused). */
+  /** The budget ran out: ends the request (undici then destroys its socket, which cannot be reused). */
   handleEvent(): void {
     this.#abort?.(new Error('aborted'));
   }
 
   onConnect(abort: (reason?: Error) => void): void {
-    if (this.#signal.aborted) abort(new Error('aborted'));
+    if (isCut(this.#budget)) abort(new Error('aborted'));
     else this.#abort = abort;
   }
 
@@ -140,7 +139,7 @@ class Exchange {
   }
 
   onComplete(): void {
-    this.#signal.removeEventListener('abort', this);
+    stopListening(this.#budget, this);
     const chunks = this.#chunks;
     const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     // As body.text() (and TextDecoder) read it: UTF-8, without a byte-order mark.
@@ -150,7 +149,7 @@ class Exchange {
   }
 
   onError(error: Error): void {
-    this.#signal.removeEventListener('abort', this);
+    stopListening(this.#budget, this);
     this.#reject(error);
   }
 }
@@ -166,13 +165,13 @@ function header(raw: Buffer[], name: string): string | undefined {
 function fetchTransport(origin: string): Transport {
   const closing = new AbortController();
   return {
-    async request({ method, path, headers, body, signal }) {
+    async request({ method, headers, body, budget }, path) {
       const res = await fetch(origin + path, {
         method,
         headers,
         ...(body === undefined ? {} : { body }),
         redirect: 'manual',
-        signal: AbortSignal.any([signal, closing.signal, AbortSignal.timeout(SAFETY_TIMEOUT_MS)]),
+        signal: AbortSignal.any([budget.signal, closing.signal, AbortSignal.timeout(SAFETY_TIMEOUT_MS)]),
       });
       const text = await readLimited(res);
       return {
@@ -202,6 +201,8 @@ async function readLimited(res: Response): Promise<string> {
  */
 export class RemoteHttp {
   readonly #transport: Promise<Transport>;
+  /** The transport once it is loaded, so that a request need not wait on the promise. */
+  #ready: Transport | undefined;
   readonly #prefix: string;
   readonly #host: string;
   readonly #service: string;
@@ -217,18 +218,29 @@ export class RemoteHttp {
       kind === 'undici'
         ? undiciTransport(url.origin, options.connections).catch(() => fetchTransport(url.origin))
         : Promise.resolve(fetchTransport(url.origin));
+    void this.#transport.then((transport) => {
+      this.#ready = transport;
+    });
   }
 
-  /** Sends one request. Throws ProviderError 'timeout' when `signal` aborts, else 'network_error' and the like. */
-  async request(request: RemoteRequest): Promise<RemoteAnswer> {
-    const { signal } = request;
-    try {
-      if (this.#closed) throw Object.assign(new Error('closed'), { code: 'UND_ERR_DESTROYED' });
-      const transport = await this.#transport;
-      return await transport.request({ ...request, path: this.#prefix + request.path });
-    } catch (error) {
-      throw this.#failure(error, signal);
-    }
+  /**
+   * Sends one request and hands its answer to `read`: the promise settles as `read` returns or throws. Without an
+   * answer it rejects with ProviderError 'timeout' when the budget ran out, else 'network_error' and the like.
+   * One promise and one `then` per request: each layer more is CPU on every remote check.
+   */
+  request(request: RemoteRequest): Promise<RemoteAnswer>;
+  request<T>(request: RemoteRequest, read: (answer: RemoteAnswer) => T): Promise<Awaited<T>>;
+  request<T>(request: RemoteRequest, read?: (answer: RemoteAnswer) => T): Promise<unknown> {
+    const path = this.#prefix + request.path;
+    const ready = this.#ready;
+    const sent = this.#closed
+      ? Promise.reject(Object.assign(new Error('closed'), { code: 'UND_ERR_DESTROYED' }))
+      : ready
+        ? ready.request(request, path)
+        : this.#transport.then((transport) => transport.request(request, path));
+    return sent.then(read, (error: unknown) => {
+      throw this.#failure(error, request.budget);
+    });
   }
 
   async close(): Promise<void> {
@@ -236,9 +248,9 @@ export class RemoteHttp {
     await (await this.#transport).close();
   }
 
-  #failure(error: unknown, signal: AbortSignal): ProviderError {
+  #failure(error: unknown, budget: Budgeted): ProviderError {
     const service = this.#service;
-    if (signal.aborted) {
+    if (isCut(budget)) {
       return new ProviderError('timeout', `${service} lookup at ${this.#host} cut by the time budget`, {
         upstream: true,
       });

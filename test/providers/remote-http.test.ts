@@ -26,7 +26,7 @@ describe.each(['undici', 'fetch'] as const)('RemoteHttp over %s', (transport) =>
       method: 'GET',
       path: '/ni/basic/json?number=447400123456',
       headers: AUTH,
-      signal: signal(),
+      budget: { signal: signal() },
     });
     expect(got.statusCode).toBe(200);
     expect(JSON.parse(got.body)).toMatchObject({ status: 0, country_code: 'GB' });
@@ -35,7 +35,7 @@ describe.each(['undici', 'fetch'] as const)('RemoteHttp over %s', (transport) =>
       path: '/identity-insights/v1/requests',
       headers: { 'content-type': 'application/json' },
       body: '{}',
-      signal: signal(),
+      budget: { signal: signal() },
     });
     expect(posted.statusCode).toBe(401);
     await client.close();
@@ -48,20 +48,20 @@ describe.each(['undici', 'fetch'] as const)('RemoteHttp over %s', (transport) =>
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
     await expect(
-      client.request({ method: 'GET', path, headers: AUTH, signal: controller.signal }),
+      client.request({ method: 'GET', path, headers: AUTH, budget: { signal: controller.signal } }),
     ).rejects.toMatchObject({
       code: 'timeout',
     });
     fake.set({ hang: false, body: 'x'.repeat(MAX_BODY_BYTES + 10) });
     await expect(
-      client.request({ method: 'GET', path, headers: AUTH, signal: signal() }),
+      client.request({ method: 'GET', path, headers: AUTH, budget: { signal: signal() } }),
     ).rejects.toMatchObject({
       code: 'invalid_response',
     });
     fake.reset();
     const refused = http('http://127.0.0.1:1');
     const error = await refused
-      .request({ method: 'GET', path, headers: AUTH, signal: signal() })
+      .request({ method: 'GET', path, headers: AUTH, budget: { signal: signal() } })
       .catch((e: Error) => e);
     expect(error).toMatchObject({
       code: 'network_error',
@@ -70,7 +70,7 @@ describe.each(['undici', 'fetch'] as const)('RemoteHttp over %s', (transport) =>
     await refused.close();
     await client.close();
     await expect(
-      client.request({ method: 'GET', path, headers: AUTH, signal: signal() }),
+      client.request({ method: 'GET', path, headers: AUTH, budget: { signal: signal() } }),
     ).rejects.toMatchObject({ code: 'closed' });
   });
 });

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { ProviderError } from '../core/errors.js';
 import type { PhoneLookup } from '../core/provider.js';
-import type { MatchLevel, PhoneFacts } from '../core/types.js';
+import type { MatchLevel } from '../core/types.js';
 
 // Vonage documents most fields as nullable, adds enum values over time and writes `"null"` for
 // "no value", so the schema checks shapes and leaves vocabularies open.
@@ -206,26 +206,24 @@ function matchLevel(v: string | null | undefined): MatchLevel {
 type Facts = NonNullable<PhoneLookup['facts']>;
 
 function facts(r: NiResponse, cnam: boolean): Facts {
+  // Field by field, without a helper closure: this runs on every answer.
   const out: Facts = {};
-  const set = <K extends keyof Facts>(key: K, v: Facts[K] | undefined) => {
-    if (v !== undefined) out[key] = v;
-  };
   if (r.current_carrier !== undefined) {
-    set('carrier', value(r.current_carrier?.name));
-    set('networkType', value(r.current_carrier?.network_type));
+    out.carrier = value(r.current_carrier?.name);
+    out.networkType = value(r.current_carrier?.network_type);
   }
-  set('valid', validity(r.valid_number));
-  if (r.reachable !== undefined) set('reachable', value(r.reachable));
-  if (r.ported !== undefined) set('ported', value(r.ported));
+  const valid = validity(r.valid_number);
+  if (valid !== undefined) out.valid = valid;
+  if (r.reachable !== undefined) out.reachable = value(r.reachable);
+  if (r.ported !== undefined) out.ported = value(r.ported);
   const who = r.caller_identity;
   if (cnam && who) {
-    const identity: NonNullable<PhoneFacts['callerIdentity']> = {
+    out.callerIdentity = {
       callerType: value(who.caller_type),
       callerName: value(who.caller_name),
       firstName: value(who.first_name),
       lastName: value(who.last_name),
     };
-    set('callerIdentity', identity);
   }
   return out;
 }

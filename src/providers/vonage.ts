@@ -114,11 +114,13 @@ export function vonageProvider(options: VonageProviderOptions): IpMatchProvider 
     );
   }
 
+  // The query by hand: as URLSearchParams writes it for these values (digits, an IP), at a fraction of its cost.
+  const base = `/ni/${opts.level}/json?number=`;
+  const tail = opts.cnam ? '&cnam=true' : '';
   function path(request: LookupRequest): string {
-    const query = new URLSearchParams({ number: request.phone.number.replace(/^\+/, '') });
-    if (opts.sendIp && request.ip !== null) query.set('ip', request.ip);
-    if (opts.cnam) query.set('cnam', 'true');
-    return `/ni/${opts.level}/json?${query}`;
+    const number = encodeURIComponent(request.phone.number.replace(/^\+/, ''));
+    const ip = opts.sendIp && request.ip !== null ? `&ip=${encodeURIComponent(request.ip)}` : '';
+    return base + number + ip + tail;
   }
 
   const provider = remoteProvider(opts, {

@@ -24,6 +24,7 @@ import {
   policySchema,
   regionHint,
 } from './options.js';
+import { loadFullParser, PhoneParserLoading } from './phone.js';
 import { applyMode, compilePolicy } from './policy.js';
 import type { LookupRequest, ParsedPhone, PhoneLookup } from './provider.js';
 import type {
@@ -308,6 +309,13 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
       const d = decide(input, route);
       return d instanceof Promise ? d.catch((err: unknown) => internalError(err, route)) : d;
     } catch (err) {
+      // The first number the phone fast path cannot decide waits for libphonenumber-js's full parser, once.
+      if (err instanceof PhoneParserLoading) {
+        return err.loaded.then(
+          () => safeDecide(input, route),
+          (loadError: unknown) => internalError(loadError, route),
+        );
+      }
       return internalError(err, route);
     }
   }
@@ -350,7 +358,8 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
   const core: IpMatchWithInternals = {
     check: async (input) => decideAndReport(input, undefined),
     async ready() {
-      await provider.ready?.();
+      // The built-in providers' full phone parser is loaded on first need; a warmed server has it already.
+      await Promise.all([provider.ready?.(), loadFullParser()]);
     },
     async close() {
       if (closed) return;

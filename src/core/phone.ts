@@ -1,4 +1,4 @@
-import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/core';
+import type { CountryCode } from 'libphonenumber-js/core';
 import metadata from 'libphonenumber-js/metadata.max.json';
 import { LRUCache } from 'lru-cache';
 import * as z from 'zod/mini';
@@ -14,7 +14,10 @@ export interface PhoneParserOptions {
   max?: number;
 }
 
-/** Parses a raw phone string; null when it is not a plausible phone number (`phone_invalid`). */
+/**
+ * Parses a raw phone string; null when it is not a plausible phone number (`phone_invalid`). Throws
+ * PhoneParserLoading for a number only the full parser decides, until that is loaded (the core waits for it).
+ */
 export type PhoneParser = (raw: string, defaultCountry: string | undefined) => ParsedPhone | null;
 
 /**
@@ -41,8 +44,44 @@ function clean(raw: string): string | null {
   return text.charCodeAt(0) === 43 /* + */ ? text : text.replace(LEADING_00, '$1+');
 }
 
+type FullParse = typeof import('libphonenumber-js/core').parsePhoneNumberFromString;
+
+/** libphonenumber-js's parser, once loaded. */
+let fullParse: FullParse | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Thrown by a parse that needs libphonenumber-js's full parser before it is loaded. The core waits for `loaded`
+ * and decides again; `ready()` loads it up front.
+ */
+export class PhoneParserLoading extends Error {
+  constructor(readonly loaded: Promise<void>) {
+    super('ipmatch: the full phone parser is loading; parse again once `loaded` resolves');
+    this.name = 'PhoneParserLoading';
+  }
+}
+
+/**
+ * Loads libphonenumber-js's full parser, once. It is not imported with the rest: the fast path decides about
+ * 99.5% of numbers without it, and its ~70 modules were a third of a cold start's import (bench/cold-start.ts).
+ * A failed load is tried again on the next call.
+ */
+export function loadFullParser(): Promise<void> {
+  loading ??= import('libphonenumber-js/core').then(
+    (lib) => {
+      fullParse = lib.parsePhoneNumberFromString;
+    },
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
+  );
+  return loading;
+}
+
 function parseCleanFull(text: string, defaultCountry: string | undefined): ParsedPhone | null {
-  const phone = parsePhoneNumberFromString(text, { defaultCountry: defaultCountry as CountryCode }, metadata);
+  if (fullParse === undefined) throw new PhoneParserLoading(loadFullParser());
+  const phone = fullParse(text, { defaultCountry: defaultCountry as CountryCode }, metadata);
   if (!phone?.isPossible()) return null;
   // A possible number outside every known range has no region of its own: the calling code's main region
   // (first of the possible countries) is what a carrier lookup answers for it, e.g. GB for Ofcom's drama range.
@@ -50,7 +89,10 @@ function parseCleanFull(text: string, defaultCountry: string | undefined): Parse
   return Object.freeze({ number: phone.number, country, valid: phone.isValid() });
 }
 
-/** The full libphonenumber-js parse (about 65 µs), without cache or fast path: the reference the fast path matches. */
+/**
+ * The full libphonenumber-js parse (about 65 µs), without cache or fast path: the reference the fast path matches.
+ * Throws PhoneParserLoading until `loadFullParser()` has resolved.
+ */
 export function parsePhoneFull(raw: string, defaultCountry: string | undefined): ParsedPhone | null {
   const text = clean(raw);
   return text === null ? null : parseCleanFull(text, defaultCountry);

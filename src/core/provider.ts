@@ -75,7 +75,10 @@ export interface IpMatchProvider {
   readonly roamingTtlMs?: number;
   /** Called once by the core that uses this provider. */
   attach?(context: ProviderContext): void;
-  /** Parses a raw phone string; null when it is not a plausible phone number. */
+  /**
+   * Parses a raw phone string; null when it is not a plausible phone number. The built-in parser may throw
+   * PhoneParserLoading before its first full parse: the core then waits for `loaded` and calls again.
+   */
   parsePhone(raw: string, defaultCountry: string | undefined): ParsedPhone | null;
   /** Country of a canonical public IP, from local GeoIP data; null when not in the data. */
   ipCountry(address: string): string | null;

@@ -140,8 +140,8 @@ export interface IpMatch {
   /** Never rejects: every outcome, including provider failures and garbage input, is a decision. */
   check(input: CheckInput): Promise<IpMatchDecision>;
   /**
-   * Resolves once the provider's data is loaded and warm (the GeoIP file read, a lookup done), so that a
-   * server can await it before listening and its first check costs what every other one does. Rejects
+   * Resolves once the provider's data is loaded and warm (the GeoIP file read, a lookup done, the full phone
+   * parser loaded), so that a server can await it before listening and its first check costs what every other one does. Rejects
    * when the data cannot be read; checks would then decide without it.
    */
   ready(): Promise<void>;

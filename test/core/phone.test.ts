@@ -1,9 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import examples from 'libphonenumber-js/examples.mobile.json';
 import metadata from 'libphonenumber-js/metadata.max.json';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { IpMatchConfigError } from '../../src/core/errors.js';
-import { createPhoneParser, MAX_PHONE_LENGTH, parsePhoneFast, parsePhoneFull } from '../../src/core/phone.js';
+import {
+  createPhoneParser,
+  loadFullParser,
+  MAX_PHONE_LENGTH,
+  parsePhoneFast,
+  parsePhoneFull,
+} from '../../src/core/phone.js';
+
+// The full parser loads on first need (the core waits for it); these tests call the parsers directly.
+beforeAll(() => loadFullParser());
 
 const plans = { ...metadata.countries, ...metadata.nonGeographic } as Record<string, unknown[]>;
 const callingCodes = Object.keys(metadata.country_calling_codes);
@@ -364,5 +378,89 @@ describe('fast path', () => {
       }),
       { numRuns: 3000, seed: 1 },
     );
+  });
+});
+
+describe('the full parser, loaded on first need', () => {
+  /** A fresh copy of the modules, in which nothing has loaded libphonenumber-js's parser yet. */
+  async function fresh() {
+    vi.resetModules();
+    return {
+      phone: await import('../../src/core/phone.js'),
+      core: await import('../../src/index.js'),
+    };
+  }
+
+  it('throws PhoneParserLoading for a number only it decides, then parses once that resolves', async () => {
+    const { phone } = await fresh();
+    const parse = phone.createPhoneParser();
+    // The fast path needs no loading.
+    expect(parse('+447400123456', undefined)).toEqual({
+      number: '+447400123456',
+      country: 'GB',
+      valid: true,
+    });
+    let thrown: unknown;
+    try {
+      parse('020 7946 0018', 'GB');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(phone.PhoneParserLoading);
+    await (thrown as InstanceType<typeof phone.PhoneParserLoading>).loaded;
+    expect(parse('020 7946 0018', 'GB')).toEqual(parsePhoneFull('020 7946 0018', 'GB'));
+  });
+
+  it('check() waits for it and decides as a loaded parser would; ready() loads it', async () => {
+    const { core } = await fresh();
+    const ipm = core.createIpMatch({ defaultCountry: 'GB', logger: { warn() {}, error() {} } });
+    const [first, second] = await Promise.all([
+      ipm.check({ phone: '07400 123456', ip: '81.2.69.160' }),
+      ipm.check({ phone: 'not a phone', ip: '81.2.69.160' }),
+    ]);
+    expect(first).toMatchObject({
+      reason: 'country_match',
+      phone: { number: '+447400123456', country: 'GB' },
+    });
+    expect(second.reason).toBe('phone_invalid');
+    await ipm.close();
+
+    const warmed = (await fresh()).phone;
+    const ready = (await import('../../src/index.js')).createIpMatch({ logger: { warn() {}, error() {} } });
+    await ready.ready();
+    expect(warmed.createPhoneParser()('020 7946 0018', 'GB')).toMatchObject({ country: 'GB' });
+    await ready.close();
+  });
+
+  it('an offline check of a number the fast path decides never loads libphonenumber-js/core', () => {
+    // A resolve hook in a child Node, so that what is loaded is what the runtime loads, not vitest's graph.
+    const dir = mkdtempSync(join(tmpdir(), 'ipmatch-lazy-phone-'));
+    const hooks = join(dir, 'hooks.mjs');
+    writeFileSync(
+      hooks,
+      `export async function resolve(s, c, next) { const r = await next(s, c); if (/libphonenumber-js[\\/]core[\\/]/.test(r.url)) process.stderr.write('FULL PARSER\\n'); return r; }`,
+    );
+    const register = join(dir, 'register.mjs');
+    writeFileSync(
+      register,
+      `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)});`,
+    );
+    const src = JSON.stringify(pathToFileURL(join(process.cwd(), 'src/index.ts')).href);
+    const script = `
+      const { createIpMatch } = await import(${src});
+      const ipm = createIpMatch({ logger: { warn() {}, error() {} } });
+      let d = await ipm.check({ phone: '+447400123456', ip: '81.2.69.160' });
+      process.stderr.write('DECIDED ' + d.reason + '\\n');
+      d = await ipm.check({ phone: '07400 123456', ip: '81.2.69.160', country: 'GB' });
+      process.stderr.write('DECIDED ' + d.reason + '\\n');`;
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--import', register, '--input-type=module', '-e', script],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    const lines = child.stderr.split('\n').filter((l) => /^(DECIDED|FULL PARSER)/.test(l));
+    expect(lines[0]).toBe('DECIDED country_match');
+    expect(lines.slice(1)).toContain('FULL PARSER');
+    expect(lines.at(-1)).toBe('DECIDED country_match');
   });
 });

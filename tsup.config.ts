@@ -22,7 +22,11 @@ export default defineConfig({
   platform: 'node',
   splitting: true,
   treeshake: true,
-  // zod (MIT) goes into dist: through zod/mini only the validators in use are kept, in one chunk, where the
-  // package as installed is ~95 modules that Node resolves and reads one by one at import.
-  noExternal: ['zod'],
+  // Bundled into dist (licences in NOTICE): a cold start pays per module file that Node resolves, reads and,
+  // for CommonJS, lexes. zod through zod/mini keeps only the validators in use (the package is ~95 modules);
+  // mmdb-lib, ipaddr.js and request-ip are small, dependency-free CommonJS, and cost more to load apart than
+  // inside the chunks that use them. lru-cache stays external: it has one build per platform (its browser one
+  // for Workers), and bundling it saved nothing measurable. libphonenumber-js stays external, so that its
+  // metadata updates with the dependency (and its parser loads only when needed: src/core/phone.ts).
+  noExternal: ['zod', 'mmdb-lib', 'ipaddr.js', 'request-ip'],
 });

@@ -84,7 +84,23 @@ describe('openGeoIp with the bundled data', () => {
     ['2001:4860:4860::8888', 'US'],
   ])('finds %s in %s', (address, country) => {
     expect(geo.country(address)).toBe(country);
-    expect(geo.country(address)).toBe(country); // from the LRU this time
+    expect(geo.country(address)).toBe(country); // kept from the first time (IPv4 table, IPv6 LRU)
+  });
+
+  it('keeps IPv4 answers in a table whose shared slots never mix two addresses up', () => {
+    // 16 slots for 2 000 addresses: every slot is taken over and over, and each answer must stay its own.
+    const small = openGeoIp({ cacheSize: 1 }, spyLogger());
+    const none = openGeoIp({ cacheSize: 0 }, spyLogger());
+    const addresses = Array.from({ length: 2000 }, (_, i) => {
+      const v = Math.imul(i + 1, 0x2545f491) >>> 0;
+      return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+    });
+    const expected = addresses.map((a) => none.country(a));
+    for (let round = 0; round < 2; round++) {
+      expect(addresses.map((a) => small.country(a))).toEqual(expected);
+      expect([...addresses].reverse().map((a) => small.country(a))).toEqual([...expected].reverse());
+    }
+    expect(new Set(expected).size).toBeGreaterThan(20);
   });
 
   it('has no country for addresses outside the data', () => {

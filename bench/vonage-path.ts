@@ -110,12 +110,16 @@ async function main(): Promise<void> {
   const auth = INSIGHTS
     ? `Bearer ${token}`
     : `Basic ${Buffer.from('test-key:test-secret').toString('base64')}`;
+  // The provider's headers too (it asks for JSON), so that both sides send the same bytes.
+  const headers = INSIGHTS
+    ? { authorization: auth, accept: 'application/json', 'content-type': 'application/json' }
+    : { authorization: auth, accept: 'application/json' };
   const bare = (phone: string) =>
     INSIGHTS
       ? {
           method: 'POST' as const,
           path: '/identity-insights/v1/requests',
-          headers: { authorization: auth, 'content-type': 'application/json' },
+          headers,
           body: JSON.stringify({
             phone_number: phone.slice(1),
             purpose: 'FraudPreventionAndDetection',
@@ -125,7 +129,7 @@ async function main(): Promise<void> {
       : {
           method: 'GET' as const,
           path: `/ni/advanced/json?number=${phone.slice(1)}`,
-          headers: { authorization: auth },
+          headers,
         };
   const direct = async (): Promise<number[]> =>
     Promise.all(

@@ -105,8 +105,9 @@ export function vonageProvider(options: VonageProviderOptions): IpMatchProvider 
   function watchBalance(remaining: string | null | undefined, logger: Logger): void {
     if (opts.lowBalanceWarning === false || remaining == null) return;
     const balance = Number.parseFloat(remaining);
+    if (!(balance < opts.lowBalanceWarning)) return;
     const at = performance.now();
-    if (!(balance < opts.lowBalanceWarning) || at - balanceWarnedAt < HOUR_MS) return;
+    if (at - balanceWarnedAt < HOUR_MS) return;
     balanceWarnedAt = at;
     logger.warn(
       `ipmatch: Vonage balance is low: ${remaining} EUR left (warning under ${opts.lowBalanceWarning} EUR)`,

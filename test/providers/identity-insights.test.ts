@@ -93,6 +93,35 @@ describe('identityInsightsProvider options', () => {
   });
 });
 
+describe('identityInsightsProvider requests', () => {
+  it('posts the number, the purpose and the insights asked, as JSON', async () => {
+    const fake = await startFakeVonage();
+    const purpose = 'Fraud "prevention" \\ é \u2028 done';
+    const core = createIpMatch({
+      logger: memoryLogger(),
+      provider: identityInsightsProvider({
+        applicationId: fake.applicationId,
+        privateKey: fake.privateKey,
+        baseUrl: fake.url,
+        purpose,
+        insights: { roaming: false, simSwap: { periodHours: 24 } },
+      }),
+    });
+    try {
+      await core.check({ phone: '+447400123456', ip: '81.2.69.160' });
+      expect(fake.requests[0]?.body).toEqual({
+        phone_number: '447400123456',
+        purpose,
+        insights: { format: {}, current_carrier: {}, sim_swap: { period: 24 } },
+      });
+      expect(fake.requests[0]?.headers['content-type']).toBe('application/json');
+    } finally {
+      await core.close();
+      await fake.close();
+    }
+  });
+});
+
 describe('identityInsightsProvider with a Store', () => {
   it('writes no roaming fact to the store, and sees the roaming again within roamingTtlMs', async () => {
     const fake = await startFakeVonage();

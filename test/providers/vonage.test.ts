@@ -127,11 +127,13 @@ describe('vonageProvider: a successful lookup', () => {
     const fake = await fakeVonage();
     await lookup(provider(fake, { sendIp: true }).p, GB, { ip: '81.2.69.160' });
     await lookup(provider(fake, { sendIp: true }).p, GB, { ip: null });
+    await lookup(provider(fake, { sendIp: true, cnam: true }).p, GB, { ip: '2a00:1450:4009:81f::200e' });
     await lookup(provider(fake).p, GB, { ip: '81.2.69.160' });
     const withCnam = await lookup(provider(fake, { cnam: true }).p, US);
     expect(fake.requests.map((r) => r.query)).toEqual([
       { number: '447400123456', ip: '81.2.69.160' },
       { number: '447400123456' },
+      { number: '447400123456', ip: '2a00:1450:4009:81f::200e', cnam: 'true' },
       { number: '447400123456' },
       { number: '14155550123', cnam: 'true' },
     ]);

@@ -1,9 +1,13 @@
-import { afterIo } from './builtins.js';
 import { ProviderError } from './errors.js';
 import type { IpMatchProvider, LookupRequest, PhoneLookup } from './provider.js';
 import type { Reason } from './types.js';
 
 class BudgetExceeded extends Error {}
+/**
+ * One instance for every cut: its stack says nothing, and a hundred budgets that run out together (a hung
+ * upstream) would each capture one before their decision.
+ */
+const EXCEEDED = new BudgetExceeded('the lookup budget ran out');
 
 /** Told when a lookup's budget runs out; an object with `handleEvent`, so that an AbortSignal can call it too. */
 export interface CutListener {
@@ -23,6 +27,11 @@ class Budget {
   #listener: CutListener | undefined;
   cut = false;
 
+  /** Marks the budget spent; `end` tears the lookup down later (see `tearDownSoon`). */
+  spend(): void {
+    this.cut = true;
+  }
+
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
@@ -36,7 +45,6 @@ class Budget {
   }
 
   end(): void {
-    this.cut = true;
     this.#controller?.abort();
     const listener = this.#listener;
     this.#listener = undefined;
@@ -81,14 +89,13 @@ export function runWithBudget(
 ): Promise<PhoneLookup> {
   const deadline = start + timeoutMs;
   const remaining = deadline - performance.now();
-  if (remaining <= 0) return Promise.reject(new BudgetExceeded());
+  if (remaining <= 0) return Promise.reject(EXCEEDED);
   const budget = work instanceof Promise ? undefined : new Budget();
   return new Promise<PhoneLookup>((resolve, reject) => {
     const timer = setTimeout(() => {
-      // Decide first, tear down after: aborting makes undici destroy the socket synchronously, and when many
-      // budgets run out together each decision would otherwise wait behind the teardowns before it.
-      reject(new BudgetExceeded());
-      if (budget) afterIo(() => budget.end());
+      budget?.spend();
+      reject(EXCEEDED);
+      if (budget) tearDownSoon(budget);
     }, remaining);
     const promise = budget
       ? Promise.resolve().then(() =>
@@ -107,6 +114,39 @@ export function runWithBudget(
       : (work as Promise<PhoneLookup>);
     promise.then(resolve, reject).finally(() => clearTimeout(timer));
   });
+}
+
+/** Spent budgets whose lookups are still to be torn down, and the timer that will. */
+let spent: Budget[] = [];
+let teardown: ReturnType<typeof setTimeout> | undefined;
+let firstSpentAt = 0;
+/** Teardown waits for this long without a budget running out... */
+const QUIET_MS = 5;
+/** ...but never longer than this after the first. */
+const MAX_WAIT_MS = 50;
+
+/**
+ * Decide first, tear down after. Aborting a lookup makes undici destroy its socket at once (100-200 µs each);
+ * when many budgets run out together (a hung upstream), decisions whose budget ran out a moment later would
+ * wait behind the teardowns of those before. So the aborts wait until no budget has run out for QUIET_MS (at
+ * most MAX_WAIT_MS), then run together. Same run, 100 concurrent checks of a hung fake, timeoutMs 300
+ * (a .tmp harness, 4 hung rounds each, interleaved): the median decision 305-319 -> 300-304 ms, the worst
+ * 307-363 -> 301-306 ms.
+ */
+function tearDownSoon(budget: Budget): void {
+  spent.push(budget);
+  const now = performance.now();
+  if (teardown === undefined) firstSpentAt = now;
+  else if (now - firstSpentAt + QUIET_MS > MAX_WAIT_MS) return;
+  else clearTimeout(teardown);
+  teardown = setTimeout(tearDown, QUIET_MS);
+}
+
+function tearDown(): void {
+  const budgets = spent;
+  spent = [];
+  teardown = undefined;
+  for (const budget of budgets) budget.end();
 }
 
 /** Turns whatever a lookup threw into a decision's reason and error, without leaking anything. */

@@ -15,7 +15,10 @@ export interface LookupRequest {
   phone: ParsedPhone;
   /** The canonical public IP, or null when it is not public (private IPs are never sent upstream). */
   ip: string | null;
-  /** Aborts when the check's `timeoutMs` budget runs out. */
+  /**
+   * Aborts once the check's `timeoutMs` budget has run out: after its decision (within 50 ms), so that tearing
+   * lookups down never delays decisions. Read after that, it is already aborted.
+   */
   signal: AbortSignal;
   /** `performance.now()` value at which the budget runs out (to decide whether a retry still fits). */
   deadline: number;

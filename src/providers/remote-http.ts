@@ -62,6 +62,8 @@ const NETWORK_CAUSES: Record<string, string> = {
 };
 
 class TooLarge extends Error {}
+/** The reason undici is given when a budget ends a request; never shown (the error is 'timeout'), so one will do. */
+const CUT = new Error('cut by the time budget');
 
 /** Node itself, not Bun or Deno (which have a `process` too, and their own fetch). */
 function onNode(): boolean {
@@ -117,11 +119,11 @@ class Exchange {
 
   /** The budget ran out: ends the request (undici then destroys its socket, which cannot be reused). */
   handleEvent(): void {
-    this.#abort?.(new Error('aborted'));
+    this.#abort?.(CUT);
   }
 
   onConnect(abort: (reason?: Error) => void): void {
-    if (isCut(this.#budget)) abort(new Error('aborted'));
+    if (isCut(this.#budget)) abort(CUT);
     else this.#abort = abort;
   }
 

@@ -99,23 +99,31 @@ function region(v: string | null | undefined): string | null {
   return r !== undefined && /^[A-Z]{2}$/.test(r) ? r : null;
 }
 
+/** The insight `name` when its status carries facts; else undefined, and named in `missing` if it was asked. */
+function usable<K extends InsightName>(
+  r: IiResponse,
+  name: K,
+  asked: readonly InsightName[],
+  missing: Record<string, string>,
+): NonNullable<IiResponse['insights'][K]> | undefined {
+  const insight = r.insights[name];
+  if (insight && USABLE.has(insight.status.code.toUpperCase()))
+    return insight as NonNullable<IiResponse['insights'][K]>;
+  if (asked.includes(name)) missing[name] = insight?.status.code.toUpperCase() ?? 'NOT_RETURNED';
+  return undefined;
+}
+
 /**
  * A validated answer as the core's PhoneLookup. An insight that failed contributes no facts and is named in
  * `missingInsights`; the phone's country falls back from `format` to `current_carrier` to libphonenumber-js.
  */
 export function toPhoneLookup(r: IiResponse, asked: readonly InsightName[], phone: ParsedPhone): PhoneLookup {
+  // Module-level helpers rather than closures made per answer: this runs on every lookup.
   const missing: Record<string, string> = {};
-  const usable = <K extends InsightName>(name: K) => {
-    const insight = r.insights[name];
-    if (insight && USABLE.has(insight.status.code.toUpperCase()))
-      return insight as NonNullable<IiResponse['insights'][K]>;
-    if (asked.includes(name)) missing[name] = insight?.status.code.toUpperCase() ?? 'NOT_RETURNED';
-    return undefined;
-  };
-  const fmt = usable('format');
-  const current = usable('current_carrier');
-  const roam = usable('roaming');
-  const swap = usable('sim_swap');
+  const fmt = usable(r, 'format', asked, missing);
+  const current = usable(r, 'current_carrier', asked, missing);
+  const roam = usable(r, 'roaming', asked, missing);
+  const swap = usable(r, 'sim_swap', asked, missing);
 
   const lookup: PhoneLookup = {
     country: region(fmt?.country_code) ?? region(current?.country_code) ?? phone.country,
@@ -128,8 +136,14 @@ export function toPhoneLookup(r: IiResponse, asked: readonly InsightName[], phon
     facts.networkType = current.network_type ? current.network_type.toLowerCase() : null;
   }
   if (roam && typeof roam.is_roaming === 'boolean') {
-    const countries = roam.is_roaming ? (roam.country_codes ?? []).map(region).filter((c) => c !== null) : [];
-    facts.roamingCountries = [...new Set(countries)];
+    const countries: string[] = [];
+    if (roam.is_roaming) {
+      for (const code of roam.country_codes ?? []) {
+        const c = region(code);
+        if (c !== null && !countries.includes(c)) countries.push(c);
+      }
+    }
+    facts.roamingCountries = countries;
     lookup.roamingCountry = facts.roamingCountries[0] ?? null;
   }
   const signals: Signal[] = [];
@@ -137,7 +151,10 @@ export function toPhoneLookup(r: IiResponse, asked: readonly InsightName[], phon
     facts.simSwap = { swapped: swap.is_swapped, at: swap.latest_sim_swap_at ?? null };
     if (swap.is_swapped) signals.push('sim_swapped');
   }
-  if (Object.keys(missing).length > 0) facts.missingInsights = missing;
+  for (const _ in missing) {
+    facts.missingInsights = missing;
+    break;
+  }
   lookup.facts = facts;
   lookup.signals = signals;
   return lookup;

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createIpMatch, IpMatchConfigError, identityInsightsProvider } from 'ipmatch';
 import { startFakeVonage } from 'ipmatch/testing';
 import { describe, expect, it } from 'vitest';
+import { toPhoneLookup } from '../../src/providers/identity-insights-schema.js';
 import { memoryLogger } from '../helpers/logger.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -90,6 +91,34 @@ describe('identityInsightsProvider options', () => {
         scope({ simSwap: { periodHours: 24 } }),
       ]).size,
     ).toBe(4);
+  });
+});
+
+describe('Identity Insights answers', () => {
+  const ok = { code: 'OK' };
+  const phone = { number: '+447400123456', country: 'GB', valid: true };
+  it('keeps roaming countries upper-cased, once each, in order, and names the insights that failed', () => {
+    const lookup = toPhoneLookup(
+      {
+        insights: {
+          format: { country_code: 'gb', is_format_valid: true, status: ok },
+          roaming: { is_roaming: true, country_codes: ['es', 'FR', 'ES', 'x1', '', 'fr', 'de'], status: ok },
+          sim_swap: { status: { code: 'no_coverage' } },
+        },
+      },
+      ['format', 'current_carrier', 'roaming', 'sim_swap'],
+      phone,
+    );
+    expect(lookup).toEqual({
+      country: 'GB',
+      roamingCountry: 'ES',
+      facts: {
+        valid: true,
+        roamingCountries: ['ES', 'FR', 'DE'],
+        missingInsights: { current_carrier: 'NOT_RETURNED', sim_swap: 'NO_COVERAGE' },
+      },
+      signals: [],
+    });
   });
 });
 

@@ -156,8 +156,16 @@ export function openMmdb(data: Uint8Array, label: string): Mmdb {
     },
   });
   const m = reader.metadata;
-  const samples = sampleNetworks(bytes, m, 64).map((address) => reader.get(address) as GeoRecord);
-  const schema = SCHEMAS.find((s) => samples.some((r) => EXTRACT[s](r) !== null));
+  // The first schema, in SCHEMAS order, that a sampled record has. Reading stops once that is the first schema:
+  // each read is a cold tree walk at startup, and the bundled data answers on the first record.
+  let best = SCHEMAS.length;
+  for (const address of sampleNetworks(bytes, m, 64)) {
+    const record = reader.get(address) as GeoRecord;
+    const found = SCHEMAS.findIndex((s, i) => i < best && EXTRACT[s](record) !== null);
+    if (found !== -1) best = found;
+    if (best === 0) break;
+  }
+  const schema = SCHEMAS[best];
   if (schema === undefined) {
     throw new IpMatchConfigError(WHERE, [
       `database: ${label} ("${m.databaseType}") has no country in its records (looked for country_code, ` +

@@ -44,7 +44,7 @@ function clean(raw: string): string | null {
   return text.charCodeAt(0) === 43 /* + */ ? text : text.replace(LEADING_00, '$1+');
 }
 
-type FullParse = typeof import('libphonenumber-js/core').parsePhoneNumberFromString;
+type FullParse = typeof import('./phone-full.js').parsePhoneNumberFromString;
 
 /** libphonenumber-js's parser, once loaded. */
 let fullParse: FullParse | undefined;
@@ -67,7 +67,7 @@ export class PhoneParserLoading extends Error {
  * A failed load is tried again on the next call.
  */
 export function loadFullParser(): Promise<void> {
-  loading ??= import('libphonenumber-js/core').then(
+  loading ??= import('./phone-full.js').then(
     (lib) => {
       fullParse = lib.parsePhoneNumberFromString;
     },

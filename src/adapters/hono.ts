@@ -78,8 +78,9 @@ async function bodyOf(c: Context): Promise<unknown> {
   const type = mediaType(contentType);
   if (!PARSED.has(type)) return {};
   const length = c.req.header('content-length');
-  const cached = Object.keys(c.req.bodyCache).length > 0;
-  if (!cached && (length === undefined || !(Number(length) <= BODY_LIMIT))) return readBody(c.req.raw);
+  // A body already read (through the cache by a validator before us) is never read from a clone.
+  if (!c.req.raw.bodyUsed && (length === undefined || !(Number(length) <= BODY_LIMIT)))
+    return readBody(c.req.raw);
   try {
     if (type === 'application/json') return await c.req.json();
     return await parseBody(new Uint8Array(await c.req.arrayBuffer()), contentType);

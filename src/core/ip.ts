@@ -86,6 +86,11 @@ function fromV4(address: string, v: number): NormalizedIp {
   return { address, public: isPublicV4(v) };
 }
 
+/** The dotted quad of an IPv4 address given as an unsigned 32-bit number: the inverse of `ipv4Value`. */
+export function dottedQuad(v: number): string {
+  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+}
+
 /**
  * A canonical IPv4 address (a strict dotted quad) as an unsigned 32-bit number, or -1 for anything else; the
  * GeoIP lookup walks its tree with the number. The address `normalizeIp` returned last is answered without a
@@ -125,7 +130,7 @@ function normalizeV6(s: string): NormalizedIp {
   // anything else, so the embedded IPv4 is the client.
   if (range === 'ipv4Mapped' || isWellKnownNat64(p)) {
     const v = (p[6]! * 65536 + p[7]!) >>> 0;
-    return fromV4(`${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`, v);
+    return fromV4(dottedQuad(v), v);
   }
   // Only 2000::/3 is allocated as global unicast; ipaddr.js calls much of ::/8 (IPv4-compatible,
   // NAT64 local-use) and 100::/8 beyond its discard /64 'unicast'.

@@ -141,8 +141,8 @@ export interface IpMatch {
   check(input: CheckInput): Promise<IpMatchDecision>;
   /**
    * Resolves once the provider's data is loaded and warm (the GeoIP file read, a lookup done, the full phone
-   * parser loaded), so that a server can await it before listening and its first check costs what every other one does. Rejects
-   * when the data cannot be read; checks would then decide without it.
+   * parser loaded), so that a server can await it before listening and its first check costs what every other
+   * one does. Rejects when the data cannot be read; checks would then decide without it.
    */
   ready(): Promise<void>;
   /** Releases connections, timers and caches. Idempotent. */

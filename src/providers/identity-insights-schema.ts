@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { ParsedPhone, PhoneLookup } from '../core/provider.js';
 import type { Signal } from '../core/types.js';
+import { isFlag, isRecord, isText } from './answer-guards.js';
 
 // Each insight succeeds or fails on its own, and Vonage leaves fields absent or null, so every field but an
 // insight's `status.code` is optional and vocabularies stay open (casing varies too).
@@ -50,11 +51,6 @@ export function parseIiResponse(json: unknown): ReturnType<typeof iiResponseSche
     ? { success: true, data: json as IiResponse }
     : iiResponseSchema.safeParse(json);
 }
-
-const isText = (v: unknown) => v === undefined || v === null || typeof v === 'string';
-const isFlag = (v: unknown) => v === undefined || v === null || typeof v === 'boolean';
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** One insight, as its schema above: absent or null, or an object with a `status.code` and fields of their types. */
 function isInsight(v: unknown, texts: readonly string[], flag?: string): boolean {

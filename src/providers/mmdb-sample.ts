@@ -1,4 +1,5 @@
 import type { Metadata } from 'mmdb-lib/lib/metadata.js';
+import { dottedQuad } from '../core/ip.js';
 import { readRecord } from './mmdb-tree.js';
 
 /** Addresses of the first networks in tree order: real records to read, whatever ranges the data covers. */
@@ -37,7 +38,7 @@ export function spreadAddresses(count: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
     const v = Math.floor(((i + 0.5) * 2 ** 32) / count);
-    out.push(`${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`);
+    out.push(dottedQuad(v));
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { Reader } from 'mmdb-lib';
 // Not re-exported by mmdb-lib's index: reading only the metadata is what keeps a first check cheap.
 import { type Metadata, parseMetadata } from 'mmdb-lib/lib/metadata.js';
 import { IpMatchConfigError } from '../core/errors.js';
-import { ipv4Value } from '../core/ip.js';
+import { dottedQuad, ipv4Value } from '../core/ip.js';
 import { sampleNetworks } from './mmdb-sample.js';
 import { ipv4Finder } from './mmdb-tree.js';
 
@@ -126,11 +126,6 @@ export function inspectMmdb(
   return m;
 }
 
-/** The dotted quad of an unsigned 32-bit IPv4 address. */
-function dotted(v: number): string {
-  return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
-}
-
 /** Bytes as a Buffer without a copy: mmdb-lib accepts nothing else. */
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -186,7 +181,7 @@ export function openMmdb(data: Uint8Array, label: string): Mmdb {
     if (pointer === 0) return null;
     let found = byRecord.get(pointer);
     if (found === undefined) {
-      found = extract(reader.get(dotted(value)) as GeoRecord);
+      found = extract(reader.get(dottedQuad(value)) as GeoRecord);
       if (byRecord.size >= DECODED_MAX) byRecord.clear();
       byRecord.set(pointer, found);
     }

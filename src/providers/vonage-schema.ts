@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { ProviderError } from '../core/errors.js';
 import type { PhoneLookup } from '../core/provider.js';
 import type { MatchLevel } from '../core/types.js';
+import { isRecord, isText } from './answer-guards.js';
 
 // Vonage documents most fields as nullable, adds enum values over time and writes `"null"` for
 // "no value", so the schema checks shapes and leaves vocabularies open.
@@ -76,9 +77,6 @@ export function parseNiResponse(json: unknown): ReturnType<typeof niResponseSche
   return data ? { success: true, data } : niResponseSchema.safeParse(json);
 }
 
-const isText = (v: unknown) => v === undefined || v === null || typeof v === 'string';
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 /** A nullish object whose listed fields are all `text`, as `looseObject({ …: text }).nullish()`. */
 const isTextObject = (v: unknown, fields: readonly string[]) => {
   if (v === undefined || v === null) return true;

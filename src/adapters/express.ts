@@ -3,6 +3,7 @@ import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
 import { callbackMiddleware } from './callback-style.js';
 import type { FrameworkIp, ProxyTrust } from './client-ip.js';
+import { storeDecision } from './express-decision.js';
 import {
   buildRoute,
   type Framework,
@@ -86,10 +87,11 @@ export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   const route = buildRoute<Request, OnBlock>(first, second, express);
   return callbackMiddleware(route, {
     // Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined) when one does.
-    body: (req) => ('body' in req ? req.body : NO_BODY_PARSER),
-    store: (req, decision) => {
-      req.ipMatch = decision;
+    body: (req) => {
+      const body: unknown = req.body;
+      return body !== undefined || 'body' in req ? body : NO_BODY_PARSER;
     },
+    store: storeDecision,
     send: (res, status, body) => {
       res.status(status).json(body);
     },

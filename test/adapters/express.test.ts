@@ -84,6 +84,59 @@ describe('Express only', () => {
     expect(res.status).toBe(403);
   });
 
+  test('req.ipMatch reads the decision without adding a property to the request', async () => {
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    app.post('/signup', express.json(), ipMatch(core), (req, res) => {
+      res.json({ own: Object.hasOwn(req, 'ipMatch'), matchLevel: req.ipMatch?.matchLevel });
+    });
+    const res = await signup(app, GB_IP, { phone: GB_PHONE });
+    expect(res.body).toEqual({ own: false, matchLevel: 'country' });
+  });
+
+  test('a decision made in a mounted sub-app is still req.ipMatch in the parent after it', async () => {
+    const parent = express();
+    parent.set('trust proxy', 'loopback');
+    parent.use(express.json());
+    const sub = express();
+    sub.use(ipMatch(core, { policy: { mismatch: 'flag' } }));
+    parent.use(sub);
+    parent.post('/signup', (req, res) => {
+      res.json({ matchLevel: req.ipMatch?.matchLevel, action: req.ipMatch?.action });
+    });
+    const res = await signup(parent, KR_IP, { phone: GB_PHONE });
+    expect(res.body).toEqual({ matchLevel: 'mismatch', action: 'flag' });
+  });
+
+  test("a handler's own req.ipMatch assignment reads back, and a request without ipMatch has none", async () => {
+    const app = signupApp({ '/signup': ipMatch(core) });
+    app.post('/other', (req, res) => {
+      const before = req.ipMatch;
+      req.ipMatch = { note: 'set by hand' } as never;
+      res.json({ before: before ?? null, after: req.ipMatch });
+    });
+    await signup(app, GB_IP, { phone: GB_PHONE });
+    const res = await request(app).post('/other').send({});
+    expect(res.body).toEqual({ before: null, after: { note: 'set by hand' } });
+  });
+
+  test('a request object made by hand (no Express app) gets req.ipMatch as its own property', async () => {
+    const middleware = ipMatch(core);
+    const req = {
+      body: { phone: GB_PHONE },
+      ip: GB_IP,
+      method: 'POST',
+      headers: {},
+    } as never as express.Request;
+    let called = false;
+    await middleware(req, {} as express.Response, () => {
+      called = true;
+    });
+    expect(called).toBe(true);
+    expect(Object.hasOwn(req, 'ipMatch')).toBe(true);
+    expect(req.ipMatch?.matchLevel).toBe('unknown');
+  });
+
   test('an async onBlock that rejects reaches the error handler', async () => {
     const app = signupApp({
       '/signup': ipMatch(core, {

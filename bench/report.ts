@@ -27,14 +27,16 @@ const num = (x: number, d = 0) =>
   x.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 function routeTable(r: RouteOverhead): string[] {
-  const range = (x: [number, number] | undefined) => (x ? `${x[0].toFixed(2)}–${x[1].toFixed(2)}` : '');
+  const range = (x: [number, number] | undefined, d = 2) =>
+    x ? `${x[0].toFixed(d)}–${x[1].toFixed(d)}` : '';
   const floor = (s: 'hot' | 'cold', name: ServerName) => r[s].floorRatio[name]?.toFixed(3) ?? '';
   const lines = [
-    `Route overhead: POST /signup, medians over ${r.rounds} rounds of ${r.burstSeconds} s bursts, ` +
-      `${r.connections} connections per server, servers loaded ${r.schedule}; server CPU per request as a ratio to the same framework's bare route ` +
-      '(and, for ipMatch, to its floor) in the same round; range: lowest–highest round',
-    `${pad('server', 31)}${pad('hot CPU', 9)}${pad('(range)', 11)}${pad('to floor', 10)}${pad('(range)', 11)}` +
-      `${pad('req/s', 7)}${pad('cold CPU', 10)}${pad('(range)', 11)}${pad('to floor', 10)}${pad('(range)', 11)}req/s`,
+    `Route overhead: POST /signup, ${r.rounds} rounds of ${r.burstSeconds} s bursts, ` +
+      `${r.connections} connections per server, servers loaded ${r.schedule}. CPU: server CPU per request as a ` +
+      "ratio to the same framework's bare route in the same round, median over rounds (range: lowest–highest " +
+      'round). To floor: ipMatch against its floor, CPU summed over all rounds per request (90%: bootstrap interval)',
+    `${pad('server', 31)}${pad('hot CPU', 9)}${pad('(range)', 11)}${pad('to floor', 10)}${pad('(90%)', 13)}` +
+      `${pad('req/s', 7)}${pad('cold CPU', 10)}${pad('(range)', 11)}${pad('to floor', 10)}${pad('(90%)', 13)}req/s`,
   ];
   for (const name of r.servers) {
     lines.push(
@@ -42,12 +44,12 @@ function routeTable(r: RouteOverhead): string[] {
         pad(r.hot.cpuRatio[name]!.toFixed(3), 9) +
         pad(range(r.hot.cpuRatioRange[name]), 11) +
         pad(floor('hot', name), 10) +
-        pad(range(r.hot.floorRatioRange[name]), 11) +
+        pad(range(r.hot.floorRatioInterval[name], 3), 13) +
         pad(r.hot.rpsRatio[name]!.toFixed(2), 7) +
         pad(r.cold.cpuRatio[name]!.toFixed(3), 10) +
         pad(range(r.cold.cpuRatioRange[name]), 11) +
         pad(floor('cold', name), 10) +
-        pad(range(r.cold.floorRatioRange[name]), 11) +
+        pad(range(r.cold.floorRatioInterval[name], 3), 13) +
         r.cold.rpsRatio[name]!.toFixed(2),
     );
   }

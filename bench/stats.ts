@@ -15,3 +15,34 @@ export function percentile(xs: readonly number[], p: number): number {
 
 /** Rounds to `digits` decimals, for results.json. */
 export const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+
+/** A deterministic pseudo-random source in [0, 1) (mulberry32), so that a bootstrap gives the same interval twice. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * `estimate` over `items`, and a percentile bootstrap interval around it: `estimate` again over `resamples`
+ * resamples of the items drawn with replacement, and the `(1 - level) / 2` and `(1 + level) / 2` quantiles.
+ */
+export function bootstrap<T>(
+  items: readonly T[],
+  estimate: (xs: readonly T[]) => number,
+  { level = 0.9, resamples = 2000, seed = 1 } = {},
+): { value: number; interval: [number, number] } {
+  const random = seeded(seed);
+  const values: number[] = [];
+  for (let b = 0; b < resamples; b++) {
+    values.push(estimate(items.map(() => items[Math.floor(random() * items.length)]!)));
+  }
+  values.sort((x, y) => x - y);
+  const at = (q: number) => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))]!;
+  return { value: estimate(items), interval: [at((1 - level) / 2), at((1 + level) / 2)] };
+}

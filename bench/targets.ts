@@ -51,14 +51,26 @@ export function evaluate(f: Figures): Target[] {
   const out: Target[] = [];
   if (f.route) {
     const route: Target[] = [];
-    for (const [name, hot] of Object.entries(f.route.hot.floorRatio)) {
-      const cold = f.route.cold.floorRatio[name as keyof typeof f.route.cold.floorRatio];
-      route.push(atMost(`route floor, hot: ${name} CPU/request vs its floor`, hot, FLOOR_HOT, '×'));
-      if (cold !== undefined)
-        route.push(atMost(`route floor, cold: ${name} CPU/request vs its floor`, cold, FLOOR_COLD, '×'));
+    for (const [stream, max] of [
+      ['hot', FLOOR_HOT],
+      ['cold', FLOOR_COLD],
+    ] as const) {
+      const { floorRatio, floorRatioInterval } = f.route[stream];
+      for (const [name, value] of Object.entries(floorRatio)) {
+        const t = atMost(`route floor, ${stream}: ${name} CPU/request vs its floor`, value, max, '×');
+        const interval = floorRatioInterval[name as keyof typeof floorRatioInterval];
+        // Pass or miss is the pooled figure's; the interval says whether the run had rounds enough to tell.
+        if (interval && interval[0] <= max && max <= interval[1]) {
+          t.note = `not judged: the 90% interval ${interval[0]}–${interval[1]} holds ${max}; run more --rounds`;
+        } else if (interval) {
+          t.note = `90% interval ${interval[0]}–${interval[1]}`;
+        }
+        route.push(t);
+      }
     }
     if (f.route.noisy) {
-      for (const t of route) t.note = 'noisy run: identical servers differed by more than 5%';
+      for (const t of route)
+        t.note = `${t.note ? `${t.note}; ` : ''}noisy run: identical servers differed by more than 5%`;
     }
     out.push(...route);
   }

@@ -1,5 +1,6 @@
 import { NOISE_TOLERANCE, type RouteOverhead, type ServerName } from './route-overhead.js';
 import type { ScalingRow } from './scaling.js';
+import { SERVER_KINDS } from './servers.js';
 import type { Figures, Target } from './targets.js';
 
 const LABELS: Record<ServerName, string> = {
@@ -87,7 +88,46 @@ function routeTable(r: RouteOverhead): string[] {
         num(c.majorGcsPerRound / r.burstSeconds, 1),
     );
   }
+  lines.push(...middlewareLines(r));
   return lines;
+}
+
+/**
+ * Per framework: the time inside ipMatch against the time inside its floor's middleware (both until they pass
+ * the request on), and that difference as a share of the floor route's CPU per request.
+ */
+function middlewareLines(r: RouteOverhead): string[] {
+  const lines: string[] = [];
+  for (const name of r.servers) {
+    if (name === 'bare-twin' || SERVER_KINDS[name].role !== 'ipmatch') continue;
+    const floor = r.servers.find(
+      (s) =>
+        s !== 'bare-twin' &&
+        SERVER_KINDS[s].role === 'floor' &&
+        SERVER_KINDS[s].framework === SERVER_KINDS[name].framework,
+    );
+    if (!floor) continue;
+    const part = (stream: 'hot' | 'cold') => {
+      const own = r[stream].breakdown[name]?.middlewareUs;
+      const base = r[stream].breakdown[floor];
+      if (r[stream].breakdown[name]?.middlewareDeferred)
+        return `${stream}: passes on after an await (reads the body), so not timed`;
+      if (own === undefined || base?.middlewareUs === undefined) return `${stream} -`;
+      const over = own - base.middlewareUs;
+      return (
+        `${stream} ${num(own, 1)} µs vs ${num(base.middlewareUs, 1)} µs, ` +
+        `${over >= 0 ? '+' : ''}${num(over, 1)} µs = ${num((100 * over) / base.cpuUs, 1)}% of the floor's CPU/request`
+      );
+    };
+    lines.push(`  ${pad(LABELS[name], 29)}${part('hot')} · ${part('cold')}`);
+  }
+  if (lines.length === 0) return [];
+  return [
+    '',
+    'Inside the middleware, until it passes the request on (wall clock, pooled over rounds; blocked requests ' +
+      'left out): ipMatch vs its floor',
+    ...lines,
+  ];
 }
 
 function scalingTable(rows: readonly ScalingRow[]): string[] {

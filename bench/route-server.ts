@@ -67,6 +67,15 @@ export type FromServer =
       requests: number;
       /** The counted window, on the clock of process.hrtime (and of --cpu-prof), in µs. */
       windowUs: [number, number];
+      /**
+       * Floor and ipmatch servers: wall time inside the middleware, from its call to its call of next, summed
+       * over the requests it passed on before returning (`passed`), in µs. Blocked requests, answered by the
+       * middleware itself, are not in it: the floor has no such path to compare them with.
+       */
+      middlewareUs: number;
+      passed: number;
+      /** Requests it passed on after returning (an await first): not timed. */
+      deferred: number;
     }
   | { type: 'memory'; rss: number; heapUsed: number; arrayBuffers: number };
 
@@ -89,6 +98,49 @@ function naiveLookup(): RequestHandler {
   };
 }
 
+/**
+ * Time inside the measured middleware (floor or ipMatch) until it passes the request on, counted only when it
+ * does so before returning: a pass after an await (Hono's ipMatch reads the body first) would time other
+ * requests' work too.
+ */
+const inside = { us: 0, passed: 0, deferred: 0 };
+/** The call of the timed middleware now running, and when it started; 0 when none is. */
+let timing = 0;
+let call = 0;
+/** Starts timing one call of the middleware, and returns the mark its pass is checked against. */
+const enter = () => {
+  timing = performance.now();
+  return ++call;
+};
+const passedAfter = (mark: number) => {
+  if (mark === call && timing !== 0) {
+    inside.us += (performance.now() - timing) * 1000;
+    inside.passed++;
+  } else {
+    inside.deferred++;
+  }
+  timing = 0;
+};
+/** Called when the middleware returns: a pass after this is deferred. */
+const leave = (mark: number) => {
+  if (mark === call) timing = 0;
+};
+
+/** `mw` timed from its call to its call of `next`, on the synchronous path a passed request takes. */
+function timedExpress(mw: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const mark = enter();
+    try {
+      return mw(req, res, (err?: unknown) => {
+        passedAfter(mark);
+        next(err);
+      });
+    } finally {
+      leave(mark);
+    }
+  };
+}
+
 function expressApp(kind: ServerKind): express.Express {
   const a = express();
   a.set('trust proxy', 'loopback');
@@ -101,8 +153,8 @@ function expressApp(kind: ServerKind): express.Express {
     next();
   };
   if (kind === 'bare') a.post('/signup', json, done);
-  else if (kind === 'floor') a.post('/signup', json, readsIp, done);
-  else if (kind === 'ipmatch') a.post('/signup', json, ipMatch(), done);
+  else if (kind === 'floor') a.post('/signup', json, timedExpress(readsIp), done);
+  else if (kind === 'ipmatch') a.post('/signup', json, timedExpress(ipMatch() as RequestHandler), done);
   else if (kind === 'rate-limit') a.post('/signup', rateLimit({ limit: 1_000_000_000 }), json, done);
   else if (kind === 'naive') a.post('/signup', json, naiveLookup(), done);
   else if (kind === 'ipmatch-listen') a.post('/signup', json, ipMatch({ onDecision: () => {} }), done);
@@ -118,8 +170,21 @@ function koaApp(kind: ServerKind): Koa {
     ctx.state.ip = ctx.ip;
     return next();
   };
-  if (kind === 'koa-floor') a.use(readsIp);
-  else if (kind === 'koa-ipmatch') a.use(koaIpMatch());
+  const timed =
+    (mw: Middleware): Middleware =>
+    (ctx, next) => {
+      const mark = enter();
+      try {
+        return mw(ctx, () => {
+          passedAfter(mark);
+          return next();
+        });
+      } finally {
+        leave(mark);
+      }
+    };
+  if (kind === 'koa-floor') a.use(timed(readsIp));
+  else if (kind === 'koa-ipmatch') a.use(timed(koaIpMatch() as Middleware));
   a.use((ctx) => {
     if (ctx.method === 'POST' && ctx.path === '/signup') ctx.body = { ok: true };
   });
@@ -140,8 +205,24 @@ async function fastifyApp(kind: ServerKind): Promise<RequestListener> {
     (request as { seenIp?: string }).seenIp = request.ip;
     done();
   };
+  const timed = (hook: preHandlerHookHandler): preHandlerHookHandler =>
+    function (this: unknown, request, reply, done) {
+      const mark = enter();
+      try {
+        return hook.call(this as never, request, reply, (err?: Error) => {
+          passedAfter(mark);
+          done(err);
+        });
+      } finally {
+        leave(mark);
+      }
+    };
   const preHandler =
-    kind === 'fastify-floor' ? readsIp : kind === 'fastify-ipmatch' ? fastifyIpMatch() : undefined;
+    kind === 'fastify-floor'
+      ? timed(readsIp)
+      : kind === 'fastify-ipmatch'
+        ? timed(fastifyIpMatch() as preHandlerHookHandler)
+        : undefined;
   a.post('/signup', preHandler ? { preHandler } : {}, async () => ({ ok: true }));
   await a.ready();
   return handler!;
@@ -159,9 +240,25 @@ function honoApp(kind: ServerKind): RequestListener {
     c.set('ip', clientIp(c.env.incoming));
     await next();
   };
-  if (kind === 'hono-floor') a.use('/signup', readsIp);
+  const timed =
+    (mw: MiddlewareHandler): MiddlewareHandler =>
+    (c, next) => {
+      const mark = enter();
+      try {
+        return mw(c, () => {
+          passedAfter(mark);
+          return next();
+        });
+      } finally {
+        leave(mark);
+      }
+    };
+  if (kind === 'hono-floor') a.use('/signup', timed(readsIp));
   else if (kind === 'hono-ipmatch')
-    a.use('/signup', honoIpMatch({ clientIp: 'request-ip', trustedProxies: ['loopback'] }));
+    a.use(
+      '/signup',
+      timed(honoIpMatch({ clientIp: 'request-ip', trustedProxies: ['loopback'] }) as MiddlewareHandler),
+    );
   a.post('/signup', async (c) => {
     // What a handler does with a signup: it reads the body (ipMatch's server from Hono's cache).
     await c.req.json();
@@ -220,6 +317,9 @@ async function serve(kind: ServerKind): Promise<void> {
       requests = 0;
       startedUs = usNow();
       gcAtStart = { ...gc };
+      inside.us = 0;
+      inside.passed = 0;
+      inside.deferred = 0;
       main = mainThreadUs();
       cpu = process.cpuUsage();
       send({ type: 'started' });
@@ -233,6 +333,9 @@ async function serve(kind: ServerKind): Promise<void> {
         majorGcs: gc.major - gcAtStart.major,
         requests,
         windowUs: [startedUs, usNow()],
+        middlewareUs: inside.us,
+        passed: inside.passed,
+        deferred: inside.deferred,
       });
     } else if (m.type === 'memory') {
       (globalThis as { gc?: () => void }).gc?.();

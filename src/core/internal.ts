@@ -24,6 +24,13 @@ export interface RouteDecider {
  */
 export const blockingSignals = new WeakMap<IpMatchDecision, Signal>();
 
+/**
+ * Providers whose lookup only restates the parse (the offline `localProvider`): the core then matches the
+ * parsed number directly, without a lookup object per check. Kept beside the provider, not on it, so that the
+ * Provider interface stays the public contract; a provider built from one (spread, wrapped) is not in here.
+ */
+export const parseOnlyProviders = new WeakSet<object>();
+
 /** Where a request's decision was made, from the adapter: `onDecision`'s context without the duration. */
 export interface RequestContext {
   route: string | null;

@@ -8,6 +8,7 @@ import {
   type CoreInternals,
   type IpMatchWithInternals,
   kInternals,
+  parseOnlyProviders,
   type RequestContext,
   type RouteDecider,
 } from './internal.js';
@@ -86,6 +87,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
         })
       : undefined;
   const scope = provider.cacheScope ?? provider.name;
+  const parseOnly = parseOnlyProviders.has(provider);
   const locking = cacheOpts?.lock === true && cache?.canLock === true;
   if (cache && cacheOpts?.lock && !cache.canLock) {
     once.warn(
@@ -233,6 +235,16 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
       return finish(NOT_PUBLIC, ip, parsedFacts(parsed), provider.name, false, r);
     }
     ip.country = provider.ipCountry(normIp.address);
+    if (parseOnly) {
+      // The offline provider: its lookup would restate the parse, so match the parse directly.
+      const m = matchCountries({
+        ipPublic: true,
+        ipCountry: ip.country,
+        phoneCountry: parsed.country,
+        roamingCountry: null,
+      });
+      return finish(m, ip, parsedFacts(parsed), provider.name, false, r);
+    }
     const address = normIp.address;
     if (provider.remote)
       return lookUp({ phone: parsed, ip: address, clientIp: address }, ip, r, performance.now());

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../core/errors.js';
+import { parseOnlyProviders } from '../core/internal.js';
 import { consoleLogger } from '../core/logger.js';
 import { createPhoneParser } from '../core/phone.js';
 import type { IpMatchProvider } from '../core/provider.js';
@@ -98,7 +99,7 @@ export function localProvider(options: LocalProviderOptions = {}): LocalProvider
   );
   const parsePhone = createPhoneParser({ max: opts.phoneCacheSize });
   const updater = opts.autoUpdate ? startAutoUpdate(opts.autoUpdate, geo.reload, forward) : undefined;
-  return {
+  const provider: LocalProvider = {
     name: 'local',
     remote: false,
     keyIncludesIp: false,
@@ -121,4 +122,7 @@ export function localProvider(options: LocalProviderOptions = {}): LocalProvider
       updater?.stop();
     },
   };
+  // Its lookup is the parse itself: the core may skip it (and must reach the same decision).
+  parseOnlyProviders.add(provider);
+  return provider;
 }

@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { createIpMatch, IpMatchConfigError, type IpMatchDecision, ProviderError } from 'ipmatch';
+import {
+  createIpMatch,
+  IpMatchConfigError,
+  type IpMatchDecision,
+  localProvider,
+  ProviderError,
+} from 'ipmatch';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../helpers/logger.js';
 import { stubRemoteProvider } from '../helpers/stub-provider.js';
@@ -485,6 +491,28 @@ describe('check() never rejects', () => {
         expect(JSON.parse(JSON.stringify(d))).toEqual(d);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("the offline provider's shortcut reaches the decision its lookup would, field for field and in order", async () => {
+    // The core matches localProvider()'s parse without calling its lookup; a copy of the provider is not
+    // known to the core, so it goes through lookup() as any other provider would.
+    const direct = core({ provider: localProvider() });
+    const viaLookup = core({ provider: { ...localProvider() } });
+    const region = fc.constantFrom('GB', 'US', 'DE', 'KR', 'FR', 'IN', 'BR', 'NG', 'JP', 'AU');
+    const phone = fc.oneof(
+      fc.stringMatching(/^\+(1|44|49|82|33|91|55|234|81|61)[0-9]{6,11}$/),
+      fc.stringMatching(/^[0-9 ()\-.]{4,16}$/),
+    );
+    const ip = fc.oneof(fc.ipV4(), fc.ipV6(), fc.constantFrom(GB_IP, KR_IP, US_IP6, '10.0.0.1'));
+    await fc.assert(
+      fc.asyncProperty(phone, ip, fc.option(region, { nil: undefined }), async (p, address, country) => {
+        const input = { phone: p, ip: address, ...(country ? { country } : {}) };
+        const a = await direct.check(input);
+        const b = await viaLookup.check(input);
+        expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+      }),
+      { numRuns: 400 },
     );
   });
 

@@ -1,9 +1,9 @@
-import type { Application, NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
 import { callbackMiddleware } from './callback-style.js';
-import type { FrameworkIp, ProxyTrust } from './client-ip.js';
-import { storeDecision } from './express-decision.js';
+import type { FrameworkIp } from './client-ip.js';
+import { requestState, storeDecision } from './express-decision.js';
 import {
   buildRoute,
   type Framework,
@@ -29,23 +29,9 @@ export type RouteOptions = SharedRouteOptions<Request, OnBlock>;
 /** Returns a promise only when the check had to wait (a remote lookup, an async option); Express 5 awaits it. */
 export type IpMatchMiddleware = (req: Request, res: Response, next: NextFunction) => void | Promise<void>;
 
-const trustByApp = new WeakMap<Application, ProxyTrust>();
-
-function proxyTrust(app: Application | undefined): ProxyTrust {
-  if (!app) return 'off';
-  let trust = trustByApp.get(app);
-  if (trust === undefined) {
-    // The raw setting: false/0/undefined trust nothing, true trusts every hop, anything else some proxies.
-    const setting: unknown = app.get('trust proxy');
-    trust = !setting ? 'off' : setting === true ? 'all' : 'some';
-    trustByApp.set(app, trust);
-  }
-  return trust;
-}
-
 const expressIp: FrameworkIp<Request> = {
   ip: (req) => req.ip,
-  trust: (req) => proxyTrust(req.app),
+  trust: (req) => requestState(req).trust,
   advice: {
     enableTrust: "app.set('trust proxy', …) set to its address or hop count (e.g. 'loopback' or 1)",
     restrictTrust:

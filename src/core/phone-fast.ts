@@ -123,15 +123,23 @@ function hasType(region: Region, national: string): boolean {
   );
 }
 
+/** The region `regionOf` chose; `typed` when it chose it by a number type, which makes the number valid there. */
+let typed = false;
+
 /**
  * libphonenumber-js's getCountryByNationalNumber: the first region, in metadata order, whose leading digits
- * start the number or, for a region without leading digits, one of whose number types matches it.
+ * start the number or, for a region without leading digits, one of whose number types matches it. Sets
+ * `typed` so that `decide` need not match that region's types a second time.
  */
 function regionOf(plan: Plan, national: string): Region | undefined {
+  typed = false;
   const { regions } = plan;
   if (regions.length === 1) return regions[0];
   for (const region of regions) {
-    if (region.leadingDigits !== null ? region.leadingDigits.test(national) : hasType(region, national)) {
+    if (region.leadingDigits !== null) {
+      if (region.leadingDigits.test(national)) return region;
+    } else if (hasType(region, national)) {
+      typed = true;
       return region;
     }
   }
@@ -147,7 +155,9 @@ function decide(plan: Plan, national: string): ParsedPhone | null | undefined {
   // the first region the length is possible in, which is the main region again since the number is possible.
   const region = regionOf(plan, national) ?? plan.regions[0]!;
   if (!region.lengths.includes(length)) return null;
-  const valid = region.types === null ? region.nationalPattern.test(national) : hasType(region, national);
+  // A region chosen by one of its number types is one the number is valid in (that is what hasType tests).
+  const valid =
+    typed || (region.types === null ? region.nationalPattern.test(national) : hasType(region, national));
   return Object.freeze({ number: `+${plan.callingCode}${national}`, country: region.country, valid });
 }
 

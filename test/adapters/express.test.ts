@@ -137,6 +137,22 @@ describe('Express only', () => {
     expect(req.ipMatch?.matchLevel).toBe('unknown');
   });
 
+  test("a hand-made request with an app of its own follows that app's trust proxy", async () => {
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    const req = {
+      app,
+      body: { phone: GB_PHONE },
+      ip: GB_IP,
+      method: 'POST',
+      headers: { 'x-forwarded-for': GB_IP },
+      socket: { remoteAddress: '127.0.0.1' },
+    } as never as express.Request;
+    await ipMatch(core)(req, {} as express.Response, () => {});
+    expect(Object.hasOwn(req, 'ipMatch')).toBe(true);
+    expect(req.ipMatch).toMatchObject({ matchLevel: 'country', ip: { address: GB_IP, country: 'GB' } });
+  });
+
   test('an async onBlock that rejects reaches the error handler', async () => {
     const app = signupApp({
       '/signup': ipMatch(core, {

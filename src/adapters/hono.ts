@@ -73,21 +73,29 @@ const hono: Framework<Context> = {
  * against ~140 µs for the whole bare route. Only a body of declared length within `BODY_LIMIT` is read this
  * way; a chunked one is read from a clone, where the cap can stop the read midway.
  */
-async function bodyOf(c: Context): Promise<unknown> {
-  const contentType = c.req.header('content-type') ?? null;
+/** A header as Node parsed it when there is a Node request (no Headers object built), else from the Fetch API. */
+function headerOf(c: Context, name: 'content-type' | 'content-length'): string | undefined {
+  const value = raw(c).headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+const EMPTY_BODY = (): unknown => ({});
+
+/** The parsed body, `{}` when it has no phone to read; a promise only when the body must be read first. */
+function bodyOf(c: Context): unknown {
+  const contentType = headerOf(c, 'content-type') ?? null;
   const type = mediaType(contentType);
   if (!PARSED.has(type)) return {};
-  const length = c.req.header('content-length');
+  const length = headerOf(c, 'content-length');
   // A body already read (through the cache by a validator before us) is never read from a clone.
   if (!c.req.raw.bodyUsed && (length === undefined || !(Number(length) <= BODY_LIMIT)))
     return readBody(c.req.raw);
-  try {
-    if (type === 'application/json') return await c.req.json();
-    return await parseBody(new Uint8Array(await c.req.arrayBuffer()), contentType);
-  } catch {
-    // Malformed JSON, or a body someone read through `c.req.raw` and not the cache: no phone to read.
-    return {};
-  }
+  // Malformed JSON, or a body someone read through `c.req.raw` and not the cache: no phone to read.
+  if (type === 'application/json') return c.req.json().then(undefined, EMPTY_BODY);
+  return c.req
+    .arrayBuffer()
+    .then((bytes) => parseBody(new Uint8Array(bytes), contentType))
+    .then(undefined, EMPTY_BODY);
 }
 
 /**
@@ -109,7 +117,8 @@ export function ipMatch(first?: unknown, second?: unknown): MiddlewareHandler {
   const route = buildRoute<Context, OnBlock>(first, second, hono);
   const { onBlock } = route;
   return async function ipMatchMiddleware(c, next) {
-    const ran = route.run(c, route.readsBody ? await bodyOf(c) : undefined);
+    const body = route.readsBody ? bodyOf(c) : undefined;
+    const ran = route.run(c, body instanceof Promise ? await body : body);
     const outcome = ran instanceof Promise ? await ran : ran;
     c.set('ipMatch', outcome.decision);
     if (outcome.kind === 'next') return next();

@@ -28,7 +28,11 @@ export const PARSED = new Set([
 
 /** The media type of a Content-Type header, lower-cased without parameters, or '' when there is none. */
 export function mediaType(contentType: string | null | undefined): string {
-  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (!contentType) return '';
+  // The common case, already in normal form: no array or strings made for it.
+  if (contentType === 'application/json') return contentType;
+  const semicolon = contentType.indexOf(';');
+  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
 }
 
 /**

@@ -107,11 +107,22 @@ function planFor(callingCode: string): Plan | null | undefined {
   return prefix === undefined ? null : { callingCode, prefix, regions };
 }
 
-const plans = new Map<string, Plan | null | undefined>();
+/** Stands in `plans` for a prefix not yet looked at. */
+const UNSEEN = 0;
+/**
+ * Each one- to three-digit prefix's plan, indexed by its digits read as a number plus 1000 × its length (so
+ * that '1', '01' and '001' differ): the lookup of a calling code allocates no string and hashes nothing.
+ */
+const plans: (Plan | null | undefined | typeof UNSEEN)[] = new Array(4000).fill(UNSEEN);
 
-function cachedPlan(callingCode: string): Plan | null | undefined {
-  if (!plans.has(callingCode)) plans.set(callingCode, planFor(callingCode));
-  return plans.get(callingCode);
+function cachedPlan(digits: string, size: number, value: number): Plan | null | undefined {
+  const index = size * 1000 + value;
+  let plan = plans[index] as Plan | null | undefined | typeof UNSEEN;
+  if (plan === UNSEEN) {
+    plan = planFor(digits.slice(0, size));
+    plans[index] = plan;
+  }
+  return plan;
 }
 
 /** libphonenumber-js's getNumberType: a match on the national pattern and on one number type. */
@@ -169,14 +180,26 @@ const NON_DIGITS = /\D/g;
  */
 export function parseCleanFast(text: string): ParsedPhone | null | undefined {
   if (text.charCodeAt(0) !== 43 /* + */ || text.indexOf('+', 1) !== -1) return undefined;
-  const digits = text.replace(NON_DIGITS, '');
+  // E.164 as typed ('+447400123456') has nothing to strip: no new string for it.
+  const digits = onlyDigitsAfterPlus(text) ? text.slice(1) : text.replace(NON_DIGITS, '');
   if (digits.length < 3 || digits.charCodeAt(0) === 48 /* 0 */) return undefined;
   // Calling codes are one to three digits; like libphonenumber-js, take the first prefix that is one.
+  let value = 0;
   for (let size = 1; size <= 3; size++) {
-    const plan = cachedPlan(digits.slice(0, size));
+    value = value * 10 + (digits.charCodeAt(size - 1) - 48);
+    const plan = cachedPlan(digits, size, value);
     if (plan === undefined) continue;
     if (plan === null) return undefined;
     return decide(plan, digits.slice(size));
   }
   return undefined;
+}
+
+/** Whether every character after the leading '+' is an ASCII digit. */
+function onlyDigitsAfterPlus(text: string): boolean {
+  for (let i = 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }

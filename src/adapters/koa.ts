@@ -6,6 +6,7 @@ import {
   buildRoute,
   type Framework,
   NO_BODY_PARSER,
+  type Outcome,
   type RouteOptions as SharedRouteOptions,
 } from './route.js';
 
@@ -87,14 +88,27 @@ export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchMiddleware;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   const route = buildRoute<Context, OnBlock>(first, second, koa);
   const { onBlock } = route;
-  return async function ipMatchMiddleware(ctx, next) {
-    const ran = route.run(ctx, parsedBody(ctx));
-    const outcome = ran instanceof Promise ? await ran : ran;
+  const answer = async (ctx: Context, next: Next, ran: Outcome | Promise<Outcome>): Promise<void> => {
+    const outcome = await ran;
     ctx.state.ipMatch = outcome.decision;
     if (outcome.kind === 'next') return next();
     if (outcome.kind === 'block' && onBlock) return onBlock(ctx, outcome.decision);
     ctx.status = outcome.status;
     ctx.body = outcome.body;
+  };
+  return function ipMatchMiddleware(ctx, next) {
+    let ran: Outcome | Promise<Outcome>;
+    try {
+      ran = route.run(ctx, parsedBody(ctx));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // A request that goes on, decided without waiting: next()'s own promise, no async frame around it.
+    if (!(ran instanceof Promise) && ran.kind === 'next') {
+      ctx.state.ipMatch = ran.decision;
+      return next();
+    }
+    return answer(ctx, next, ran);
   };
 }
 

@@ -23,7 +23,7 @@ import type { VonagePath } from './vonage-path.js';
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const quick = process.argv.includes('--quick');
-const rounds = Number(arg('rounds') ?? (quick ? 1 : 13));
+const rounds = Number(arg('rounds') ?? (quick ? 1 : 21));
 const burstSeconds = Number(arg('burst') ?? 1);
 const schedule = arg('schedule') === 'together' ? 'together' : 'in turn';
 const servers = (arg('servers')?.split(',') ?? DEFAULT_SERVERS) as ServerName[];

@@ -16,7 +16,7 @@ import './plain-stacks.js';
 import { LookupCache } from '../src/core/cache.js';
 import { createIpMatch } from '../src/core/ipmatch.js';
 import { MemoryStore } from '../src/core/memory-store.js';
-import { createPhoneParser, parsePhoneFast } from '../src/core/phone.js';
+import { createPhoneParser, loadFullParser, parsePhoneFast } from '../src/core/phone.js';
 import type { IpMatchProvider } from '../src/core/provider.js';
 import type { Store } from '../src/core/store.js';
 import type { IpMatch } from '../src/core/types.js';
@@ -123,6 +123,9 @@ async function main(): Promise<void> {
   const streams = buildStreams();
   let cursor = 0;
   const phones = (n: number) => Array.from({ length: n }, () => streams.cold(cursor++).phone);
+  // The provider's parser is called directly below, not through check(), which would wait for the full parser
+  // (loaded on the first number the fast path cannot decide) by itself.
+  await loadFullParser();
   const direct = await directFillMatches(phones(1)[0]!);
   const rows: ScalingRow[] = [];
   for (const entries of sizes) {

@@ -126,14 +126,31 @@ const leave = (mark: number) => {
   if (mark === call) timing = 0;
 };
 
-/** `mw` timed from its call to its call of `next`, on the synchronous path a passed request takes. */
-function timedExpress(mw: RequestHandler): RequestHandler {
-  return (req, res, next) => {
+/** A callback-style middleware (Express, a Fastify hook) timed from its call to its call of `next`. */
+function timedCallback<A, B, Err>(
+  mw: (this: unknown, a: A, b: B, next: (err?: Err) => void) => unknown,
+): (this: unknown, a: A, b: B, next: (err?: Err) => void) => unknown {
+  return function (this: unknown, a, b, next) {
     const mark = enter();
     try {
-      return mw(req, res, (err?: unknown) => {
+      return mw.call(this, a, b, (err?: Err) => {
         passedAfter(mark);
         next(err);
+      });
+    } finally {
+      leave(mark);
+    }
+  };
+}
+
+/** A `(ctx, next)` middleware (Koa, Hono) timed from its call to its call of `next`. */
+function timedWithNext<C, R>(mw: (ctx: C, next: () => R) => unknown): (ctx: C, next: () => R) => unknown {
+  return (ctx, next) => {
+    const mark = enter();
+    try {
+      return mw(ctx, () => {
+        passedAfter(mark);
+        return next();
       });
     } finally {
       leave(mark);
@@ -153,8 +170,9 @@ function expressApp(kind: ServerKind): express.Express {
     next();
   };
   if (kind === 'bare') a.post('/signup', json, done);
-  else if (kind === 'floor') a.post('/signup', json, timedExpress(readsIp), done);
-  else if (kind === 'ipmatch') a.post('/signup', json, timedExpress(ipMatch() as RequestHandler), done);
+  else if (kind === 'floor') a.post('/signup', json, timedCallback(readsIp as never) as RequestHandler, done);
+  else if (kind === 'ipmatch')
+    a.post('/signup', json, timedCallback(ipMatch() as never) as RequestHandler, done);
   else if (kind === 'rate-limit') a.post('/signup', rateLimit({ limit: 1_000_000_000 }), json, done);
   else if (kind === 'naive') a.post('/signup', json, naiveLookup(), done);
   else if (kind === 'ipmatch-listen') a.post('/signup', json, ipMatch({ onDecision: () => {} }), done);
@@ -170,19 +188,7 @@ function koaApp(kind: ServerKind): Koa {
     ctx.state.ip = ctx.ip;
     return next();
   };
-  const timed =
-    (mw: Middleware): Middleware =>
-    (ctx, next) => {
-      const mark = enter();
-      try {
-        return mw(ctx, () => {
-          passedAfter(mark);
-          return next();
-        });
-      } finally {
-        leave(mark);
-      }
-    };
+  const timed = (mw: Middleware) => timedWithNext(mw) as Middleware;
   if (kind === 'koa-floor') a.use(timed(readsIp));
   else if (kind === 'koa-ipmatch') a.use(timed(koaIpMatch() as Middleware));
   a.use((ctx) => {
@@ -205,18 +211,7 @@ async function fastifyApp(kind: ServerKind): Promise<RequestListener> {
     (request as { seenIp?: string }).seenIp = request.ip;
     done();
   };
-  const timed = (hook: preHandlerHookHandler): preHandlerHookHandler =>
-    function (this: unknown, request, reply, done) {
-      const mark = enter();
-      try {
-        return hook.call(this as never, request, reply, (err?: Error) => {
-          passedAfter(mark);
-          done(err);
-        });
-      } finally {
-        leave(mark);
-      }
-    };
+  const timed = (hook: preHandlerHookHandler) => timedCallback(hook as never) as preHandlerHookHandler;
   const preHandler =
     kind === 'fastify-floor'
       ? timed(readsIp)
@@ -240,19 +235,7 @@ function honoApp(kind: ServerKind): RequestListener {
     c.set('ip', clientIp(c.env.incoming));
     await next();
   };
-  const timed =
-    (mw: MiddlewareHandler): MiddlewareHandler =>
-    (c, next) => {
-      const mark = enter();
-      try {
-        return mw(c, () => {
-          passedAfter(mark);
-          return next();
-        });
-      } finally {
-        leave(mark);
-      }
-    };
+  const timed = (mw: MiddlewareHandler) => timedWithNext(mw as never) as MiddlewareHandler;
   if (kind === 'hono-floor') a.use('/signup', timed(readsIp));
   else if (kind === 'hono-ipmatch')
     a.use(

@@ -1,3 +1,5 @@
+import { seeded } from '../src/testing/seeded.js';
+
 /** The median of `xs` (mean of the middle two for an even count); NaN when empty. */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
@@ -15,18 +17,6 @@ export function percentile(xs: readonly number[], p: number): number {
 
 /** Rounds to `digits` decimals, for results.json. */
 export const round = (x: number, digits = 3) => Number(x.toFixed(digits));
-
-/** A deterministic pseudo-random source in [0, 1) (mulberry32), so that a bootstrap gives the same interval twice. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /**
  * `estimate` over `items`, and a percentile bootstrap interval around it: `estimate` again over `resamples`

@@ -134,23 +134,15 @@ function hasType(region: Region, national: string): boolean {
   );
 }
 
-/** The region `regionOf` chose; `typed` when it chose it by a number type, which makes the number valid there. */
-let typed = false;
-
 /**
  * libphonenumber-js's getCountryByNationalNumber: the first region, in metadata order, whose leading digits
- * start the number or, for a region without leading digits, one of whose number types matches it. Sets
- * `typed` so that `decide` need not match that region's types a second time.
+ * start the number or, for a region without leading digits, one of whose number types matches it.
  */
 function regionOf(plan: Plan, national: string): Region | undefined {
-  typed = false;
   const { regions } = plan;
   if (regions.length === 1) return regions[0];
   for (const region of regions) {
-    if (region.leadingDigits !== null) {
-      if (region.leadingDigits.test(national)) return region;
-    } else if (hasType(region, national)) {
-      typed = true;
+    if (region.leadingDigits !== null ? region.leadingDigits.test(national) : hasType(region, national)) {
       return region;
     }
   }
@@ -164,9 +156,12 @@ function decide(plan: Plan, national: string): ParsedPhone | null | undefined {
   if (length < 2 || length > 17 || plan.prefix?.test(national)) return undefined;
   // No region of its own: the full parse then checks length and validity against the main region, and names
   // the first region the length is possible in, which is the main region again since the number is possible.
-  const region = regionOf(plan, national) ?? plan.regions[0]!;
+  const found = regionOf(plan, national);
+  const region = found ?? plan.regions[0]!;
   if (!region.lengths.includes(length)) return null;
-  // A region chosen by one of its number types is one the number is valid in (that is what hasType tests).
+  // Among several regions, one without leading digits is only ever chosen because a number type of its matched:
+  // the number is valid there (that is what hasType tests), so its types need not be matched again.
+  const typed = found !== undefined && plan.regions.length > 1 && found.leadingDigits === null;
   const valid =
     typed || (region.types === null ? region.nationalPattern.test(national) : hasType(region, national));
   return Object.freeze({ number: `+${plan.callingCode}${national}`, country: region.country, valid });

@@ -1,4 +1,4 @@
-import { NOISE_TOLERANCE, type RouteOverhead, type ServerName } from './route-overhead.js';
+import { NOISE_TOLERANCE, peer, type RouteOverhead, type ServerName } from './route-overhead.js';
 import type { ScalingRow } from './scaling.js';
 import { SERVER_KINDS } from './servers.js';
 import type { Figures, Target } from './targets.js';
@@ -100,12 +100,7 @@ function middlewareLines(r: RouteOverhead): string[] {
   const lines: string[] = [];
   for (const name of r.servers) {
     if (name === 'bare-twin' || SERVER_KINDS[name].role !== 'ipmatch') continue;
-    const floor = r.servers.find(
-      (s) =>
-        s !== 'bare-twin' &&
-        SERVER_KINDS[s].role === 'floor' &&
-        SERVER_KINDS[s].framework === SERVER_KINDS[name].framework,
-    );
+    const floor = peer(name, 'floor', r.servers);
     if (!floor) continue;
     const part = (stream: 'hot' | 'cold') => {
       const own = r[stream].breakdown[name]?.middlewareUs;

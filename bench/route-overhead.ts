@@ -33,7 +33,7 @@ export type StreamName = 'hot' | 'cold';
 const kindOf = (name: ServerName): ServerKind => (name === 'bare-twin' ? 'bare' : name);
 const frameworkOf = (name: ServerName) => SERVER_KINDS[kindOf(name)].framework;
 /** The server of `role` on the same framework as `name`, when one runs. */
-const peer = (name: ServerName, role: 'bare' | 'floor', servers: readonly ServerName[]) =>
+export const peer = (name: ServerName, role: 'bare' | 'floor', servers: readonly ServerName[]) =>
   servers.find(
     (s) => s !== 'bare-twin' && SERVER_KINDS[s].role === role && frameworkOf(s) === frameworkOf(name),
   );

@@ -24,6 +24,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Starts a throwaway redis-server when REDIS_URL is unset, so `npm test` runs the Redis tests as CI does.
     globalSetup: ['test/setup/redis.ts'],
+    // A test that prints a warning nobody captured fails: `npm test` stays quiet.
+    setupFiles: ['test/setup/quiet.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

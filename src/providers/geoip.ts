@@ -6,6 +6,7 @@ import { ipv4Value } from '../core/ip.js';
 import type { Logger } from '../core/types.js';
 import { parseOptions, wholeNumber } from '../core/validate.js';
 import { checkCandidate } from '../data/validate.js';
+import { BUNDLED_SOURCE } from './bundled.js';
 import { type Choice, chooseDatabase } from './geoip-choice.js';
 import { asBuffer, inspectMmdb, type Mmdb, type MmdbFacts, openMmdb, WHAT_TO_PASS } from './mmdb.js';
 
@@ -64,6 +65,9 @@ export interface GeoIp {
   /** Stops the reload timer. */
   close(): void;
 }
+
+/** Whether this process has already said that the bundled snapshot is stale (it says it once). */
+let bundledStaleReported = false;
 
 /** The default of `maxAgeDays`: the publishers rebuild daily to monthly, so 45 days means the refresh stopped. */
 export const DATA_MAX_AGE_DAYS = 45;
@@ -168,10 +172,15 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
     const ageDays = Math.floor((Date.now() - Date.parse(mmdb.facts.buildDate)) / DAY_MS);
     if (staleReported || ageDays <= maxAgeDays) return;
     staleReported = true;
+    // The bundled snapshot is as old in every core of a process: one line per process says it.
+    if (source === BUNDLED_SOURCE) {
+      if (bundledStaleReported) return;
+      bundledStaleReported = true;
+    }
     logger.warn(
-      `ipmatch: the GeoIP data (${source}) was built ${ageDays} days ago, on ${mmdb.facts.buildDate.slice(0, 10)}; ` +
-        `networks move between countries, so data older than ${maxAgeDays} days misplaces more IPs. ` +
-        'Run `npx ipmatch db update` (from cron, daily) for fresh data: running servers pick it up by themselves.',
+      `ipmatch: the GeoIP data (${source}) was built ${ageDays} days ago, on ${mmdb.facts.buildDate.slice(0, 10)}, ` +
+        `older than ${maxAgeDays} days, so it misplaces more IPs as networks move. ` +
+        'Run `npx ipmatch db update` daily (cron) for fresh data: running servers pick it up by themselves.',
       { code: 'IPMATCH_DATA_STALE', source, buildDate: mmdb.facts.buildDate, ageDays },
     );
   }

@@ -72,7 +72,7 @@ ${body}
 
 /** The bundled GeoIP data is older than maxAgeDays, so a default provider warns once: not an unclean exit. */
 const STALE_WARNING =
-  /^ipmatch: the GeoIP data .* was built \d+ days ago.*\{\n {2}code: 'IPMATCH_DATA_STALE',[^}]*\}\n/m;
+  /^ipmatch: the GeoIP data .* was built \d+ days ago.*\(code=IPMATCH_DATA_STALE[^)\n]*\)\n/m;
 
 function expectCleanExit(r: Run): void {
   expect(r.stderr.replace(STALE_WARNING, '')).toBe('');

@@ -9,8 +9,8 @@
  * - `ip.framework` (where there is a connection): the framework's own client IP, its proxy trust, and how
  *   to fix that trust in its words. Without it (the Fetch API) `clientIp` must be a header or a function.
  * - `routePattern(req)` and `method(req)`: for `onDecision`'s context, read only when one listens.
- * Per request the adapter calls `route.run(req, body)` with the parsed body (or `NO_BODY_PARSER`), or reads
- * the body itself first when `route.readsBody` (fetch-standard requests: `readBody` in web-body.ts). It then
+ * Per request the adapter calls `route.run(req, body)` with the parsed body (or an `UnreadBody`), or reads
+ * the body itself first when `route.readsBody` (fetch-standard requests: `readBody` in web-request.ts). It then
  * stores `outcome.decision` where handlers look for it, and either goes on (`next`), calls the route's
  * `onBlock` (`block`), or answers `outcome.status` with the JSON `outcome.body`. Options, defaults, policy,
  * the answers' wording and the warnings all live here and in route-options.ts, so adapters do not repeat them.
@@ -18,13 +18,21 @@
 import type { CoreInternals, RequestContext } from '../core/internal.js';
 import { regionHint } from '../core/options.js';
 import type { CheckInput, IpMatch, IpMatchDecision } from '../core/types.js';
-import { type BlockBody, blockBody, type InvalidPhoneBody } from './answers.js';
+import { type BlockBody, blockBody, type PhoneAnswer, phoneAnswers } from './answers.js';
 import { compileClientIp, type RequestIp } from './client-ip.js';
+import { phoneHints } from './phone-hints.js';
 import { compilePhonePath } from './phone-path.js';
 import { resolve } from './route-options.js';
+import { UnreadBody } from './unread-body.js';
 
-export { type BlockBody, blockBody, type InvalidPhoneBody } from './answers.js';
+export {
+  type BlockBody,
+  type BodyErrorBody,
+  blockBody,
+  type InvalidPhoneBody,
+} from './answers.js';
 export type { RouteOptions } from './route-options.js';
+export { NO_BODY_PARSER, UnreadBody } from './unread-body.js';
 
 /** How an adapter describes its framework to the shared route code. */
 export interface Framework<Req> {
@@ -41,17 +49,11 @@ export interface Framework<Req> {
   method(req: Req): string;
 }
 
-/** Stands for the phone when there is no parsed body to read it from. */
-const BODY_MISSING: unique symbol = Symbol('ipmatch.bodyMissing');
-
-/** The body to pass when no body parser ran at all (as opposed to one that left the body empty). */
-export const NO_BODY_PARSER: unique symbol = Symbol('ipmatch.noBodyParser');
-
 /** What the adapter does with one request: call the next handler, or answer with `status` and a JSON `body`. */
 export type Outcome =
   | { kind: 'next'; decision: IpMatchDecision }
   | { kind: 'block'; status: 403; body: BlockBody; decision: IpMatchDecision }
-  | { kind: 'invalid'; status: 400; body: InvalidPhoneBody; decision: IpMatchDecision };
+  | ({ kind: 'invalid'; decision: IpMatchDecision } & PhoneAnswer);
 
 /** One route's middleware, framework-free. */
 export interface Route<Req, OnBlock> {
@@ -60,8 +62,9 @@ export interface Route<Req, OnBlock> {
   /** Whether `run` reads the phone from the body (false when `phone` is a function). */
   readsBody: boolean;
   /**
-   * `body` is the parsed body, or `NO_BODY_PARSER`. Synchronous when nothing needs waiting for (the offline
-   * provider, no async function options). Throws or rejects only when a user's `clientIp` function throws.
+   * `body` is the parsed body, or an `UnreadBody` saying why there is none (`NO_BODY_PARSER`…). Synchronous
+   * when nothing needs waiting for (the offline provider, no async function options). Throws or rejects only
+   * when a user's `clientIp` function throws.
    */
   run(req: Req, body: unknown): Outcome | Promise<Outcome>;
 }
@@ -98,40 +101,31 @@ export function buildRoute<Req, OnBlock>(
   const readCountry =
     typeof route.country === 'function' ? guard(route.country, 'country', inner) : undefined;
 
-  const at = path === undefined ? '' : ` at "${path}" in the request body`;
-  const invalid = (message: string): InvalidPhoneBody => Object.freeze({ error: 'invalid_phone', message });
-  const noBody = invalid(
-    `No parsed request body: mount ${fw.bodyParsers} before ipMatch, and send the phone number as JSON or a form.`,
-  );
-  const missing = invalid(`Missing phone number: expected it${at}.`);
-  const unparseable = invalid(
-    `Not a valid phone number${at}: use the international format, such as +447400123456.`,
-  );
+  const answerInvalid = phoneAnswers(path);
+  const hints = phoneHints(inner, {
+    path,
+    hasRegion: route.country !== undefined || inner.defaultCountry !== undefined,
+    bodyParsers: fw.bodyParsers,
+  });
 
-  /** The phone from the parsed body, or BODY_MISSING when there is none (warning once if no parser ran). */
+  /** The phone from the parsed body, or the UnreadBody that says why there is none. */
   const fromBody = (body: unknown): unknown => {
-    if (body !== undefined && body !== NO_BODY_PARSER) return readPath!(body);
-    // Only a missing parser is the operator's to fix; a parser that skipped a client's content type is not.
-    if (body === NO_BODY_PARSER) {
-      inner.warnOnce(
-        'IPMATCH_NO_BODY_PARSER',
-        `ipmatch: the request body is not parsed, so every request gets 400 invalid_phone: mount ` +
-          `${fw.bodyParsers} before ipMatch, or pass phone: (req) => … to read it from elsewhere.`,
-      );
+    if (body instanceof UnreadBody) {
+      // Only a missing parser is the developer's to fix; a client's content type or size is not.
+      if (body === UnreadBody.noParser) hints.noParser();
+      return body;
     }
-    return BODY_MISSING;
+    if (body === undefined) return undefined;
+    const phone = readPath!(body);
+    if (phone === undefined) hints.missing(body);
+    return phone;
   };
 
   const outcome = (decision: IpMatchDecision, phone: unknown): Outcome => {
     if (decision.reason === 'phone_invalid') {
+      hints.invalid(phone);
       if (passInvalid) return { kind: 'next', decision };
-      const body =
-        phone === BODY_MISSING
-          ? noBody
-          : phone === undefined || phone === null || phone === ''
-            ? missing
-            : unparseable;
-      return { kind: 'invalid', status: 400, body, decision };
+      return { kind: 'invalid', ...answerInvalid(phone), decision };
     }
     if (decision.action === 'block')
       return { kind: 'block', status: 403, body: blockBody(decision), decision };
@@ -144,7 +138,7 @@ export function buildRoute<Req, OnBlock>(
     ip: string | undefined,
     region: unknown,
   ): Outcome | Promise<Outcome> => {
-    const input: CheckInput = { phone: phone === BODY_MISSING ? undefined : phone, ip };
+    const input: CheckInput = { phone: phone instanceof UnreadBody ? undefined : phone, ip };
     if (typeof region === 'string') input.country = region;
     const decided = describe ? inner.decide(input, decider, describe(req)) : inner.decide(input, decider);
     return decided instanceof Promise ? decided.then((d) => outcome(d, phone)) : outcome(decided, phone);

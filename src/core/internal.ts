@@ -55,6 +55,8 @@ export interface CoreInternals {
   compileRoute(overrides: { policy?: Policy; mode?: Mode }): RouteDecider | undefined;
   /** The core's own mode, which a route keeps unless it overrides it. */
   mode: Mode;
+  /** The core's region for national-format numbers, if any: a route hints at setting one only without it. */
+  defaultCountry: string | undefined;
   logger: Logger;
   /** Logs `message` through `logger.warn` the first time `code` is seen by this core. */
   warnOnce(code: string, message: string, meta?: object): void;

@@ -363,6 +363,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     },
     observed: onDecision !== undefined,
     mode: coreRoute.mode,
+    defaultCountry,
     logger,
     warnOnce: once.warn,
   };

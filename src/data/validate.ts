@@ -1,4 +1,4 @@
-import type { Mmdb } from '../providers/mmdb.js';
+import { type Mmdb, MmdbCorruptError } from '../providers/mmdb.js';
 import { sampleNetworks, spreadAddresses } from '../providers/mmdb-sample.js';
 import { IpMatchDataError } from './errors.js';
 
@@ -21,6 +21,32 @@ export const MIN_COVERAGE = 0.8;
 const TREE_SAMPLE = 256;
 const SPREAD_SAMPLE = 1024;
 
+let spreadSample: string[] | undefined;
+const spread = () => (spreadSample ??= spreadAddresses(SPREAD_SAMPLE));
+
+/** The installed data's answer, or null where it cannot answer (a corrupt file being replaced). */
+function readable(installed: Mmdb, address: string): string | null {
+  try {
+    return installed.country(address);
+  } catch {
+    return null;
+  }
+}
+
+/** The new data's answer; a record it cannot read (a pointer loop, a pointer out of the file) refuses the file. */
+function candidateCountry(candidate: Mmdb, address: string): string | null {
+  try {
+    return candidate.country(address);
+  } catch (error) {
+    const why = error instanceof MmdbCorruptError ? error.why : (error as Error).message;
+    throw new IpMatchDataError(
+      'invalid_database',
+      `the new data is corrupt: its record for ${address} cannot be read (${why}), so it was not installed`,
+      { cause: error },
+    );
+  }
+}
+
 export interface CandidateCheck {
   /** The data readers use now (the data dir's current file, else the bundled one), if any. */
   installed?: Mmdb;
@@ -31,7 +57,8 @@ export interface CandidateCheck {
 
 /**
  * What the updater and a reloading provider require of new data before anyone reads it, beyond being
- * an MMDB with countries (`openMmdb` checks that): a believable build date and no lost coverage.
+ * an MMDB with countries (`openMmdb` checks that): a believable build date, sampled records that read (no
+ * pointer loop, no pointer out of the file), and no lost coverage.
  * Throws IpMatchDataError naming the problem.
  */
 export function checkCandidate(candidate: Mmdb, check: CandidateCheck): void {
@@ -43,6 +70,10 @@ export function checkCandidate(candidate: Mmdb, check: CandidateCheck): void {
       `the new data says it was built on ${candidate.facts.buildDate}, in the future: refusing a file with a wrong build_epoch`,
     );
   }
+  // Read on its own first, so that a corrupt file is refused even with no installed data to compare with.
+  for (const address of [...sampleNetworks(candidate.bytes, candidate.metadata, TREE_SAMPLE), ...spread()]) {
+    candidateCountry(candidate, address);
+  }
   const installed = check.installed;
   if (installed === undefined) return;
   if (!check.allowOlder && built < Date.parse(installed.facts.buildDate)) {
@@ -52,12 +83,11 @@ export function checkCandidate(candidate: Mmdb, check: CandidateCheck): void {
         `(built ${installed.facts.buildDate.slice(0, 10)}); pass --force (force: true) to install it anyway`,
     );
   }
-  const sample = [
-    ...sampleNetworks(installed.bytes, installed.metadata, TREE_SAMPLE),
-    ...spreadAddresses(SPREAD_SAMPLE),
-  ].filter((address) => installed.country(address) !== null);
+  const sample = [...sampleNetworks(installed.bytes, installed.metadata, TREE_SAMPLE), ...spread()].filter(
+    (address) => readable(installed, address) !== null,
+  );
   if (sample.length === 0) return;
-  const answered = sample.filter((address) => candidate.country(address) !== null).length;
+  const answered = sample.filter((address) => candidateCountry(candidate, address) !== null).length;
   if (answered < MIN_COVERAGE * sample.length) {
     throw new IpMatchDataError(
       'sanity_failed',

@@ -38,11 +38,29 @@ const WHERE = 'GeoIP database';
 /** The spec caps the metadata section at 128 KiB, so the marker is always within the file's tail. */
 export const METADATA_MAX_BYTES = 128 * 1024;
 const DECODED_MAX = 4096;
+/**
+ * Data pointers followed at once within one lookup. Real records nest a few levels (GeoLite2-City's about
+ * five); mmdb-lib follows a pointer that leads back into the record being decoded until the stack overflows.
+ */
+const MAX_POINTER_DEPTH = 32;
 export const WHAT_TO_PASS =
   'Pass the path (or bytes) of an .mmdb file such as GeoLite2-Country.mmdb, an ip-location-db *.mmdb or ' +
   "IPinfo's ipinfo_lite.mmdb, or leave `database` unset for the bundled geo-whois-asn-country data.";
 
 type GeoRecord = Record<string, unknown> | null;
+
+/** A record that cannot be read: the file is corrupt past its metadata (a pointer loop, a pointer out of the file). */
+export class MmdbCorruptError extends IpMatchConfigError {
+  constructor(
+    label: string,
+    readonly address: string,
+    readonly why: string,
+  ) {
+    super(WHERE, [
+      `database: ${label} is corrupt: its record for ${address} cannot be read (${why}). ${WHAT_TO_PASS}`,
+    ]);
+  }
+}
 
 /** A two-letter code, upper-cased; 'ZZ' is the conventional "unknown region". */
 function alpha2(value: unknown): string | null {
@@ -66,6 +84,13 @@ const EXTRACT: Record<GeoIpSchema, (r: GeoRecord) => string | null> = {
   country: (r) => (r === null ? null : alpha2(r.country)),
 };
 const SCHEMAS = Object.keys(EXTRACT) as GeoIpSchema[];
+
+/** Why mmdb-lib could not decode: its own message, but a stack overflow (deep nesting, a loop) said plainly. */
+function reasonOf(e: unknown): string {
+  return e instanceof RangeError && /call stack/i.test(e.message)
+    ? 'values nested too deep: a pointer loop'
+    : (e as Error).message;
+}
 
 /** The marker that starts the metadata section; built on first use, not at import. */
 let marker: Buffer | undefined;
@@ -96,7 +121,7 @@ export function inspectMmdb(
   try {
     m = parseMetadata(tail);
   } catch (e) {
-    throw notMmdb(label, read(0, 2), `has unreadable MMDB metadata (${(e as Error).message})`);
+    throw notMmdb(label, read(0, 2), `has unreadable MMDB metadata (${reasonOf(e)})`);
   }
   const problems: string[] = [];
   if (m.binaryFormatMajorVersion !== 2) problems.push(`binary format ${m.binaryFormatMajorVersion}, not 2`);
@@ -141,21 +166,43 @@ export function openMmdb(data: Uint8Array, label: string): Mmdb {
   // Country data holds a few hundred distinct records: keeping them decoded, by offset, skips about
   // half of a bare lookup. Cleared rather than evicted should a city-sized database overflow it.
   const decoded = new Map<string | number, unknown>();
+  // mmdb-lib asks this cache before it decodes what a pointer leads to, and fills it once decoded: misses not
+  // yet filled are the pointers being followed now.
+  let following = 0;
   const reader = new Reader<never>(bytes, {
     cache: {
-      get: (offset) => decoded.get(offset),
+      get: (offset) => {
+        const hit = decoded.get(offset);
+        if (hit === undefined && ++following > MAX_POINTER_DEPTH) {
+          throw new Error(`data pointers nested over ${MAX_POINTER_DEPTH} deep (a pointer loop)`);
+        }
+        return hit;
+      },
       set: (offset, value) => {
+        following--;
         if (decoded.size >= DECODED_MAX) decoded.clear();
         decoded.set(offset, value);
       },
     },
   });
+  /** A lookup, or IpMatchConfigError for a corrupt data section (a loop, a pointer out of the file). */
+  const guarded = <T>(address: string, lookup: () => T): T => {
+    following = 0;
+    try {
+      return lookup();
+    } catch (e) {
+      const why =
+        e instanceof RangeError && /call stack/.test(e.message) ? 'nested too deep' : (e as Error).message;
+      throw new MmdbCorruptError(label, address, why);
+    }
+  };
+  const read = (address: string) => guarded(address, () => reader.get(address) as GeoRecord);
   const m = reader.metadata;
   // The first schema, in SCHEMAS order, that a sampled record has. Reading stops once that is the first schema:
   // each read is a cold tree walk at startup, and the bundled data answers on the first record.
   let best = SCHEMAS.length;
   for (const address of sampleNetworks(bytes, m, 64)) {
-    const record = reader.get(address) as GeoRecord;
+    const record = read(address);
     const found = SCHEMAS.findIndex((s, i) => i < best && EXTRACT[s](record) !== null);
     if (found !== -1) best = found;
     if (best === 0) break;
@@ -168,7 +215,7 @@ export function openMmdb(data: Uint8Array, label: string): Mmdb {
     ]);
   }
   // In an IPv6 tree, IPv4 lives under ::/96; a tree without that subtree answers no IPv4 address.
-  const [hit, depth] = reader.getWithPrefixLength('0.0.0.0');
+  const [hit, depth] = guarded('0.0.0.0', () => reader.getWithPrefixLength('0.0.0.0'));
   const v4Only = m.ipVersion === 4;
   const extract = EXTRACT[schema];
   // IPv4 skips mmdb-lib: the tree is walked with the address's number, and the country kept per data
@@ -181,7 +228,7 @@ export function openMmdb(data: Uint8Array, label: string): Mmdb {
     if (pointer === 0) return null;
     let found = byRecord.get(pointer);
     if (found === undefined) {
-      found = extract(reader.get(dottedQuad(value)) as GeoRecord);
+      found = extract(read(dottedQuad(value)));
       if (byRecord.size >= DECODED_MAX) byRecord.clear();
       byRecord.set(pointer, found);
     }
@@ -199,7 +246,7 @@ export function openMmdb(data: Uint8Array, label: string): Mmdb {
       const v = ipv4Value(address);
       if (v >= 0) return countryV4(v);
       // An IPv4 tree walked with 128 bits answers garbage for IPv6 rather than nothing.
-      return v4Only && address.includes(':') ? null : extract(reader.get(address) as GeoRecord);
+      return v4Only && address.includes(':') ? null : extract(read(address));
     },
     countryV4,
     bytes,

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ReportBuilder } from '../observe/report/aggregate.js';
 import { reportPage } from '../observe/report/html.js';
+import { printable, terminalJson } from '../observe/report/inert.js';
 import { openSource, readSource } from '../observe/report/read.js';
 import { formatReport } from '../observe/report/terminal.js';
 import { UsageError } from './args.js';
@@ -19,10 +20,16 @@ function unreadable(name: string, error: unknown): UsageError {
         : error instanceof Error
           ? error.message
           : String(error);
-  return new UsageError(`cannot read ${name === '-' ? 'standard input' : name}: ${why}`);
+  return new UsageError(
+    `cannot read ${name === '-' ? 'standard input' : printable(name)}: ${printable(why)}`,
+  );
 }
 
-/** `ipmatch report`: streams every source into one report, prints it, and writes the page when asked. */
+/**
+ * `ipmatch report`: streams every source into one report, prints it, and writes the page when asked. Nothing
+ * from a log or a file name reaches the terminal as a control character: the summary and messages are made
+ * printable, and the JSON escapes what JSON.stringify leaves raw (DEL, C1, bidi).
+ */
 export async function runReport(command: ReportCommand, io: CliIo): Promise<number> {
   const builder = new ReportBuilder(command);
   for (const name of command.sources) {
@@ -35,7 +42,7 @@ export async function runReport(command: ReportCommand, io: CliIo): Promise<numb
     }
   }
   const report = builder.result();
-  io.stdout(command.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  io.stdout(command.json ? `${terminalJson(report)}\n` : formatReport(report));
   if (report.input.bad.count > 0 && command.json) {
     io.stderr(
       `ipmatch: ${report.input.bad.count} bad lines skipped (input.bad in the JSON names the first)\n`,
@@ -43,7 +50,7 @@ export async function runReport(command: ReportCommand, io: CliIo): Promise<numb
   }
   if (command.html !== undefined) {
     await writeFile(command.html, reportPage(report));
-    io.stderr(`ipmatch: wrote ${command.html}\n`);
+    io.stderr(`ipmatch: wrote ${printable(command.html)}\n`);
   }
   return 0;
 }

@@ -87,7 +87,7 @@ describe('ipmatch report on a hand-counted fixture', () => {
     expect(r.pairs).toEqual({ mismatches: 4, top: [pair('GB', 'KR', 3, 0.75), pair('US', 'MX', 1, 0.25)] });
     expect(r.errors).toEqual([{ code: 'lookup_timeout', count: 1 }]);
     expect(r.signals).toEqual([{ signal: 'sim_swapped', count: 2 }]);
-    expect(r.phones).toEqual({ keyedLines: 10, distinct: 7, repeated: 2 });
+    expect(r.phones).toEqual({ keyedLines: 10, distinct: 7, repeated: 2, capped: false });
   });
 
   test('a span over three days is drawn per day, empty days included', async () => {

@@ -1,4 +1,5 @@
 import type { Action, MatchLevel } from '../../core/types.js';
+import type { TimelineUnit } from './timeline.js';
 
 /** Counts per action: what happened (`action`) or what the policy wanted (`policyAction`). */
 export type ActionCounts = Record<Action, number>;
@@ -15,11 +16,13 @@ export interface PairFigure {
 export interface RouteFigures {
   /** The route pattern or name; null for decisions made outside a route (a direct check()). */
   route: string | null;
+  /** This row counts every route past the first 500 together (its route is "(other routes)"). */
+  other?: true;
   decisions: number;
   byAction: ActionCounts;
   byPolicyAction: ActionCounts;
   byMatchLevel: Record<MatchLevel, number>;
-  /** Reason → count, most frequent first. */
+  /** Reason → count, most frequent first; "(other)" last counts the reasons past the first 50. */
   byReason: Record<string, number>;
 }
 
@@ -42,6 +45,8 @@ export interface WhatIfRow {
   /** null: decisions outside a route; the first row, with `all: true`, is every route together. */
   route: string | null;
   all?: true;
+  /** Every route past the first 500 together, as in `routes`. */
+  other?: true;
   decisions: number;
   results: WhatIfResult[];
 }
@@ -60,7 +65,10 @@ export interface Report {
     lines: number;
     /** Lines left out by --since, --until or --route. */
     filtered: number;
-    /** Lines that were not JSON or lacked a field: counted, skipped, and the first few named. */
+    /**
+     * Lines that were not JSON, lacked a field, were dated outside 2000–2100 or longer than 64 KiB: counted,
+     * skipped, and the first few named.
+     */
     bad: { count: number; first: BadLine[] };
   };
   filters: { since: string | null; until: string | null; route: string | null };
@@ -70,14 +78,21 @@ export interface Report {
   totals: RouteFigures;
   /** By route, most decisions first. */
   routes: RouteFigures[];
-  /** The top 20 phone-country → IP-country pairs among mismatches. */
+  /** The top 20 phone-country → IP-country pairs among mismatches (of the first 2,000 distinct pairs). */
   pairs: { mismatches: number; top: PairFigure[] };
-  /** Provider errors by code, most frequent first. */
+  /** Provider errors by code, most frequent first; code "(other)" last counts the codes past the first 100. */
   errors: { code: string; count: number }[];
+  /** Signals likewise, "(other)" last for those past the first 100. */
   signals: { signal: string; count: number }[];
-  /** Decisions per hour (spans up to 3 days) or per day, stacked by policyAction. */
-  timeline: { unit: 'hour' | 'day'; buckets: (ActionCounts & { start: string })[] };
+  /**
+   * Decisions per bucket, stacked by policyAction, empty buckets included: per hour for spans up to 3 days, per
+   * day up to a year, per week (from Monday) up to 5 years, then per month.
+   */
+  timeline: { unit: TimelineUnit; buckets: (ActionCounts & { start: string })[] };
   whatIf: { policies: WhatIfPolicy[]; rows: WhatIfRow[] };
-  /** With keyed logs (`keySecret`): how many distinct numbers, and how many came more than once. */
-  phones: { keyedLines: number; distinct: number; repeated: number } | null;
+  /**
+   * With keyed logs (`keySecret`): how many distinct numbers, and how many came more than once. `capped`: more
+   * than 1,000,000 distinct numbers came, and those past it were not remembered (both figures are then floors).
+   */
+  phones: { keyedLines: number; distinct: number; repeated: number; capped: boolean } | null;
 }

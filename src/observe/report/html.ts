@@ -1,6 +1,7 @@
 import type { Report } from './figures.js';
 import { badLineName, count, day, inForce, pairName, percent, routeName } from './format.js';
 import { barList, COLORS, esc, heatmap, stackedBars } from './svg.js';
+import { UNIT_RULE } from './timeline.js';
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;margin:0;background:#fafafa}
@@ -105,6 +106,7 @@ ${card('flagged', totals.byAction.flag, count(totals.byAction.flag), 'flagged (o
 ${card('bad-lines', report.input.bad.count, count(report.input.bad.count), 'bad lines skipped')}
 </div>
 <h2>Decisions per ${report.timeline.unit}, by what the policy decided</h2>
+<p class="sub" id="timeline-unit">Counted ${UNIT_RULE[report.timeline.unit]}.</p>
 ${legend()}
 ${stackedBars(report.timeline.buckets, report.timeline.unit)}
 <h2>What if: the share of each route's decisions a policy would block</h2>

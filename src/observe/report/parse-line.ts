@@ -1,5 +1,6 @@
 import { ACTIONS } from '../../core/options.js';
 import type { Action, MatchLevel } from '../../core/types.js';
+import { EARLIEST, LATEST, MAX_NAME } from './limits.js';
 
 /** What the report needs of a decision-log line, checked. */
 export interface LoggedDecision {
@@ -20,12 +21,24 @@ export interface LoggedDecision {
 const LEVELS: readonly string[] = ['country', 'mismatch', 'unknown'] satisfies MatchLevel[];
 const isAction = (v: unknown): v is Action => (ACTIONS as readonly unknown[]).includes(v);
 const isLevel = (v: unknown): v is MatchLevel => LEVELS.includes(v as string);
-const stringOrNull = (v: unknown) => (typeof v === 'string' ? v : null);
 const NO_SIGNALS: readonly string[] = Object.freeze([]);
+const COUNTRY = /^[A-Za-z]{2}$/;
+
+/** A name from the log, cut to MAX_NAME characters (never between the halves of a surrogate pair). */
+function name(s: string): string {
+  if (s.length <= MAX_NAME) return s;
+  const highSurrogate = (s.charCodeAt(MAX_NAME - 2) & 0xfc00) === 0xd800;
+  const end = MAX_NAME - 1 - (highSurrogate ? 1 : 0);
+  return `${s.slice(0, end)}…`;
+}
+const nameOrNull = (v: unknown) => (typeof v === 'string' ? name(v) : null);
+/** A country is two letters; anything else in the field counts as not known. */
+const country = (v: unknown) => (typeof v === 'string' && COUNTRY.test(v) ? v.toUpperCase() : null);
 
 /**
  * One line of a decision log, or the problem with it in words. Fields the report counts by must be there
- * and be known values; the rest may be missing (older logs) and count as unknown.
+ * and be known values; the rest may be missing (older logs) and count as unknown. The time must fall in
+ * 2000–2100, names are cut to MAX_NAME characters, and a country that is not two letters is not known.
  */
 export function parseLine(text: string): LoggedDecision | string {
   let raw: unknown;
@@ -38,23 +51,26 @@ export function parseLine(text: string): LoggedDecision | string {
   const o = raw as Record<string, unknown>;
   const time = typeof o.time === 'string' ? Date.parse(o.time) : Number.NaN;
   if (Number.isNaN(time)) return o.time === undefined ? 'missing field "time"' : 'field "time" is not a date';
+  if (time < EARLIEST || time > LATEST) return 'field "time" is outside 2000–2100';
   if (!isAction(o.action)) return fieldProblem(o, 'action');
   if (!isAction(o.policyAction)) return fieldProblem(o, 'policyAction');
   if (!isLevel(o.matchLevel)) return fieldProblem(o, 'matchLevel');
   if (typeof o.reason !== 'string') return fieldProblem(o, 'reason');
-  const signals = Array.isArray(o.signals) ? o.signals.filter((s) => typeof s === 'string') : NO_SIGNALS;
+  const signals = Array.isArray(o.signals)
+    ? o.signals.filter((s) => typeof s === 'string').map(name)
+    : NO_SIGNALS;
   return {
     time,
-    route: stringOrNull(o.route),
+    route: nameOrNull(o.route),
     action: o.action,
     policyAction: o.policyAction,
     matchLevel: o.matchLevel,
-    reason: o.reason,
+    reason: name(o.reason),
     signals,
-    ipCountry: stringOrNull(o.ipCountry),
-    phoneCountry: stringOrNull(o.phoneCountry),
-    errorCode: stringOrNull(o.errorCode),
-    phoneKey: stringOrNull(o.phoneKey),
+    ipCountry: country(o.ipCountry),
+    phoneCountry: country(o.phoneCountry),
+    errorCode: nameOrNull(o.errorCode),
+    phoneKey: typeof o.phoneKey === 'string' ? o.phoneKey : null,
   };
 }
 

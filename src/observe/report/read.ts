@@ -3,10 +3,10 @@ import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import type { ReportBuilder } from './aggregate.js';
+import { MAX_LINE } from './limits.js';
 import { parseLine } from './parse-line.js';
 
-/** A line longer than this is bad, and is skipped without being held: a binary file must not fill memory. */
-const MAX_LINE = 1 << 20;
+const TOO_LONG = `longer than ${MAX_LINE} characters`;
 
 /** The bytes of `stream`, gunzipped when they start with gzip's magic number, whatever the file is called. */
 async function* decompressed(stream: Readable): AsyncGenerator<Buffer> {
@@ -23,8 +23,9 @@ async function* decompressed(stream: Readable): AsyncGenerator<Buffer> {
 }
 
 /**
- * Streams one source into the builder, line by line: the file is never held whole. Empty lines are skipped;
- * a line that is not a decision is counted as bad with its number.
+ * Streams one source into the builder, line by line: the file is never held whole, and a line longer than
+ * MAX_LINE is neither held nor parsed (a binary file must not fill memory). Empty lines are skipped; a line that
+ * is not a decision is counted as bad with its number.
  */
 export async function readSource(name: string, stream: Readable, builder: ReportBuilder): Promise<void> {
   builder.source(name);
@@ -35,6 +36,7 @@ export async function readSource(name: string, stream: Readable, builder: Report
   const take = (text: string) => {
     lineNo++;
     const line = text.endsWith('\r') ? text.slice(0, -1) : text;
+    if (line.length > MAX_LINE) return builder.bad(name, lineNo, TOO_LONG);
     if (line.trim() === '') return;
     const parsed = parseLine(line);
     if (typeof parsed === 'string') builder.bad(name, lineNo, parsed);
@@ -54,7 +56,7 @@ export async function readSource(name: string, stream: Readable, builder: Report
     }
     rest = text.slice(start);
     if (rest.length > MAX_LINE) {
-      if (!skipping) builder.bad(name, lineNo + 1, `longer than ${MAX_LINE} characters`);
+      if (!skipping) builder.bad(name, lineNo + 1, TOO_LONG);
       skipping = true;
       rest = '';
     }

@@ -1,8 +1,13 @@
 import type { ActionCounts, PairFigure } from './figures.js';
 import { count } from './format.js';
+import { printable } from './inert.js';
+import { bucketLabel, type TimelineUnit } from './timeline.js';
 
-/** Everything put into the page passes through here: route names and countries come from a file. */
-export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+/**
+ * Everything put into the page passes through here: route names and countries come from a file. Markup is
+ * escaped, and control characters and bidi overrides become U+FFFD, so a name cannot reorder what the page shows.
+ */
+export const esc = (s: string) => printable(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export const COLORS = { allow: '#3b8b5a', flag: '#e0a030', block: '#c8423b' } as const;
 const ACTIONS = ['allow', 'flag', 'block'] as const;
@@ -11,19 +16,18 @@ const ACTIONS = ['allow', 'flag', 'block'] as const;
  * Decisions per bucket, stacked by policyAction, with a few date ticks and a <title> per bar for exact counts.
  * Drawn by hand: three charts need no library, and the page stays small and self-contained.
  */
-export function stackedBars(buckets: (ActionCounts & { start: string })[], unit: 'hour' | 'day'): string {
+export function stackedBars(buckets: (ActionCounts & { start: string })[], unit: TimelineUnit): string {
   const w = 880;
   const h = 220;
   const left = 56;
   const bottom = 28;
   const plotW = w - left - 8;
   const plotH = h - bottom - 10;
-  const max = Math.max(1, ...buckets.map((b) => b.allow + b.flag + b.block));
+  const max = buckets.reduce((m, b) => Math.max(m, b.allow + b.flag + b.block), 1);
   // Each bucket has a slot across the width; a short span's few bars stay bar-shaped inside theirs.
   const slot = plotW / Math.max(1, buckets.length);
   const bw = Math.min(48, slot);
-  const label = (iso: string) =>
-    unit === 'hour' ? `${iso.slice(5, 10)} ${iso.slice(11, 13)}h` : iso.slice(5, 10);
+  const label = (iso: string) => bucketLabel(unit, iso);
   const parts: string[] = [];
   for (const frac of [0, 0.5, 1]) {
     const y = 10 + plotH - plotH * frac;
@@ -37,7 +41,7 @@ export function stackedBars(buckets: (ActionCounts & { start: string })[], unit:
     let y = 10 + plotH;
     const x = left + i * slot + (slot - bw) / 2;
     const total = b.allow + b.flag + b.block;
-    const title = `${label(b.start)}: ${count(total)} (allow ${count(b.allow)}, flag ${count(b.flag)}, block ${count(b.block)})`;
+    const title = `${unit === 'week' ? 'week of ' : ''}${label(b.start)}: ${count(total)} (allow ${count(b.allow)}, flag ${count(b.flag)}, block ${count(b.block)})`;
     parts.push(`<g><title>${esc(title)}</title>`);
     for (const a of ACTIONS) {
       const bh = (b[a] / max) * plotH;
@@ -62,7 +66,7 @@ export function barList(entries: [string, number][], total: number): string {
   const rowH = 24;
   const w = 880;
   const labelW = 190;
-  const max = Math.max(1, ...entries.map(([, n]) => n));
+  const max = entries.reduce((m, [, n]) => Math.max(m, n), 1);
   const rows = entries.map(([name, n], i) => {
     const y = i * rowH;
     const bw = ((w - labelW - 150) * n) / max;

@@ -1,5 +1,7 @@
 import type { ActionCounts, Report, RouteFigures } from './figures.js';
 import { badLineName, count, day, inForce, pairName, percent, routeName } from './format.js';
+import { inert, printableLines } from './inert.js';
+import { UNIT_RULE } from './timeline.js';
 
 const ROUTES_SHOWN = 20;
 
@@ -37,8 +39,12 @@ function reasonLines(r: RouteFigures): string {
     .join(', ');
 }
 
-/** The summary `ipmatch report` prints: what a person reads before deciding to enforce. */
-export function formatReport(report: Report): string {
+/**
+ * The summary `ipmatch report` prints: what a person reads before deciding to enforce. Every string that came
+ * from a log (or a file name) is made inert first, so no field can retitle, clear or link the terminal.
+ */
+export function formatReport(logged: Report): string {
+  const report = inert(logged);
   const out: string[] = [];
   const { input, totals, span } = report;
   const blocked = inForce(report);
@@ -46,6 +52,13 @@ export function formatReport(report: Report): string {
     `ipmatch report · ${input.sources.length} source(s) · ${count(totals.decisions)} decisions · ` +
       `${day(span.from)} → ${day(span.to)} UTC`,
   );
+  const { timeline } = report;
+  if (timeline.buckets.length > 0) {
+    const n = timeline.buckets.length;
+    out.push(
+      `Timeline: ${count(n)} ${n === 1 ? 'bucket' : 'buckets'}, ${UNIT_RULE[timeline.unit]} (--html draws it)`,
+    );
+  }
   if (input.filtered > 0) out.push(`${count(input.filtered)} lines left out by --since/--until/--route`);
   if (input.bad.count > 0) {
     const where = input.bad.first.map((b) => `${badLineName(b)} ${b.problem}`).join('; ');
@@ -101,5 +114,5 @@ export function formatReport(report: Report): string {
       `Numbers (keyed lines): ${count(p.distinct)} distinct, ${count(p.repeated)} seen more than once`,
     );
   }
-  return `${out.join('\n')}\n`;
+  return printableLines(`${out.join('\n')}\n`);
 }

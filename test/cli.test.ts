@@ -263,7 +263,7 @@ describe('ipmatch check --identity-insights', slow, () => {
   let fake: FakeVonage;
   let keyPath: string;
   beforeAll(async () => {
-    fake = await startFakeVonage({ applicationId: 'cli-app' });
+    fake = await startFakeVonage({ applicationId: 'c11a0000-0000-4000-8000-000000000001' });
     fake.insights('+447400123456', {
       roaming: { is_roaming: true, country_codes: ['KR', 'JP'] },
       sim_swap: { is_swapped: true, latest_sim_swap_at: '2026-11-30T08:00:00Z' },

@@ -21,6 +21,8 @@ function distance(a: string, b: string): number {
 
 /** The known name closest to `name`, if it is close enough to be a typo. */
 export function nearest(name: string, known: readonly string[]): string | undefined {
+  // A long string is no typo of a short name; and the distance costs name.length × k.length.
+  if (name.length > 64) return undefined;
   let best: string | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   for (const k of known) {
@@ -33,12 +35,21 @@ export function nearest(name: string, known: readonly string[]): string | undefi
   return best !== undefined && bestScore <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
+/** What a value holds, shortened: how an error shows what it got. */
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** What a value is, never what it holds: how options that hold a secret show what they got. */
+function kind(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type} (value not shown)`;
 }
 
 function at(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -71,6 +82,50 @@ function knownKeys(schema: z.ZodMiniType, path: readonly PropertyKey[]): string[
   return shape ? Object.keys(shape) : [];
 }
 
+/** Schemas of options objects that hold a secret: see `holdsSecrets`. */
+const secretHolders = new WeakSet<object>();
+const marked = (s: unknown) =>
+  typeof s === 'object' && s !== null && (secretHolders.has(s) || secretHolders.has(objectIn(s) as object));
+
+/**
+ * Marks the schema of an options object that holds a secret (an API secret, a private key, a key secret, a
+ * licence key or token). A config error about that object, or any field inside it, then names each field and
+ * what it expected, with "did you mean" for typos, but never a value it was given: a secret pasted into the
+ * wrong option (or the whole of `process.env` passed by mistake) must not end up in a startup log. Unknown keys
+ * are named only when they look like option names (letters only, at most 32). Returns `schema`.
+ */
+export function holdsSecrets<S extends z.ZodMiniType>(schema: S): S {
+  secretHolders.add(schema);
+  return schema;
+}
+
+/** Whether the object at `path`, or one around it, holds a secret. */
+function redactsAt(schema: z.ZodMiniType, path: readonly PropertyKey[]): boolean {
+  let s: unknown = schema;
+  if (marked(s)) return true;
+  for (const key of path) {
+    s = shapeOf(objectIn(s))?.[String(key)];
+    if (s === undefined) return false;
+    if (marked(s)) return true;
+  }
+  return false;
+}
+
+/** How an unknown key of a secret-holding object may be shown: an option's name looks like this. */
+const OPTION_NAME = /^[A-Za-z]{1,32}$/;
+
+/** Strings of `value` long enough to be a secret, to strip from any message about it (a last line of defence). */
+function longStrings(value: unknown, found: string[] = [], depth = 0): string[] {
+  if (typeof value === 'string') {
+    if (value.length >= 12) found.push(value);
+  } else if (typeof value === 'object' && value !== null && depth < 4 && found.length < 200) {
+    for (const key of Object.keys(value).slice(0, 200)) {
+      longStrings((value as Record<string, unknown>)[key], found, depth + 1);
+    }
+  }
+  return found;
+}
+
 /** A whole number in [min, max]: the classic API's `z.number().int().min(min).max(max)`, same checks and messages. */
 export function wholeNumber(min: number, max?: number) {
   return max === undefined
@@ -82,7 +137,8 @@ let englishErrors: z.core.$ZodErrorMap | undefined;
 
 /**
  * Parses options once, at construction. Throws IpMatchConfigError listing every problem as
- * "field: expected X, got Y", with a "did you mean" for unknown keys.
+ * "field: expected X, got Y", with a "did you mean" for unknown keys and mistyped values. For a schema marked
+ * with `holdsSecrets`, Y says only what kind of value it was.
  */
 export function parseOptions<S extends z.ZodMiniType>(schema: S, value: unknown, where: string): z.output<S> {
   // The classic API sets English messages globally; mini has none until asked, so ask per parse (no global change).
@@ -90,15 +146,23 @@ export function parseOptions<S extends z.ZodMiniType>(schema: S, value: unknown,
   const result = z.safeParse(schema, value ?? {}, { error: englishErrors });
   if (result.success) return result.data;
   const problems: string[] = [];
+  /** ", got X" for the value at `path`: what it holds, or, in an object holding a secret, only what it is. */
+  const got = (path: readonly PropertyKey[], message: string) => {
+    const v = at(value, path);
+    if (!redactsAt(schema, path)) return `, got ${describe(v)}`;
+    return message.includes(', received ') ? '' : `, got ${kind(v)}`;
+  };
   const collect = (issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[]) => {
     for (const issue of issues) {
       const path = [...prefix, ...issue.path];
       const field = path.length > 0 ? path.join('.') : '(options)';
       if (issue.code === 'unrecognized_keys') {
         const known = knownKeys(schema, path);
+        const hidden = redactsAt(schema, path);
         for (const key of issue.keys) {
           const guess = nearest(key, known);
-          const name = path.length > 0 ? `${field}.${key}` : key;
+          const shown = hidden && !guess && !OPTION_NAME.test(key) ? '(a key not shown)' : key;
+          const name = path.length > 0 ? `${field}.${shown}` : shown;
           problems.push(
             `${name}: unknown option${guess ? `; did you mean "${guess}"?` : ''} (known: ${known.join(', ')})`,
           );
@@ -107,35 +171,29 @@ export function parseOptions<S extends z.ZodMiniType>(schema: S, value: unknown,
         // The value had the shape of one branch (an object) but a field inside it is wrong: report that field.
         const inner = issue.errors.find((branch) => branch.some((i) => i.path.length > 0));
         if (inner) collect(inner, path);
-        else
-          problems.push(
-            `${field}: ${issue.message.replace(/^Invalid input: /, '')}, got ${describe(at(value, path))}`,
-          );
+        else problems.push(`${field}: ${expected(issue)}${got(path, issue.message)}`);
       } else {
-        problems.push(
-          `${field}: ${issue.message.replace(/^Invalid input: /, '')}, got ${describe(at(value, path))}`,
-        );
+        const guess = valueGuess(issue, at(value, path));
+        problems.push(`${field}: ${expected(issue)}${got(path, issue.message)}${guess}`);
       }
     }
   };
   collect(result.error.issues, []);
-  throw new IpMatchConfigError(where, problems);
+  if (!redactsAt(schema, [])) throw new IpMatchConfigError(where, problems);
+  // No message above shows a value; should a message ever quote one, it is cut out here all the same.
+  const secrets = longStrings(value);
+  throw new IpMatchConfigError(
+    where,
+    problems.map((p) => secrets.reduce((text, secret) => text.replaceAll(secret, '[not shown]'), p)),
+  );
 }
 
-/** parseOptions, except that a wrongly typed secret (`secrets` names the fields) is never echoed back. */
-export function parseSecretOptions<S extends z.ZodMiniType>(
-  schema: S,
-  value: unknown,
-  where: string,
-  secrets: readonly string[],
-): z.output<S> {
-  try {
-    return parseOptions(schema, value, where);
-  } catch (error) {
-    if (!(error instanceof IpMatchConfigError)) throw error;
-    const problems = error.problems.map((p) =>
-      secrets.some((s) => p.startsWith(`${s}:`)) ? p.replace(/, got [\s\S]*$/, '') : p,
-    );
-    throw new IpMatchConfigError(where, problems);
-  }
+const expected = (issue: z.core.$ZodIssue) => issue.message.replace(/^Invalid input: /, '');
+
+/** "; did you mean X?" for a string that is a typo of one of the allowed values ('ofline' for 'offline'). */
+function valueGuess(issue: z.core.$ZodIssue, given: unknown): string {
+  if (issue.code !== 'invalid_value' || typeof given !== 'string') return '';
+  const allowed = issue.values.filter((v): v is string => typeof v === 'string');
+  const guess = nearest(given, allowed);
+  return guess === undefined ? '' : `; did you mean "${guess}"?`;
 }

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { requireBuiltin } from '../core/builtins.js';
 import { consoleLogger } from '../core/logger.js';
 import type { DecisionContext, IpMatchDecision, Logger, OnDecision } from '../core/types.js';
-import { parseSecretOptions } from '../core/validate.js';
+import { holdsSecrets, parseOptions } from '../core/validate.js';
 import { type DecisionLine, decisionLine, phoneKeyer } from './decision-line.js';
 
 /** Something with `write(text, callback)`: a file stream, a socket, a pipe, process.stdout. */
@@ -55,25 +55,28 @@ const MAX_BUFFERED = 50_000;
 const isFunctionAt = (v: unknown, key: string) =>
   typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)[key] === 'function';
 
-const schema = z.strictObject({
-  destination: z.optional(
-    z.union(
-      [
-        z.string().check(z.minLength(1)),
-        z.custom<WritableDestination>((v) => isFunctionAt(v, 'write')),
-        z.custom<InfoLogger>((v) => isFunctionAt(v, 'info')),
-      ],
-      { error: 'expected a file path, a writable stream, or a logger with info(obj) such as pino()' },
+// It holds keySecret: a config error never shows a value it was given (a secret pasted into ipPrefix…).
+const schema = holdsSecrets(
+  z.strictObject({
+    destination: z.optional(
+      z.union(
+        [
+          z.string().check(z.minLength(1)),
+          z.custom<WritableDestination>((v) => isFunctionAt(v, 'write')),
+          z.custom<InfoLogger>((v) => isFunctionAt(v, 'info')),
+        ],
+        { error: 'expected a file path, a writable stream, or a logger with info(obj) such as pino()' },
+      ),
     ),
-  ),
-  keySecret: z.optional(z.string().check(z.minLength(16, 'expected a secret of at least 16 characters'))),
-  ipPrefix: z.optional(z.boolean()),
-  logger: z.optional(
-    z.custom<Logger>((v) => isFunctionAt(v, 'warn'), {
-      message: 'expected an object with warn(msg, meta), such as console or a pino logger',
-    }),
-  ),
-});
+    keySecret: z.optional(z.string().check(z.minLength(16, 'expected a secret of at least 16 characters'))),
+    ipPrefix: z.optional(z.boolean()),
+    logger: z.optional(
+      z.custom<Logger>((v) => isFunctionAt(v, 'warn'), {
+        message: 'expected an object with warn(msg, meta), such as console or a pino logger',
+      }),
+    ),
+  }),
+);
 
 /**
  * Writes a batch of lines, calling back once with the error if it failed. A file can also be written at once
@@ -154,7 +157,7 @@ function loggerSink(target: InfoLogger): Sink {
  * createIpMatch({ mode: 'observe', onDecision: decisionLog({ destination: './decisions.ndjson' }) });
  */
 export function decisionLog(options: DecisionLogOptions = {}): DecisionLog {
-  const opts = parseSecretOptions(schema, options, 'decisionLog options', ['keySecret']);
+  const opts = parseOptions(schema, options, 'decisionLog options');
   const logger = opts.logger ?? consoleLogger;
   const keyOf = opts.keySecret === undefined ? undefined : phoneKeyer(opts.keySecret);
   const withPrefix = opts.ipPrefix === true;

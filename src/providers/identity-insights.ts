@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { IpMatchConfigError, ProviderError } from '../core/errors.js';
 import type { IpMatchProvider, LookupRequest } from '../core/provider.js';
-import { wholeNumber } from '../core/validate.js';
+import { holdsSecrets, parseOptions, wholeNumber } from '../core/validate.js';
 import {
   describeErrorBody,
   type InsightName,
@@ -9,12 +9,7 @@ import {
   toPhoneLookup,
 } from './identity-insights-schema.js';
 import { createJwtSigner, PrivateKeyError } from './jwt.js';
-import {
-  baseUrlSchema,
-  parseWithSecret,
-  type RemoteProviderOptions,
-  remoteOptionsShape,
-} from './remote-options.js';
+import { baseUrlSchema, type RemoteProviderOptions, remoteOptionsShape } from './remote-options.js';
 import { remoteProvider } from './remote-provider.js';
 import { describeSchemaFailure } from './vonage-schema.js';
 
@@ -24,7 +19,11 @@ import { describeSchemaFailure } from './vonage-schema.js';
  * them, checks are decided offline.
  */
 export interface IdentityInsightsProviderOptions extends RemoteProviderOptions {
-  /** The Vonage application's id (e.g. `process.env.VONAGE_APPLICATION_ID`). */
+  /**
+   * The Vonage application's id, a UUID such as `'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee'` (the dashboard's
+   * Applications page; e.g. `process.env.VONAGE_APPLICATION_ID`). Anything else is a config error that does not
+   * show it: a private key pasted here must not reach a log.
+   */
   applicationId: string;
   /**
    * PEM of the application's RSA private key (e.g. `fs.readFileSync(process.env.VONAGE_PRIVATE_KEY_PATH)`). It
@@ -33,7 +32,10 @@ export interface IdentityInsightsProviderOptions extends RemoteProviderOptions {
   privateKey: string | Uint8Array;
   /** Where Identity Insights lives: `https://api-eu.vonage.com` (default) or `https://api-us.vonage.com`, a proxy, or the fake server in tests. */
   baseUrl?: string;
-  /** Why the lookup is made: one of the application's network profile purposes. Default 'FraudPreventionAndDetection'. */
+  /**
+   * Why the lookup is made: one of the application's network profile purposes, a name in letters such as
+   * 'FraudPreventionAndDetection' (optionally with CAMARA's `dpv:` prefix). Default 'FraudPreventionAndDetection'.
+   */
   purpose?: string;
   /**
    * The insights asked for beside `format` and `current_carrier` (always asked). `roaming` (default true) needs
@@ -54,29 +56,53 @@ const WHERE = 'identityInsightsProvider options';
 const PATH = '/identity-insights/v1/requests';
 const ROAMING_TTL_MS = 300_000;
 
-const schema = z.strictObject({
-  applicationId: z
-    .string({ error: 'expected your Vonage application id as a string' })
-    .check(z.minLength(1, 'expected a non-empty application id')),
-  privateKey: z.union([z.string().check(z.minLength(1)), z.instanceof(Uint8Array)], {
-    error: 'expected the PEM text of the application private key, as a string or a Buffer',
-  }),
-  baseUrl: baseUrlSchema('https://api-eu.vonage.com'),
-  purpose: z._default(z.string().check(z.minLength(1)), 'FraudPreventionAndDetection'),
-  insights: z._default(
-    z.strictObject({
-      roaming: z._default(z.boolean(), true),
-      simSwap: z._default(
-        z.union([z.literal(false), z.strictObject({ periodHours: z._default(wholeNumber(1, 2400), 240) })]),
-        { periodHours: 240 },
-      ),
+/** Vonage application ids are UUIDs. */
+const APPLICATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A network profile purpose is a name in letters (W3C DPV's), with or without CAMARA's `dpv:` prefix. */
+const PURPOSE = /^(?:dpv:)?[A-Za-z]{2,64}$/;
+const APPLICATION_ID_EXPECTED =
+  'expected your Vonage application id, a UUID such as "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee" (the dashboard\'s Applications page)';
+
+// It holds privateKey: a config error never shows a value it was given, in any option.
+const schema = holdsSecrets(
+  z.strictObject({
+    applicationId: z.string({ error: APPLICATION_ID_EXPECTED }).check(
+      z.trim(),
+      z.refine((s) => APPLICATION_ID.test(s), {
+        error: (issue) =>
+          typeof issue.input === 'string' && /PRIVATE KEY|^-----BEGIN/.test(issue.input)
+            ? `${APPLICATION_ID_EXPECTED}; this looks like a private key, which goes in privateKey`
+            : APPLICATION_ID_EXPECTED,
+      }),
+    ),
+    privateKey: z.union([z.string().check(z.minLength(1)), z.instanceof(Uint8Array)], {
+      error: 'expected the PEM text of the application private key, as a string or a Buffer',
     }),
-    { roaming: true, simSwap: { periodHours: 240 } },
-  ),
-  roamingTtlMs: z._default(wholeNumber(1, ROAMING_TTL_MS), ROAMING_TTL_MS),
-  now: z.optional(z.custom<() => number>((v) => typeof v === 'function', 'expected a function () => ms')),
-  ...remoteOptionsShape,
-});
+    baseUrl: baseUrlSchema('https://api-eu.vonage.com'),
+    purpose: z._default(
+      z.string().check(
+        z.refine((s) => PURPOSE.test(s), {
+          message:
+            'expected one of the application\'s network profile purposes, a name such as "FraudPreventionAndDetection"',
+        }),
+      ),
+      'FraudPreventionAndDetection',
+    ),
+    insights: z._default(
+      z.strictObject({
+        roaming: z._default(z.boolean(), true),
+        simSwap: z._default(
+          z.union([z.literal(false), z.strictObject({ periodHours: z._default(wholeNumber(1, 2400), 240) })]),
+          { periodHours: 240 },
+        ),
+      }),
+      { roaming: true, simSwap: { periodHours: 240 } },
+    ),
+    roamingTtlMs: z._default(wholeNumber(1, ROAMING_TTL_MS), ROAMING_TTL_MS),
+    now: z.optional(z.custom<() => number>((v) => typeof v === 'function', 'expected a function () => ms')),
+    ...remoteOptionsShape,
+  }),
+);
 
 /**
  * Phone facts from Vonage Identity Insights, Number Insight v1's successor: the country (format), carrier and
@@ -85,7 +111,7 @@ const schema = z.strictObject({
  * `phone.missingInsights`; HTTP errors, timeouts and malformed answers are the check's `error`.
  */
 export function identityInsightsProvider(options: IdentityInsightsProviderOptions): IpMatchProvider {
-  const opts = parseWithSecret(schema, options, WHERE, 'privateKey');
+  const opts = parseOptions(schema, options, WHERE);
   const pem =
     typeof opts.privateKey === 'string' ? opts.privateKey : new TextDecoder().decode(opts.privateKey);
   let signer: ReturnType<typeof createJwtSigner>;
@@ -138,7 +164,8 @@ export function identityInsightsProvider(options: IdentityInsightsProviderOption
     credentials: {
       message:
         "ipmatch: Vonage Identity Insights rejected the JWT; every lookup fails until it is fixed (check VONAGE_APPLICATION_ID, the private key, and this server's clock)",
-      meta: { applicationId: opts.applicationId },
+      // Its first group names the application well enough to tell which one; the rest need not reach a log.
+      meta: { applicationId: `${opts.applicationId.slice(0, 8)}…` },
     },
     describeError: describeErrorBody,
     read(json, request) {

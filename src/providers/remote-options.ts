@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
-import { IpMatchConfigError } from '../core/errors.js';
-import { parseOptions, wholeNumber } from '../core/validate.js';
+import { wholeNumber } from '../core/validate.js';
 import type { LookupBudgetOptions } from './lookup-budget.js';
 
 /** The options every Vonage provider shares: where it calls, how many sockets, the breaker, the budgets, the GeoIP data. */
@@ -75,42 +74,4 @@ export interface ParsedRemoteOptions {
   geoip?: { database?: string | Uint8Array | undefined } | undefined;
   maxLookupsPerMinute: number | false;
   maxLookupsPerMinutePerIp: number | false;
-}
-
-/**
- * parseOptions, except that no value which could hold the secret is echoed back: a config error ends up in
- * startup logs. That covers the secret itself (wrongly typed, or pasted into another option, where the error
- * would show it or its first characters) and `baseUrl`, whose user info or query may hold credentials.
- */
-export function parseWithSecret<S extends z.ZodMiniType>(
-  schema: S,
-  options: unknown,
-  where: string,
-  secretField: string,
-): z.output<S> {
-  try {
-    return parseOptions(schema, options, where);
-  } catch (error) {
-    if (!(error instanceof IpMatchConfigError)) throw error;
-    const given = (options as Record<string, unknown> | undefined)?.[secretField];
-    const secret = given === undefined || given === null || given === '' ? undefined : String(given);
-    // parseOptions shortens long values, so even the start of the secret is enough to hide a value. Secrets
-    // too short to search for are hidden where they are the value shown.
-    const start = secret !== undefined && secret.length >= 8 ? secret.slice(0, 6) : undefined;
-    const shown = secret === undefined ? undefined : `, got ${JSON.stringify(secret)}`;
-    const problems = error.problems.map((p) => {
-      const hides =
-        p.startsWith(`${secretField}:`) ||
-        p.startsWith('baseUrl:') ||
-        (start !== undefined && p.includes(start)) ||
-        (shown !== undefined && p.endsWith(shown));
-      if (!hides) return p;
-      const line = p.split(', got ')[0] ?? p;
-      if (p.startsWith(`${secretField}:`) && secret !== undefined && line.includes(secret)) {
-        return `${secretField}: expected a non-empty string (value not shown)`;
-      }
-      return secret !== undefined && start !== undefined ? line.replaceAll(secret, '[redacted]') : line;
-    });
-    throw new IpMatchConfigError(where, problems);
-  }
 }

@@ -2,12 +2,8 @@ import * as z from 'zod/mini';
 import { ProviderError } from '../core/errors.js';
 import type { IpMatchProvider, LookupRequest } from '../core/provider.js';
 import type { Logger } from '../core/types.js';
-import {
-  baseUrlSchema,
-  parseWithSecret,
-  type RemoteProviderOptions,
-  remoteOptionsShape,
-} from './remote-options.js';
+import { holdsSecrets, parseOptions } from '../core/validate.js';
+import { baseUrlSchema, type RemoteProviderOptions, remoteOptionsShape } from './remote-options.js';
 import { remoteProvider } from './remote-provider.js';
 import {
   describeSchemaFailure,
@@ -53,40 +49,43 @@ const NI_WARN_FROM = Date.parse('2027-01-05T00:00:00Z');
 const NI_SHUTDOWN_AT = Date.parse(`${NI_SHUTDOWN}T00:00:00Z`);
 const SHUTDOWN_NOTICE = `Vonage shuts Number Insight v1 down on ${NI_SHUTDOWN}: move to identityInsightsProvider() (see "From Number Insight v1 to Identity Insights" in ipmatch's docs)`;
 
-const schema = z
-  .strictObject({
-    apiKey: z
-      .string({ error: 'expected your Vonage API key as a string' })
-      .check(z.minLength(1, 'expected a non-empty API key')),
-    apiSecret: z
-      .string({ error: 'expected your Vonage API secret as a string' })
-      .check(z.minLength(1, 'expected a non-empty API secret')),
-    level: z._default(z.enum(['basic', 'standard', 'advanced']), 'advanced'),
-    baseUrl: baseUrlSchema('https://api.nexmo.com'),
-    sendIp: z._default(z.boolean(), false),
-    cnam: z._default(z.boolean(), false),
-    lowBalanceWarning: z._default(z.union([z.number().check(z.minimum(0)), z.literal(false)]), 1),
-    now: z.optional(z.custom<() => number>((v) => typeof v === 'function', 'expected a function () => ms')),
-    ...remoteOptionsShape,
-  })
-  .check(
-    z.superRefine((o, ctx) => {
-      if (o.sendIp && o.level !== 'advanced') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sendIp'],
-          message: `the ip parameter needs level 'advanced'`,
-        });
-      }
-      if (o.cnam && o.level === 'basic') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['cnam'],
-          message: `cnam needs level 'standard' or 'advanced'`,
-        });
-      }
-    }),
-  );
+// It holds apiSecret: a config error never shows a value it was given, in any option (baseUrl's too).
+const schema = holdsSecrets(
+  z
+    .strictObject({
+      apiKey: z
+        .string({ error: 'expected your Vonage API key as a string' })
+        .check(z.minLength(1, 'expected a non-empty API key')),
+      apiSecret: z
+        .string({ error: 'expected your Vonage API secret as a string' })
+        .check(z.minLength(1, 'expected a non-empty API secret')),
+      level: z._default(z.enum(['basic', 'standard', 'advanced']), 'advanced'),
+      baseUrl: baseUrlSchema('https://api.nexmo.com'),
+      sendIp: z._default(z.boolean(), false),
+      cnam: z._default(z.boolean(), false),
+      lowBalanceWarning: z._default(z.union([z.number().check(z.minimum(0)), z.literal(false)]), 1),
+      now: z.optional(z.custom<() => number>((v) => typeof v === 'function', 'expected a function () => ms')),
+      ...remoteOptionsShape,
+    })
+    .check(
+      z.superRefine((o, ctx) => {
+        if (o.sendIp && o.level !== 'advanced') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sendIp'],
+            message: `the ip parameter needs level 'advanced'`,
+          });
+        }
+        if (o.cnam && o.level === 'basic') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['cnam'],
+            message: `cnam needs level 'standard' or 'advanced'`,
+          });
+        }
+      }),
+    ),
+);
 
 /**
  * Phone facts from Vonage Number Insight v1 (country, roaming, carrier, validity…), the IP's country from
@@ -95,7 +94,7 @@ const schema = z
  * `identityInsightsProvider()`; after it, every lookup error says so.
  */
 export function vonageProvider(options: VonageProviderOptions): IpMatchProvider {
-  const opts = parseWithSecret(schema, options, WHERE, 'apiSecret');
+  const opts = parseOptions(schema, options, WHERE);
   const now = opts.now ?? Date.now;
   // Base64 of the UTF-8 bytes, as Buffer would give, without Node's Buffer.
   const credentials = String.fromCharCode(...new TextEncoder().encode(`${opts.apiKey}:${opts.apiSecret}`));

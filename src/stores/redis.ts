@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Store } from '../core/store.js';
-import { parseSecretOptions, wholeNumber } from '../core/validate.js';
+import { holdsSecrets, parseOptions, wholeNumber } from '../core/validate.js';
 
 /**
  * The part of an ioredis client (`new Redis()` or `new Cluster()`) this store uses. Typed by shape so that a
@@ -70,45 +70,43 @@ const clientSchema = z.custom<NonNullable<RedisStoreOptions['client']>>(
   },
 );
 
-const schema = z
-  .strictObject({
-    client: z.optional(clientSchema),
-    sendCommand: z.optional(
-      z.custom<NonNullable<RedisStoreOptions['sendCommand']>>((v) => typeof v === 'function', {
-        message:
-          'expected a function (...args: string[]) => Promise<reply>, e.g. (...args) => client.sendCommand(args)',
+// It holds keySecret: a config error never shows a value it was given (a secret pasted into lockTtlMs…).
+const schema = holdsSecrets(
+  z
+    .strictObject({
+      client: z.optional(clientSchema),
+      sendCommand: z.optional(
+        z.custom<NonNullable<RedisStoreOptions['sendCommand']>>((v) => typeof v === 'function', {
+          message:
+            'expected a function (...args: string[]) => Promise<reply>, e.g. (...args) => client.sendCommand(args)',
+        }),
+      ),
+      prefix: z._default(z.string().check(z.maxLength(256)), 'ipmatch:'),
+      keySecret: z.optional(z.string().check(z.minLength(16, 'expected a secret of at least 16 characters'))),
+      lockTtlMs: z.optional(wholeNumber(1, 600_000)),
+    })
+    .check(
+      z.superRefine((o, ctx) => {
+        if (o.client === undefined && o.sendCommand === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['client'],
+            message:
+              'pass a Redis client: new RedisStore({ client: new Redis(process.env.REDIS_URL) }) with ioredis, ' +
+              'new RedisStore({ client: await createClient({ url }).connect() }) with node-redis, ' +
+              'or new RedisStore({ sendCommand: (...args) => client.sendCommand(args) })',
+          });
+        }
+        if (o.client !== undefined && o.sendCommand !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sendCommand'],
+            message: 'pass client or sendCommand, not both',
+          });
+        }
       }),
     ),
-    prefix: z._default(z.string().check(z.maxLength(256)), 'ipmatch:'),
-    keySecret: z.optional(z.string().check(z.minLength(16, 'expected a secret of at least 16 characters'))),
-    lockTtlMs: z.optional(wholeNumber(1, 600_000)),
-  })
-  .check(
-    z.superRefine((o, ctx) => {
-      if (o.client === undefined && o.sendCommand === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['client'],
-          message:
-            'pass a Redis client: new RedisStore({ client: new Redis(process.env.REDIS_URL) }) with ioredis, ' +
-            'new RedisStore({ client: await createClient({ url }).connect() }) with node-redis, ' +
-            'or new RedisStore({ sendCommand: (...args) => client.sendCommand(args) })',
-        });
-      }
-      if (o.client !== undefined && o.sendCommand !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sendCommand'],
-          message: 'pass client or sendCommand, not both',
-        });
-      }
-    }),
-  );
-
-/** parseOptions, except that a wrongly typed secret is never echoed back in the error. */
-function parse(options: RedisStoreOptions) {
-  return parseSecretOptions(schema, options, WHERE, ['keySecret']);
-}
+);
 
 type Send = (args: string[]) => Promise<unknown>;
 
@@ -166,7 +164,7 @@ export class RedisStore implements Store {
   readonly #lockTtlMs: number | undefined;
 
   constructor(options: RedisStoreOptions) {
-    const opts = parse(options);
+    const opts = parseOptions(schema, options, WHERE);
     this.#send = sender(opts);
     this.#prefix = opts.prefix;
     this.#keySecret = opts.keySecret;

@@ -110,7 +110,7 @@ export interface FakeVonageOptions extends Partial<FakeVonageBehaviour> {
   seed?: number;
   /** Answers per number (digits, '+' optional), merged over the generated answer. */
   answers?: Record<string, Partial<NiResponseJson>>;
-  /** The Vonage application id whose JWTs Identity Insights accepts. Default 'fake-application-id'. */
+  /** The Vonage application id whose JWTs Identity Insights accepts. Default '00000000-0000-4000-8000-00000000fa6e' (a UUID, as Vonage's are). */
   applicationId?: string;
 }
 
@@ -410,7 +410,7 @@ export async function startFakeVonage(options: FakeVonageOptions = {}): Promise<
   const credentials: Credentials = {
     key: start.apiKey ?? 'test-key',
     secret: start.apiSecret ?? 'test-secret',
-    applicationId: start.applicationId ?? 'fake-application-id',
+    applicationId: start.applicationId ?? '00000000-0000-4000-8000-00000000fa6e',
     publicKey,
   };
   const random = seeded(start.seed ?? 1);

@@ -240,7 +240,7 @@ describe('identityInsightsProvider through the core', () => {
         ip: GB_IP,
       });
       expect(wrongKey).toMatchObject({ action: 'allow', error: { code: 'http_401' } });
-      const wrongApp = await core({}, { applicationId: 'someone-else' }).check({
+      const wrongApp = await core({}, { applicationId: '5011e011-e000-4000-8000-000000000002' }).check({
         phone: US_PHONE,
         ip: KR_IP,
       });

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { inspect } from 'node:util';
 import { createIpMatch, IpMatchConfigError, identityInsightsProvider } from 'ipmatch';
 import { startFakeVonage } from 'ipmatch/testing';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,8 @@ const EC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.exp
 }) as string;
 /** The part of a PEM that is secret. */
 const secretOf = (pem: string) => pem.split('\n').slice(1, -2).join('');
+/** A Vonage application id: a UUID. */
+const APP_ID = '3f1c2b7e-9a40-4d2b-8c55-1e0f6a9b7c21';
 
 function configError(options: unknown): IpMatchConfigError {
   try {
@@ -28,7 +31,7 @@ function configError(options: unknown): IpMatchConfigError {
 describe('identityInsightsProvider options', () => {
   it('takes the key as a string or a Buffer, PKCS#8 or PKCS#1', async () => {
     for (const privateKey of [RSA_PEM, Buffer.from(RSA_PEM), PKCS1_PEM]) {
-      const provider = identityInsightsProvider({ applicationId: 'app', privateKey });
+      const provider = identityInsightsProvider({ applicationId: APP_ID, privateKey });
       expect(provider).toMatchObject({
         name: 'vonage-identity-insights',
         remote: true,
@@ -46,7 +49,7 @@ describe('identityInsightsProvider options', () => {
       EC_PEM,
       rsa.publicKey.export({ type: 'spki', format: 'pem' }),
     ]) {
-      const error = configError({ applicationId: 'app', privateKey });
+      const error = configError({ applicationId: APP_ID, privateKey });
       expect(error.message).toMatch(/privateKey: expected (the PEM text of )?an RSA private key/);
       const text = `${error.message} ${JSON.stringify(error)} ${error.stack}`;
       expect(text).not.toContain(String(privateKey).slice(28, 60));
@@ -56,7 +59,7 @@ describe('identityInsightsProvider options', () => {
 
   it('never echoes a key pasted into another option', () => {
     const error = configError({
-      applicationId: 'app',
+      applicationId: APP_ID,
       privateKey: RSA_PEM,
       purpose: RSA_PEM,
       baseUrl: RSA_PEM,
@@ -73,16 +76,46 @@ describe('identityInsightsProvider options', () => {
       roamingTtlMs: 600_000,
       conections: 8,
     });
-    expect(error.message).toMatch(/applicationId: expected a non-empty application id/);
+    expect(error.message).toMatch(/applicationId: expected your Vonage application id, a UUID/);
     expect(error.message).toMatch(/periodHours/);
     expect(error.message).toMatch(/roming.*did you mean "?roaming/);
     expect(error.message).toMatch(/roamingTtlMs/);
     expect(error.message).toMatch(/conections.*did you mean "?connections/);
   });
 
+  it('refuses an application id that is not a UUID, and a key pasted there, without showing it', () => {
+    for (const applicationId of [RSA_PEM, secretOf(RSA_PEM).slice(0, 40), 'my-app', ` ${APP_ID}x`]) {
+      const error = configError({ applicationId, privateKey: RSA_PEM });
+      expect(error.message).toMatch(/applicationId: expected your Vonage application id, a UUID/);
+      const text = `${error.message} ${JSON.stringify(error)} ${error.stack} ${inspect(error)}`;
+      expect(text).not.toContain(applicationId.trim().slice(0, 12));
+      expect(text).not.toContain(secretOf(RSA_PEM).slice(0, 12));
+    }
+    expect(configError({ applicationId: RSA_PEM, privateKey: RSA_PEM }).message).toMatch(
+      /this looks like a private key, which goes in privateKey/,
+    );
+    // Upper case and the spaces an env file leaves around it are fine.
+    const provider = identityInsightsProvider({
+      applicationId: ` ${APP_ID.toUpperCase()}\n`,
+      privateKey: RSA_PEM,
+    });
+    void provider.close?.();
+  });
+
+  it('refuses a purpose that is not a purpose name, without showing it', () => {
+    for (const purpose of [RSA_PEM, 'Fraud prevention', 'sk_live_4eC39HqLyjWDarjtT1zdp7dc', '']) {
+      const error = configError({ applicationId: APP_ID, privateKey: RSA_PEM, purpose });
+      expect(error.message).toMatch(/purpose: expected one of the application's network profile purposes/);
+      if (purpose.length > 0) expect(`${error.message} ${error.stack}`).not.toContain(purpose.slice(0, 12));
+    }
+    for (const purpose of ['FraudPreventionAndDetection', 'dpv:IdentityVerification']) {
+      void identityInsightsProvider({ applicationId: APP_ID, privateKey: RSA_PEM, purpose }).close?.();
+    }
+  });
+
   it('keeps the cache scope apart for different questions', () => {
     const scope = (insights: object) =>
-      identityInsightsProvider({ applicationId: 'app', privateKey: RSA_PEM, insights }).cacheScope;
+      identityInsightsProvider({ applicationId: APP_ID, privateKey: RSA_PEM, insights }).cacheScope;
     expect(
       new Set([
         scope({}),
@@ -125,7 +158,7 @@ describe('Identity Insights answers', () => {
 describe('identityInsightsProvider requests', () => {
   it('posts the number, the purpose and the insights asked, as JSON', async () => {
     const fake = await startFakeVonage();
-    const purpose = 'Fraud "prevention" \\ é \u2028 done';
+    const purpose = 'dpv:RequestedServiceProvision';
     const core = createIpMatch({
       logger: memoryLogger(),
       provider: identityInsightsProvider({
@@ -144,6 +177,35 @@ describe('identityInsightsProvider requests', () => {
         insights: { format: {}, current_carrier: {}, sim_swap: { period: 24 } },
       });
       expect(fake.requests[0]?.headers['content-type']).toBe('application/json');
+    } finally {
+      await core.close();
+      await fake.close();
+    }
+  });
+});
+
+describe('identityInsightsProvider credentials', () => {
+  it('logs the rejected application by the first group of its id only', async () => {
+    const fake = await startFakeVonage();
+    const logger = memoryLogger();
+    const core = createIpMatch({
+      logger,
+      provider: identityInsightsProvider({
+        applicationId: APP_ID,
+        privateKey: fake.privateKey,
+        baseUrl: fake.url,
+      }),
+    });
+    try {
+      const d = await core.check({ phone: '+447400123456', ip: '81.2.69.160' });
+      expect(d.error?.code).toBe('http_401');
+      expect(logger.lines).toEqual([
+        expect.objectContaining({
+          level: 'error',
+          meta: { code: 'IPMATCH_VONAGE_CREDENTIALS', applicationId: `${APP_ID.slice(0, 8)}…` },
+        }),
+      ]);
+      expect(logger.text()).not.toContain(APP_ID.slice(0, 12));
     } finally {
       await core.close();
       await fake.close();

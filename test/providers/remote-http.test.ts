@@ -95,7 +95,7 @@ describe('loading', () => {
       const d = await createIpMatch().check({ phone: '+447400123456', ip: '81.2.69.160' });
       process.stderr.write('DECIDED ' + d.reason + '\\n');
       const { fakeKeyPair } = await import(${src('src/testing/fake-identity-insights.ts')});
-      const p = identityInsightsProvider({ applicationId: 'a', privateKey: (await fakeKeyPair()).privateKey });
+      const p = identityInsightsProvider({ applicationId: 'aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee', privateKey: (await fakeKeyPair()).privateKey });
       await new Promise((r) => setTimeout(r, 200));
       await p.close();
       process.stderr.write('CLOSED\\n');`;

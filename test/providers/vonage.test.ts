@@ -644,7 +644,9 @@ describe('vonageProvider options', () => {
         return e as IpMatchConfigError;
       }
     })();
-    expect(error?.problems).toEqual(['apiSecret: expected your Vonage API secret as a string']);
+    expect(error?.problems).toEqual([
+      'apiSecret: expected your Vonage API secret as a string, got a number (value not shown)',
+    ]);
     expect(error?.message).not.toContain('987654321');
   });
 
@@ -671,8 +673,9 @@ describe('vonageProvider options', () => {
       expect(m).not.toContain(secret.slice(0, 6));
       expect(m).not.toContain('other-password');
     }
-    // Other values are still shown, to help.
-    expect(message({ level: 'premium' })).toMatch(/got "premium"/);
+    // No value is shown, not even one that could not be a secret; a typo still gets its did-you-mean.
+    expect(message({ level: 'premium' })).toMatch(/level: .*got a string \(value not shown\)$/);
+    expect(message({ level: 'advance' })).toMatch(/did you mean "advanced"\?/);
   });
 
   it('rejects settings that cannot work, saying why', () => {

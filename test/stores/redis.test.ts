@@ -391,7 +391,7 @@ describe('RedisStore options', () => {
       /sendCommand: pass client or sendCommand, not both/,
     );
     expect(bad({ sendCommand: 'GET' })).toMatch(/sendCommand: expected a function/);
-    expect(bad({ client, prefix: 5 })).toMatch(/prefix: .*string.*got 5/);
+    expect(bad({ client, prefix: 5 })).toMatch(/prefix: expected string, received number$/);
     expect(bad({ client, lockTtlMs: 0 })).toMatch(/lockTtlMs: .*>=1/);
   });
 

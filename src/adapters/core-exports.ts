@@ -2,4 +2,4 @@
 // routes file needs one import, plus the shapes of the adapters' own answers.
 
 export * from '../index.js';
-export type { BlockBody, InvalidPhoneBody } from './route.js';
+export type { BlockBody, BodyErrorBody, InvalidPhoneBody } from './route.js';

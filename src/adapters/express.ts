@@ -10,6 +10,7 @@ import {
   NO_BODY_PARSER,
   type RouteOptions as SharedRouteOptions,
 } from './route.js';
+import { announcesBody, UnreadBody } from './unread-body.js';
 
 declare global {
   namespace Express {
@@ -72,10 +73,13 @@ export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchMiddleware;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   const route = buildRoute<Request, OnBlock>(first, second, express);
   return callbackMiddleware(route, {
-    // Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined) when one does.
+    // Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined) when one does:
+    // undefined then, with a body sent, is a content type the mounted parsers skip.
     body: (req) => {
       const body: unknown = req.body;
-      return body !== undefined || 'body' in req ? body : NO_BODY_PARSER;
+      if (body !== undefined) return body;
+      if (!('body' in req)) return NO_BODY_PARSER;
+      return announcesBody(req.headers) ? UnreadBody.unsupported : undefined;
     },
     store: storeDecision,
     send: (res, status, body) => {

@@ -11,6 +11,8 @@ import {
   NO_BODY_PARSER,
   type RouteOptions as SharedRouteOptions,
 } from './route.js';
+import { announcesBody, UnreadBody } from './unread-body.js';
+import { mediaType } from './web-request.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -82,12 +84,13 @@ const fastify: Framework<FastifyRequest> = {
 
 /**
  * The parsed body. Fastify parses every body that arrives or answers 415 itself, so an unparsed body means a
- * catch-all content-type parser that keeps the stream: the operator's to fix. No body at all is the client's.
+ * catch-all content-type parser that keeps the stream: the operator's to fix. No body at all is the client's,
+ * and so is text (Fastify's own text/plain parser gives a string), where no phone can be found: a 415.
  */
 function parsedBody({ body, headers }: FastifyRequest): unknown {
-  if (body !== undefined) return body;
-  const payload = headers['transfer-encoding'] !== undefined || (headers['content-length'] ?? '0') !== '0';
-  return payload ? NO_BODY_PARSER : undefined;
+  if (body === undefined) return announcesBody(headers) ? NO_BODY_PARSER : undefined;
+  const text = typeof body === 'string' && mediaType(headers['content-type']) !== 'application/json';
+  return text ? UnreadBody.unsupported : body;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
 import type { FrameworkIp, PeerRequest } from './client-ip.js';
 import { buildRoute, type Framework, type RouteOptions as SharedRouteOptions } from './route.js';
+import { announcesBody, UnreadBody } from './unread-body.js';
 import { BODY_LIMIT, mediaType, PARSED, parseBody, peerRequest, readBody } from './web-request.js';
 
 declare module 'hono' {
@@ -75,14 +76,18 @@ const EMPTY_BODY = (): unknown => ({});
  * against ~140 µs for the whole bare route. Only a body of declared length within `BODY_LIMIT` is read this
  * way; a chunked one is read from a clone, where the cap can stop the read midway.
  *
- * `{}` when there is no phone to read; a promise only when the body must be read first. The two headers come
- * from Node's own parse when there is a Node request, so that no Headers object is built for them.
+ * `{}` when there is no body, an `UnreadBody` for a body of another content type; a promise only when the body
+ * must be read first. The headers come from Node's own parse when there is a Node request, so that no Headers
+ * object is built for them.
  */
 function bodyOf(c: Context): unknown {
   const { headers } = raw(c);
   const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'] : null;
   const type = mediaType(contentType);
-  if (!PARSED.has(type)) return {};
+  if (!PARSED.has(type)) {
+    // Asked of the web Request only when Node's headers announce no body (an in-process Request has none).
+    return announcesBody(headers) || c.req.raw.body !== null ? UnreadBody.notJsonOrForm : {};
+  }
   const length = headers['content-length'];
   // A body already read (through the cache by a validator before us) is never read from a clone.
   if (!c.req.raw.bodyUsed && (length === undefined || !(Number(length) <= BODY_LIMIT)))

@@ -9,6 +9,7 @@ import {
   type Outcome,
   type RouteOptions as SharedRouteOptions,
 } from './route.js';
+import { announcesBody, UnreadBody } from './unread-body.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -65,11 +66,22 @@ const koa: Framework<Context> = {
 // and that is the client's missing phone, not a parser the operator forgot.
 const PARSED_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
-/** `ctx.request.body` as a body parser left it: a value (`{}` for a content type it skips), or no parser. */
+/**
+ * `ctx.request.body` as a body parser left it, or no parser. For a content type they skip, @koa/bodyparser and
+ * koa-bodyparser leave `{}` without the `rawBody` they keep of what they parsed: that is a 415, not a 400.
+ */
 function parsedBody(ctx: Context): unknown {
-  const body: unknown = (ctx.request as { body?: unknown }).body;
-  if (body !== undefined || !PARSED_METHODS.has(ctx.method)) return body;
-  return NO_BODY_PARSER;
+  const request = ctx.request as { body?: unknown; rawBody?: unknown };
+  const body = request.body;
+  if (body === undefined) return PARSED_METHODS.has(ctx.method) ? NO_BODY_PARSER : undefined;
+  const skipped = request.rawBody === undefined && isEmptyObject(body) && announcesBody(ctx.req.headers);
+  return skipped ? UnreadBody.unsupported : body;
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
 }
 
 /**

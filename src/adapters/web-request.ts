@@ -4,6 +4,7 @@
  */
 import { readUpTo } from '../core/read-stream.js';
 import type { PeerRequest } from './client-ip.js';
+import { UnreadBody } from './unread-body.js';
 
 /**
  * The request's headers and peer in the shape of Node's IncomingMessage. Headers are read on demand, not
@@ -59,16 +60,18 @@ export async function parseBody(bytes: Uint8Array, contentType: string | null): 
 }
 
 /**
- * The parsed body of `request`, read from a clone so that the handler can still read the body itself. The
- * read stops at `BODY_LIMIT`: a larger body is the client's bad input (`{}`, so a 400), never a crash.
+ * The parsed body of `request`, read from a clone so that the handler can still read the body itself. A body
+ * of another content type is `UnreadBody.notJsonOrForm` (a 415); the read stops at `BODY_LIMIT`, and a larger
+ * body is `UnreadBody.tooLarge` (a 413), never a crash.
  */
 export async function readBody(request: Request): Promise<unknown> {
+  if (request.body === null) return {};
   const contentType = request.headers.get('content-type');
-  if (request.body === null || !PARSED.has(mediaType(contentType))) return {};
-  if (Number(request.headers.get('content-length')) > BODY_LIMIT) return {};
+  if (!PARSED.has(mediaType(contentType))) return UnreadBody.notJsonOrForm;
+  if (Number(request.headers.get('content-length')) > BODY_LIMIT) return UnreadBody.tooLarge;
   try {
     const bytes = await readUpTo(request.clone().body!, BODY_LIMIT);
-    return bytes ? await parseBody(bytes, contentType) : {};
+    return bytes ? await parseBody(bytes, contentType) : UnreadBody.tooLarge;
   } catch {
     // The body was already read by someone else, or the client hung up mid-body.
     return {};

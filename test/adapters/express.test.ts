@@ -60,6 +60,28 @@ describeAdapter(express5);
 describe('Express only', () => {
   const core = sharedCore();
 
+  test('a form posted to an app that mounts only express.json() is a 415 for the client, with no server advice', async () => {
+    const { logger, codes } = recorder();
+    const app = signupApp({ '/signup': ipMatch({ logger }) });
+    const res = await request(app)
+      .post('/signup')
+      .set('X-Forwarded-For', GB_IP)
+      .type('form')
+      .send(`phone=${encodeURIComponent(GB_PHONE)}`);
+    expect(res.status).toBe(415);
+    expect(res.body).toEqual({
+      error: 'unsupported_content_type',
+      message: 'Unsupported content type: the phone number cannot be read from a body of this type.',
+    });
+    // A parser is mounted, so nothing is the developer's to fix; and an empty POST is a plain missing phone.
+    expect(codes()).toEqual([]);
+    const empty = await request(app).post('/signup').set('X-Forwarded-For', GB_IP);
+    expect([empty.status, empty.body.message]).toEqual([
+      400,
+      'Missing phone number: expected it at "phone" in the request body.',
+    ]);
+  });
+
   test('trust proxy true is forgeable, so it warns once', async () => {
     const { logger, codes } = recorder();
     const app = signupApp({ '/signup': ipMatch({ logger }) }, { trustProxy: true });

@@ -69,7 +69,6 @@ const fastify5: AdapterHarness<FastifyRequest, OnBlock, IpMatchPreHandler> = {
     names: ['@fastify/formbody'],
     warning: /register @fastify\/formbody for forms\) before ipMatch/,
   },
-  unparsedStatus: 415,
   entryPoint: /ipmatch\/fastify/,
 };
 

@@ -60,14 +60,40 @@ describe('ipmatch/fetch', () => {
     ['no body', new Request(URL_, { method: 'POST', headers: { 'cf-connecting-ip': GB_IP } })],
     ['a GET', new Request(URL_, { headers: { 'cf-connecting-ip': GB_IP } })],
     ['malformed JSON', signup(GB_IP, '{"phone":', { 'content-type': 'application/json' })],
-    ['text/plain', signup(GB_IP, `phone=${GB_PHONE}`, { 'content-type': 'text/plain' })],
-    ['a declared length over 1 MiB', signup(GB_IP, { phone: GB_PHONE }, { 'content-length': '2000000' })],
-    ['a streamed body over 1 MiB', signup(GB_IP, { phone: GB_PHONE, pad: 'x'.repeat(1_100_000) })],
     ['a phone that is not a number', signup(GB_IP, { phone: ['+44'] })],
   ])('%s is a 400 invalid_phone, never a crash', async (_, request) => {
     const { response, decision } = await guard(request);
     expect(response?.status).toBe(400);
     expect(await response?.json()).toEqual({ error: 'invalid_phone', message: expect.any(String) });
+    expect(decision.reason).toBe('phone_invalid');
+  });
+
+  test.each<[string, Request, number, string, RegExp]>([
+    [
+      'a declared length over 1 MiB',
+      signup(GB_IP, { phone: GB_PHONE }, { 'content-length': '2000000' }),
+      413,
+      'body_too_large',
+      /too large: at most 1 MiB/,
+    ],
+    [
+      'a streamed body over 1 MiB, the phone in it',
+      signup(GB_IP, { phone: GB_PHONE, pad: 'x'.repeat(1_100_000) }),
+      413,
+      'body_too_large',
+      /too large: at most 1 MiB/,
+    ],
+    [
+      'text/plain',
+      signup(GB_IP, `phone=${GB_PHONE}`, { 'content-type': 'text/plain' }),
+      415,
+      'unsupported_content_type',
+      /^Unsupported content type: send the phone number as JSON or a form\.$/,
+    ],
+  ])('%s is a %i %s, in the 400 shape', async (_, request, status, error, message) => {
+    const { response, decision } = await guard(request);
+    expect(response?.status).toBe(status);
+    expect(await response?.json()).toEqual({ error, message: expect.stringMatching(message) });
     expect(decision.reason).toBe('phone_invalid');
   });
 

@@ -129,13 +129,17 @@ describe('Hono only', () => {
     expect(await raw.json()).toEqual({ raw: { phone: GB_PHONE, name: 'Ada' }, decision: 'country_match' });
   });
 
-  test('over a socket, a body over 1 MiB is a 400 whether its length is declared or chunked', async () => {
+  test('over a socket, a body over 1 MiB is a 413 whether its length is declared or chunked', async () => {
     const server = listen(signupApp({ '/signup': ipMatch(core) }), false);
     const big = JSON.stringify({ phone: GB_PHONE, pad: 'x'.repeat(1_100_000) });
+    const tooLarge = {
+      error: 'body_too_large',
+      message: 'The request body is too large: at most 1 MiB is read.',
+    };
     const declared = await request(server).post('/signup').type('json').send(big);
-    expect([declared.status, declared.body.error]).toEqual([400, 'invalid_phone']);
+    expect([declared.status, declared.body]).toEqual([413, tooLarge]);
     const chunked = await postChunked(server, big);
-    expect([chunked.status, JSON.parse(chunked.body).error]).toEqual([400, 'invalid_phone']);
+    expect([chunked.status, JSON.parse(chunked.body)]).toEqual([413, tooLarge]);
   });
 
   test('a body a validator already read comes from Hono’s cache', async () => {
@@ -150,7 +154,7 @@ describe('Hono only', () => {
     );
   });
 
-  test('multipart forms, and a body over 1 MiB is a 400, never a crash', async () => {
+  test('multipart forms, and a body over 1 MiB is a 413, never a crash', async () => {
     const app = signupApp({ '/signup': ipMatch(core, { clientIp: 'cf-connecting-ip' }) });
     const form = new FormData();
     form.set('phone', GB_PHONE);
@@ -167,8 +171,8 @@ describe('Hono only', () => {
       'application/json',
       GB_IP,
     );
-    expect(huge.status).toBe(400);
-    expect(((await huge.json()) as { error: string }).error).toBe('invalid_phone');
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: string }).error).toBe('body_too_large');
   });
 
   test('with no connection peer (Workers), it warns once to name the platform header', async () => {

@@ -86,6 +86,21 @@ describe.each([
     expect(codes()).toEqual([]);
   });
 
+  test('a form posted to an app whose parser reads only JSON is a 415, with no warning', async () => {
+    const { logger, codes } = recorder();
+    const app = new App();
+    app.use(bodyParser({ enableTypes: ['json'] }));
+    app.use(ipMatch({ logger }));
+    app.use((ctx) => {
+      ctx.body = { ok: true };
+    });
+    const form = await request(app.callback()).post('/').type('form').send(`phone=${GB_PHONE}`);
+    expect([form.status, form.body.error]).toEqual([415, 'unsupported_content_type']);
+    const json = await request(app.callback()).post('/').send({});
+    expect([json.status, json.body.error]).toEqual([400, 'invalid_phone']);
+    expect(codes()).toEqual([]);
+  });
+
   test('maxIpsCount 0 lets a client forge the left-most entry, so it warns once', async () => {
     const { logger, warn, codes } = recorder();
     const open = checkoutApp({ '/signup': ipMatch({ logger }) }, { Koa: App, maxIpsCount: 0 }).callback();

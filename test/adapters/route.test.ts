@@ -7,7 +7,13 @@ import {
   ProviderError,
 } from 'ipmatch';
 import { afterAll, describe, expect, test, vi } from 'vitest';
-import { blockBody, buildRoute, type Framework, NO_BODY_PARSER } from '../../src/adapters/route.js';
+import {
+  blockBody,
+  buildRoute,
+  type Framework,
+  NO_BODY_PARSER,
+  UnreadBody,
+} from '../../src/adapters/route.js';
 
 /** A request as the shared route code sees it through a framework: here the socket address is the client. */
 interface FakeReq {
@@ -101,23 +107,67 @@ describe('one request', () => {
     );
   });
 
-  test('no body parser: 400 naming the parser to mount, and one warning for the operator', async () => {
+  test('no body parser: a 400 for the end user, and one warning naming the parser for the developer', async () => {
     const rec = recorder();
     const r = route({ logger: rec.logger });
     for (let i = 0; i < 3; i++) {
       const outcome = await r.run(req(GB_IP), NO_BODY_PARSER);
-      expect(outcome).toMatchObject({ kind: 'invalid', status: 400, body: { error: 'invalid_phone' } });
-      expect(outcome.kind === 'invalid' && outcome.body.message).toContain(
-        'mount the test body parser before ipMatch',
-      );
+      expect(outcome).toMatchObject({
+        kind: 'invalid',
+        status: 400,
+        body: {
+          error: 'invalid_phone',
+          message: 'The phone number could not be read from the request body.',
+        },
+      });
     }
     expect(rec.codes()).toEqual(['IPMATCH_NO_BODY_PARSER']);
+    expect(rec.warn.mock.calls[0]?.[0]).toContain('mount the test body parser before ipMatch');
   });
 
-  test('a parser that left the body empty (the client sent another content type) gets a 400 but no warning', async () => {
+  test.each<[string, unknown, number, object]>([
+    [
+      'no body at all',
+      undefined,
+      400,
+      {
+        error: 'invalid_phone',
+        message: 'Missing phone number: expected it at "phone" in the request body.',
+      },
+    ],
+    [
+      'a content type the parser skipped',
+      UnreadBody.unsupported,
+      415,
+      {
+        error: 'unsupported_content_type',
+        message: 'Unsupported content type: the phone number cannot be read from a body of this type.',
+      },
+    ],
+    [
+      'a content type ipmatch does not read',
+      UnreadBody.notJsonOrForm,
+      415,
+      {
+        error: 'unsupported_content_type',
+        message: 'Unsupported content type: send the phone number as JSON or a form.',
+      },
+    ],
+    [
+      'a body over the limit',
+      UnreadBody.tooLarge,
+      413,
+      { error: 'body_too_large', message: 'The request body is too large: at most 1 MiB is read.' },
+    ],
+  ])("%s is the client's: answered %i, with no warning", async (_, body, status, answer) => {
     const rec = recorder();
-    const outcome = await route({ logger: rec.logger }).run(req(GB_IP), undefined);
-    expect(outcome).toMatchObject({ kind: 'invalid', status: 400 });
+    const outcome = await route({ logger: rec.logger }).run(req(GB_IP), body);
+    expect(outcome).toMatchObject({
+      kind: 'invalid',
+      status,
+      body: answer,
+      decision: { reason: 'phone_invalid' },
+    });
     expect(rec.warn).not.toHaveBeenCalled();
   });
 

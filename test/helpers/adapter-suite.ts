@@ -82,15 +82,10 @@ export interface AdapterHarness<Req, OnBlock, Mw extends (...args: never[]) => u
     ) => { status: number; body: object },
   ): OnBlock;
   /**
-   * Without a body parser: what the 400 message names, and what the warning says. null where ipmatch reads
-   * the body itself (fetch-standard requests), so that no parser can be missing.
+   * Without a body parser: what the developer's warning names and says (the end user's 400 names none of it).
+   * null where ipmatch reads the body itself (fetch-standard requests), so that no parser can be missing.
    */
   noParser: { names: string[]; warning: RegExp } | null;
-  /**
-   * What the framework itself answers to a body it has no parser for (XML, multipart), before ipMatch runs.
-   * Default 400 (ipMatch's invalid_phone); Fastify answers 415.
-   */
-  unparsedStatus?: number;
   /**
    * false where the framework has no proxy setting of its own (Hono): the suite's trusted proxy is then a
    * load balancer that hands the client's address over as the connection's peer (PROXY protocol).
@@ -406,38 +401,86 @@ export function describeAdapter<Req, OnBlock, Mw extends (...args: never[]) => u
     });
 
     describe('no body parser', () => {
-      test.skipIf(!fw.noParser)('answers 400 naming the parsers to mount, and warns once', async () => {
-        const { logger, warn, codes } = recorder();
-        const app = signupApp(ipMatch({ logger }), { parser: 'none' });
-        for (let i = 0; i < 3; i++) {
-          const res = await signup(app, GB_IP, { phone: GB_PHONE });
-          expect(res.status).toBe(400);
-          expect(res.body).toEqual({ error: 'invalid_phone', message: expect.any(String) });
-          for (const name of fw.noParser!.names) expect(res.body.message).toContain(name);
-        }
-        expect(codes()).toEqual(['IPMATCH_NO_BODY_PARSER']);
-        expect(warn.mock.calls[0]?.[0]).toMatch(fw.noParser!.warning);
-      });
+      test.skipIf(!fw.noParser)(
+        'the end user gets a 400 without server advice; the developer one warning naming the parsers',
+        async () => {
+          const { logger, warn, codes } = recorder();
+          const app = signupApp(ipMatch({ logger }), { parser: 'none' });
+          for (let i = 0; i < 3; i++) {
+            const res = await signup(app, GB_IP, { phone: GB_PHONE });
+            expect(res.status).toBe(400);
+            expect(res.body).toEqual({
+              error: 'invalid_phone',
+              message: 'The phone number could not be read from the request body.',
+            });
+          }
+          expect(codes()).toEqual(['IPMATCH_NO_BODY_PARSER']);
+          expect(warn.mock.calls[0]?.[0]).toMatch(fw.noParser!.warning);
+          for (const name of fw.noParser!.names) expect(warn.mock.calls[0]?.[0]).toContain(name);
+        },
+      );
 
-      test("a client's content type that the parser skips is a 400, never a 500", async () => {
+      test("a content type nothing reads is a 415 for the client, never a 500 or the developer's warning", async () => {
         const { logger, codes } = recorder();
         const app = signupApp(ipMatch({ logger }));
-        for (const type of [
-          'text/plain',
-          'application/xml',
-          'multipart/form-data; boundary=x',
-          'application/json',
-        ]) {
-          const res = await request(app)
-            .post('/signup')
-            .set('X-Forwarded-For', GB_IP)
-            .set('Content-Type', type)
-            .send(type === 'application/json' ? '{"phone":' : `phone=${GB_PHONE}`);
-          const refused = type.startsWith('application/xml') || type.startsWith('multipart/');
-          expect(res.status).toBe(refused ? (fw.unparsedStatus ?? 400) : 400);
-        }
-        // The parser is there: the client's odd bodies are not the operator's mistake.
+        const post = (type: string, body: string) =>
+          request(app).post('/signup').set('X-Forwarded-For', GB_IP).set('Content-Type', type).send(body);
+        const text = await post('text/plain', `phone=${GB_PHONE}`);
+        expect([text.status, text.body]).toEqual([
+          415,
+          {
+            error: 'unsupported_content_type',
+            message: expect.stringMatching(/^Unsupported content type: /),
+          },
+        ]);
+        expect((await post('application/xml', `<phone>${GB_PHONE}</phone>`)).status).toBe(415);
+        // ipmatch reads multipart itself where it reads the body (a malformed one has no phone: 400).
+        const multipart = await post('multipart/form-data; boundary=x', `phone=${GB_PHONE}`);
+        expect(multipart.status).toBe(fw.noParser ? 415 : 400);
+        expect((await post('application/json', '{"phone":')).status).toBe(400);
+        // A parser is there: the client's odd bodies are not the developer's mistake.
         expect(codes()).toEqual([]);
+      });
+    });
+
+    describe('hints for the developer, once, without the number', () => {
+      test('a phone sent as a JSON number is told to send a string, not to use the international format', async () => {
+        const res = await signup(signupApp(ipMatch(sharedCore())), GB_IP, { phone: 447400123456 });
+        expect(res.status).toBe(400);
+        expect(res.body).toEqual({
+          error: 'invalid_phone',
+          message:
+            'Not a valid phone number at "phone" in the request body: send it as a string, such as ' +
+            '"+447400123456", not as a number.',
+        });
+      });
+
+      test('a national number without a region: one IPMATCH_NATIONAL_NUMBER naming defaultCountry', async () => {
+        const { logger, warn, codes } = recorder();
+        const app = signupApp(ipMatch({ logger }));
+        for (const phone of ['07400 123456', '07400 654321']) {
+          expect((await signup(app, GB_IP, { phone })).status).toBe(400);
+        }
+        expect(codes()).toEqual(['IPMATCH_NATIONAL_NUMBER']);
+        expect(warn.mock.calls[0]?.[0]).toContain("defaultCountry: 'GB'");
+        expect(JSON.stringify(warn.mock.calls)).not.toMatch(/7400|123456/);
+
+        const regional = recorder();
+        const gb = signupApp(ipMatch({ logger: regional.logger, defaultCountry: 'GB' }));
+        expect((await signup(gb, GB_IP, { phone: '07400 1' })).status).toBe(400);
+        expect(regional.codes()).toEqual([]);
+      });
+
+      test("a phone at another path: one IPMATCH_PHONE_PATH naming phone: 'user.phone'", async () => {
+        const { logger, warn, codes } = recorder();
+        const app = signupApp(ipMatch({ logger }));
+        for (let i = 0; i < 2; i++) {
+          const res = await signup(app, GB_IP, { user: { name: 'Ada', phone: GB_PHONE } });
+          expect(res.body.message).toBe('Missing phone number: expected it at "phone" in the request body.');
+        }
+        expect(codes()).toEqual(['IPMATCH_PHONE_PATH']);
+        expect(warn.mock.calls[0]?.[0]).toContain("phone: 'user.phone'");
+        expect(JSON.stringify(warn.mock.calls)).not.toMatch(/7400|123456/);
       });
     });
 
@@ -473,19 +516,28 @@ export function describeAdapter<Req, OnBlock, Mw extends (...args: never[]) => u
         },
       );
 
-      test.each([
-        ['loopback', 'trusted', true],
-        ['loopback', 'untrusted', false],
-        ['127.0.0.1', 'untrusted', false],
-      ])(
-        'request-ip mode: X-Client-IP from a trusted peer (%s) is honoured, the framework proxy %s',
+      test.each(
+        (
+          [
+            ['loopback', 'trusted', true],
+            ['loopback', 'untrusted', false],
+            ['127.0.0.1', 'untrusted', false],
+          ] as const
+        ).filter(([, , proxy]) => proxy === false || fw.proxySetting !== false),
+      )(
+        'request-ip mode: from a trusted peer (%s), the right-most X-Forwarded-For entry, never X-Client-IP; the framework proxy %s',
         async (peer, _, proxy) => {
           const route = ipMatch(sharedCore(), { clientIp: 'request-ip', trustedProxies: [peer] });
           const app = signupApp(route, { proxy });
-          const gb = await request(app).post('/signup').set('X-Client-IP', GB_IP).send({ phone: GB_PHONE });
+          const post = (xff: string) =>
+            request(app)
+              .post('/signup')
+              .set('X-Forwarded-For', xff)
+              .set('X-Client-IP', GB_IP)
+              .send({ phone: GB_PHONE });
+          const gb = await post(`${KR_IP}, ${GB_IP}`);
           expect(gb.body.decision).toMatchObject({ reason: 'country_match', ip: { address: GB_IP } });
-          const kr = await request(app).post('/signup').set('X-Client-IP', KR_IP).send({ phone: GB_PHONE });
-          expect(kr.status).toBe(403);
+          expect((await post(`${GB_IP}, ${KR_IP}`)).status).toBe(403);
         },
       );
     });

@@ -1,11 +1,15 @@
-import ipaddr from 'ipaddr.js';
-import { getClientIp } from 'request-ip';
 import { IpMatchConfigError } from '../core/errors.js';
 import { nearest } from '../core/validate.js';
+import { fromHeader } from './client-ip-header.js';
+import { fromForwardedFor } from './forwarded-for.js';
+import { compileTrustedProxies } from './proxies.js';
+
+export { compileTrustedProxies, isProxyEntry } from './proxies.js';
 
 /**
- * Where the client IP comes from: the framework's trusted IP, request-ip behind trusted proxies, a header that
- * the platform in front sets (its right-most entry), or a function.
+ * Where the client IP comes from: the framework's trusted IP, X-Forwarded-For walked from the socket peer
+ * through `trustedProxies` ('request-ip'), a header that the platform in front sets (its right-most entry), or
+ * a function.
  */
 export type ClientIpOption<Req> =
   | 'framework'
@@ -31,6 +35,8 @@ export interface RequestIp<Req> {
   raw(req: Req): PeerRequest;
   /** Absent where there is no connection to read (the Fetch API): `clientIp` must then be a header or a function. */
   framework?: FrameworkIp<Req>;
+  /** How to give this runtime's requests a peer, said when 'request-ip' or `trustedProxies` meet a request without one. */
+  noPeerAdvice?: string;
 }
 
 /**
@@ -54,76 +60,12 @@ export interface FrameworkIp<Req> {
 /** Logs a coded warning once per core. */
 export type WarnOnce = (code: string, message: string, meta?: object) => void;
 
-type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
-
-// The same names Express's `trust proxy` accepts, so that one vocabulary works in both places.
-const NAMED: Record<string, string[]> = {
-  loopback: ['127.0.0.0/8', '::1/128'],
-  linklocal: ['169.254.0.0/16', 'fe80::/10'],
-  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
-};
-
-function parseRange(entry: string): Range | undefined {
-  try {
-    if (entry.includes('/')) {
-      if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(entry) && !ipaddr.IPv6.isValidCIDR(entry)) return undefined;
-      const [addr, bits] = ipaddr.parseCIDR(entry);
-      // '::ffff:10.0.0.0/104' means 10.0.0.0/8: peers are compared after unwrapping IPv4-mapped addresses.
-      if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) {
-        return [(addr as ipaddr.IPv6).toIPv4Address(), bits - 96];
-      }
-      return [addr, bits];
-    }
-    if (!ipaddr.IPv4.isValidFourPartDecimal(entry) && !ipaddr.IPv6.isValid(entry)) return undefined;
-    const addr = ipaddr.process(entry);
-    return [addr, addr.kind() === 'ipv4' ? 32 : 128];
-  } catch {
-    return undefined;
-  }
-}
-
-/** true when `entry` can be a trusted proxy: an IP, a CIDR, or 'loopback' | 'linklocal' | 'uniquelocal'. */
-export function isProxyEntry(entry: string): boolean {
-  return Object.hasOwn(NAMED, entry) || parseRange(entry) !== undefined;
-}
-
-/**
- * Compiles trusted proxies once into a peer test. IPv4-mapped peers (`::ffff:10.1.2.3`) match IPv4 ranges.
- * Answers are memoised per peer address: a fleet has few proxies, and the memo is bounded.
- */
-export function compileTrustedProxies(entries: readonly string[]): (peer: string | undefined) => boolean {
-  const ranges: Range[] = [];
-  for (const entry of entries) {
-    for (const one of NAMED[entry] ?? [entry]) {
-      const range = parseRange(one);
-      if (!range) throw new TypeError(`not an IP or CIDR: ${JSON.stringify(entry)}`);
-      ranges.push(range);
-    }
-  }
-  const memo = new Map<string, boolean>();
-  const test = (peer: string): boolean => {
-    if (!ipaddr.isValid(peer)) return false;
-    const addr = ipaddr.process(peer);
-    return ranges.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits));
-  };
-  return (peer) => {
-    if (!peer) return false;
-    let hit = memo.get(peer);
-    if (hit === undefined) {
-      hit = test(peer);
-      if (memo.size >= 1024) memo.clear();
-      memo.set(peer, hit);
-    }
-    return hit;
-  };
-}
-
 const XFF_UNTRUSTED = 'IPMATCH_XFF_UNTRUSTED';
 const TRUST_PROXY_ALL = 'IPMATCH_TRUST_PROXY_ALL';
 
 /** The framework's trusted IP, with the socket address as a free shortcut when proxy trust is off. */
 function fromFramework<Req>(
-  { raw: rawOf, framework: fw }: Required<RequestIp<Req>>,
+  { raw: rawOf, framework: fw }: { raw: RequestIp<Req>['raw']; framework: FrameworkIp<Req> },
   warnOnce: WarnOnce,
 ): (req: Req) => string | undefined {
   let warnedXff = false;
@@ -165,45 +107,6 @@ function fromFramework<Req>(
   };
 }
 
-/** request-ip's headers, believed only when the socket peer is one of `trustedProxies`. */
-function fromRequestIp<Req>(
-  rawOf: (req: Req) => PeerRequest,
-  trustedProxies: readonly string[],
-  warnOnce: WarnOnce,
-): (req: Req) => string | undefined {
-  const trusted = compileTrustedProxies(trustedProxies);
-  let warnedXff = false;
-  return (req) => {
-    const raw = rawOf(req);
-    const peer = raw.socket?.remoteAddress;
-    // request-ip's types ask for a whole IncomingMessage; it reads only the headers and the socket.
-    if (trusted(peer)) return getClientIp(raw as Parameters<typeof getClientIp>[0]) ?? peer;
-    if (!warnedXff && raw.headers['x-forwarded-for'] !== undefined) {
-      warnedXff = true;
-      warnOnce(
-        XFF_UNTRUSTED,
-        'ipmatch: an X-Forwarded-For header arrived from a peer outside trustedProxies, so it was ignored and ' +
-          'the socket address used. If your proxy sent it, add its address to trustedProxies.',
-      );
-    }
-    return peer;
-  };
-}
-
-/**
- * A header set by the platform in front: its right-most entry, the one the nearest proxy wrote. A client can
- * send the header too, but only the platform's own value comes last (or alone, where the platform replaces it).
- */
-function fromHeader<Req>(rawOf: (req: Req) => PeerRequest, name: string): (req: Req) => string | undefined {
-  const key = name.toLowerCase();
-  return (req) => {
-    const value = rawOf(req).headers[key];
-    const list = Array.isArray(value) ? value.join(',') : value;
-    if (!list) return undefined;
-    return list.slice(list.lastIndexOf(',') + 1).trim() || undefined;
-  };
-}
-
 const MODES = ['framework', 'request-ip'];
 // RFC 9110 token characters: what a header name may hold.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -225,35 +128,41 @@ export function clientIpStringProblem(value: string): string | undefined {
 /**
  * What is wrong with a `clientIp` / `trustedProxies` pair, in words that say what to pass instead.
  * Route options report these with the rest of their problems. `connection` is false where the framework has
- * no socket to read (the Fetch API).
+ * no socket of its own to read (the Fetch API): there is no 'framework' IP there.
  */
 export function clientIpProblems(
   option: unknown,
   trustedProxies: readonly string[] | undefined,
   connection = true,
 ): string[] {
-  if (!connection && (option === 'framework' || option === 'request-ip')) {
+  if (!connection && option === 'framework') {
     return [
-      `clientIp: ${option === 'framework' ? 'required' : "'request-ip' cannot work"} here: a fetch-standard ` +
-        'Request has no socket, so the client address can only come from your platform. Pass the header it ' +
-        "sets and strips from clients (Cloudflare 'cf-connecting-ip', Fly 'fly-client-ip') or a function " +
-        "(request) => ip, such as Vercel's ipAddress(request). Any other header is a one-header spoof.",
+      'clientIp: required here: a fetch-standard Request has no socket, so the client address can only come ' +
+        "from your platform. Pass the header it sets and strips from clients (Cloudflare 'cf-connecting-ip', " +
+        "Fly 'fly-client-ip'), a function (request) => ip such as Vercel's ipAddress(request), or, on a server " +
+        "that gives you the connection's address, 'request-ip' with trustedProxies and " +
+        'guard(request, { remoteAddress }). Any other header is a one-header spoof.',
     ];
   }
   if (option === 'request-ip' && !trustedProxies?.length) {
     return [
       "clientIp: 'request-ip' needs trustedProxies, the addresses of your proxies (e.g. trustedProxies: " +
-        "['10.0.0.0/8'] or ['loopback']): request-ip alone believes X-Client-IP and X-Forwarded-For from anyone",
+        "['10.0.0.0/8'] or ['loopback']): X-Forwarded-For is walked from the socket peer only through them",
     ];
   }
-  if (trustedProxies !== undefined && option !== 'request-ip') {
+  if (trustedProxies !== undefined && !readsHeader(option)) {
     return [
-      "trustedProxies: only used with clientIp: 'request-ip'; with the default clientIp: 'framework', " +
-        "set your framework's proxy trust instead (Express: app.set('trust proxy', …), Koa: app.proxy, " +
-        'Fastify: trustProxy)',
+      "trustedProxies: only used with clientIp: 'request-ip' or a header name; with the default clientIp: " +
+        "'framework', set your framework's proxy trust instead (Express: app.set('trust proxy', …), Koa: " +
+        'app.proxy, Fastify: trustProxy)',
     ];
   }
   return [];
+}
+
+/** Whether a `clientIp` reads the address from a header ('request-ip' or a header name): its absence is then `ip_missing`. */
+export function readsHeader(option: unknown): boolean {
+  return typeof option === 'string' && option !== 'framework';
 }
 
 /** Compiles the `clientIp` option once into a per-request getter. Throws IpMatchConfigError on a bad pair. */
@@ -263,11 +172,21 @@ export function compileClientIp<Req>(
   source: RequestIp<Req>,
   warnOnce: WarnOnce,
 ): (req: Req) => string | undefined {
-  const { framework } = source;
+  const { framework, raw } = source;
   const problems = clientIpProblems(option ?? 'framework', trustedProxies, framework !== undefined);
   if (problems.length > 0) throw new IpMatchConfigError('clientIp options', problems);
   if (typeof option === 'function') return option;
-  if (option === 'request-ip') return fromRequestIp(source.raw, trustedProxies ?? [], warnOnce);
-  if (option !== undefined && option !== 'framework') return fromHeader(source.raw, option);
-  return fromFramework({ raw: source.raw, framework: framework! }, warnOnce);
+  if (option === undefined || option === 'framework')
+    return fromFramework({ raw, framework: framework! }, warnOnce);
+  const trusted = trustedProxies?.length ? compileTrustedProxies(trustedProxies) : undefined;
+  const advice = source.noPeerAdvice ?? NO_PEER_ADVICE;
+  // A named X-Forwarded-For behind trusted proxies is the same walk: its right-most entry alone may be a proxy's.
+  if (trusted && (option === 'request-ip' || option.toLowerCase() === 'x-forwarded-for')) {
+    return fromForwardedFor(raw, trusted, warnOnce, advice);
+  }
+  return fromHeader(raw, option, trusted, warnOnce, advice);
 }
+
+const NO_PEER_ADVICE =
+  "on a runtime without one (Cloudflare Workers), name the header your platform sets, such as 'cf-connecting-ip', " +
+  'without trustedProxies';

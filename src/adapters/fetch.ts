@@ -19,10 +19,25 @@ export type RouteOptions = Omit<SharedRouteOptions<Request, OnBlock>, 'clientIp'
   /**
    * The header your platform sets and strips from clients (Cloudflare `'cf-connecting-ip'`, Fly
    * `'fly-client-ip'`; its right-most entry is used), or a function such as Vercel's `ipAddress`. Trusting
-   * any other header lets a client pick its own IP.
+   * any other header lets a client pick its own IP. On a server that gives you the connection's address
+   * (Node, Bun, Deno), `'request-ip'` walks X-Forwarded-For from it through `trustedProxies`: pass that
+   * address as `guard(request, { remoteAddress })`.
    */
   clientIp: string | ((request: Request) => string | undefined);
+  /**
+   * With `'request-ip'` (required then) or a header name: the proxies whose headers count, judged by the
+   * `remoteAddress` given to the guard. A request without one then has no client IP (`ip_missing`).
+   */
+  trustedProxies?: string[];
 };
+
+/**
+ * The connection a request came over, where your server knows it: Node `{ remoteAddress: req.socket.remoteAddress }`,
+ * Deno `{ remoteAddress: info.remoteAddr.hostname }`, Bun `{ remoteAddress: server.requestIP(request)?.address }`.
+ */
+export interface Connection {
+  remoteAddress?: string | undefined;
+}
 
 export interface IpMatchResult {
   decision: IpMatchDecision;
@@ -30,12 +45,20 @@ export interface IpMatchResult {
   response: Response | null;
 }
 
-export type IpMatchGuard = (request: Request) => Promise<IpMatchResult>;
+export type IpMatchGuard = (request: Request, connection?: Connection) => Promise<IpMatchResult>;
+
+/** The address each request's guard call was given: a Request has no socket of its own. */
+const peers = new WeakMap<Request, string>();
 
 const fetchStandard: Framework<Request> = {
   name: 'ipMatch (ipmatch/fetch)',
   bodyParsers: 'nothing',
-  ip: { raw: (request) => peerRequest(request.headers) },
+  ip: {
+    raw: (request) => peerRequest(request.headers, peers.get(request)),
+    noPeerAdvice:
+      "pass the connection's address as guard(request, { remoteAddress }), or on a platform with no socket " +
+      "(Workers, Vercel) name the header it sets, such as 'cf-connecting-ip', without trustedProxies",
+  },
   // A bare Request has no router: the route option `name` labels it, or the route is null.
   routePattern: () => null,
   method: (request) => request.method,
@@ -48,7 +71,7 @@ const fetchStandard: Framework<Request> = {
  * - `ipMatch(options)` builds its own core from `IpMatchOptions` plus route options.
  * - `ipMatch(core, route)` shares one `createIpMatch()` core across handlers.
  *
- * `await guard(request)` gives the decision, and a `Response` (403 block, 400 missing or invalid phone) to
+ * `await guard(request, connection?)` gives the decision, and a `Response` (403 block, 400 missing or invalid phone) to
  * return, or null. The phone is read from a clone of the request (JSON, urlencoded or multipart, at most
  * 1 MiB), so the handler can still read the body. A mistake in the options throws `IpMatchConfigError` here.
  */
@@ -63,7 +86,8 @@ export function ipMatch(first: unknown, second?: unknown): IpMatchGuard {
     if (outcome.kind === 'block' && onBlock) return { decision, response: await onBlock(request, decision) };
     return { decision, response: Response.json(outcome.body, { status: outcome.status }) };
   };
-  return async function ipMatchGuard(request) {
+  return async function ipMatchGuard(request, connection) {
+    if (connection?.remoteAddress) peers.set(request, connection.remoteAddress);
     const body = route.readsBody ? await readBody(request) : undefined;
     return answer(await route.run(request, body), request);
   };

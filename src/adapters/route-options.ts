@@ -26,14 +26,17 @@ export interface RouteOptions<Req, OnBlock = (req: Req, decision: IpMatchDecisio
   /**
    * Where the client IP comes from. Default `'framework'`: Express `req.ip` / Koa `ctx.ip` / Fastify
    * `request.ip`, which honour the app's proxy trust (Hono: the runtime's connection peer).
-   * `'request-ip'` reads proxy headers only from peers in `trustedProxies`. A header name such as
-   * `'cf-connecting-ip'` reads the header your platform sets and strips from clients (its right-most entry);
-   * trusting any other header lets a client pick its own IP. A function decides by itself (its exceptions
+   * `'request-ip'` walks X-Forwarded-For from the socket peer through `trustedProxies`, as Express's
+   * `trust proxy` does: the right-most entry that is not one of them; no other header counts. A header name
+   * such as `'cf-connecting-ip'` reads the header your platform sets and strips from clients (its right-most
+   * entry), from trusted peers only when `trustedProxies` is set; trusting any other header lets a client
+   * pick its own IP. A route that reads a header and finds no address gets the `ip_missing` signal (default
+   * `flag`). A function decides by itself (its exceptions
    * reach the framework's error handler). `ipmatch/fetch` has no default: there is no socket to read.
    */
   clientIp?: ClientIpOption<Req>;
   /**
-   * With `clientIp: 'request-ip'` (required then, and only then): the proxies whose headers count, as IPs,
+   * With `clientIp: 'request-ip'` (required then) or a header name: the proxies whose headers count, as IPs,
    * CIDRs ('10.0.0.0/8', 'fd00::/8') or 'loopback' | 'linklocal' | 'uniquelocal'. Default: none.
    */
   trustedProxies?: string[];

@@ -171,11 +171,15 @@ describe('ipmatch/fetch', () => {
       ['own core, no clientIp', () => ipMatch({})],
       // @ts-expect-error clientIp is required
       ['shared core, no route', () => ipMatch(core)],
-      ['request-ip', () => ipMatch(core, { clientIp: 'request-ip' })],
     ])('%s', (_, build) => {
       expect(build).toThrow(IpMatchConfigError);
       expect(build).toThrow(/ipmatch\/fetch/);
       expect(build).toThrow(/no socket.*'cf-connecting-ip'.*one-header spoof/);
+    });
+
+    test("'request-ip' needs trustedProxies, judged by the address given to the guard", () => {
+      expect(() => ipMatch(core, { clientIp: 'request-ip' })).toThrow(/needs trustedProxies/);
+      expect(() => ipMatch(core, { clientIp: 'request-ip', trustedProxies: ['loopback'] })).not.toThrow();
     });
 
     test('a typo of a mode is not taken for a header name', () => {

@@ -13,7 +13,7 @@ import type { CliIo } from './main.js';
 export const DB_UPDATE_USAGE = `Usage:
   ipmatch db update [--source user-country|dbip-country|geolite2|ipinfo-lite]
                     [--url URL [--sha256-url URL | --sha256 HEX | --insecure-no-checksum]]
-                    [--dir DIR] [--force] [--json]
+                    [--dir DIR] [--timeout S] [--force] [--json]
   ipmatch db rollback [--dir DIR] [--json]
 
   update    Downloads fresh GeoIP data, checks its SHA-256, validates it, and installs it atomically in
@@ -31,9 +31,13 @@ Options:
   --insecure-no-checksum   Install a --url download without any checksum, on purpose.
   --dir <dir>              The data dir. Default $IPMATCH_DATA_DIR, else ~/.cache/ipmatch
                            (%LOCALAPPDATA%\\ipmatch on Windows).
+  --timeout <seconds>      The longest a download may take, whole seconds (default 600). A download
+                           averaging under 1 KB/s over 30 s is cut sooner.
   --force                  Install a build older than the installed one.
   --json                   Print one JSON object: { status, path, source, sha256, buildDate,
-                           previousBuildDate, error? }.
+                           previousBuildDate, error?: { code, message, hint? } }.
+
+Downloads go through HTTPS_PROXY (HTTP_PROXY), except for hosts in NO_PROXY and loopback.
 
 Exit status: 0 updated or up to date, 1 usage error, 2 failed (the installed data is untouched).
 `;
@@ -48,6 +52,7 @@ const OPTIONS = {
   'sha256-url': { type: 'string' },
   sha256: { type: 'string' },
   dir: { type: 'string' },
+  timeout: { type: 'string' },
 } as const;
 type Flag = keyof typeof OPTIONS;
 
@@ -98,6 +103,20 @@ function sourceOf(value: string | true | undefined): DataSource | undefined {
   );
 }
 
+/** A day: longer is a hung download, not a slow one. */
+const MAX_TIMEOUT_S = 86_400;
+
+function timeoutOf(value: string | true | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = /^\d+$/.test(String(value)) ? Number(value) : Number.NaN;
+  if (!(seconds >= 1 && seconds <= MAX_TIMEOUT_S)) {
+    throw new UsageError(
+      `--timeout: expected whole seconds from 1 to ${MAX_TIMEOUT_S}, got "${value}" (e.g. --timeout 120)`,
+    );
+  }
+  return seconds * 1000;
+}
+
 const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 
 /** A line on stderr at most once a second, from the first second on: quick downloads print nothing. */
@@ -140,12 +159,14 @@ export async function runDbData(
       return 0;
     }
     const source = sourceOf(v.source);
+    const totalTimeoutMs = timeoutOf(v.timeout);
     const options: UpdateOptions = {
       ...(source === undefined ? {} : { source }),
       ...(str('url') === undefined ? {} : { url: str('url') }),
       ...(str('sha256') === undefined ? {} : { sha256: str('sha256') }),
       ...(str('sha256-url') === undefined ? {} : { sha256Url: str('sha256-url') }),
       ...(dir === undefined ? {} : { dir }),
+      ...(totalTimeoutMs === undefined ? {} : { limits: { totalTimeoutMs } }),
       force: v.force === true,
       insecureNoChecksum: v['insecure-no-checksum'] === true,
       env: io.env,
@@ -177,6 +198,10 @@ async function failure(action: string, dir: string | undefined, env: CliIo['env'
     sha256: manifest?.sha256 ?? null,
     buildDate: manifest?.buildDate ?? null,
     previousBuildDate: manifest?.previous?.buildDate ?? null,
-    error: { code: error.code, message: `db ${action}: ${error.message}` },
+    error: {
+      code: error.code,
+      message: `db ${action}: ${error.message}`,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+    },
   };
 }

@@ -1,7 +1,10 @@
-import type { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { requireBuiltin } from '../core/builtins.js';
 import { IpMatchDataError } from './errors.js';
-import { allowedUrl, redactUrl } from './redact.js';
+import { invalidProxy, type ProxySettings, proxyFor } from './proxy.js';
+import { allowedUrl, isLoopback, redactUrl } from './redact.js';
+import { guardThroughput, type ThroughputGuard } from './throughput.js';
+import { transportError } from './transport-error.js';
 
 /** How long and how much a download may take. */
 export interface DownloadLimits {
@@ -13,6 +16,13 @@ export interface DownloadLimits {
   totalTimeoutMs?: number;
   /** Largest file accepted. Default 256 MiB: country databases are 5–30 MB, GeoLite2-City about 60 MB. */
   maxBytes?: number;
+  /**
+   * A body that averages fewer bytes a second than this over `throughputWindowMs` is cut (`too_slow`): a
+   * trickle would otherwise hold the update lock until the total timeout. Default 1 024 (1 KB/s); 0 turns it off.
+   */
+  minBytesPerSecond?: number;
+  /** The window over which `minBytesPerSecond` is averaged. Default 30 000 ms. */
+  throughputWindowMs?: number;
 }
 
 export const DEFAULT_LIMITS: Required<DownloadLimits> = {
@@ -20,6 +30,8 @@ export const DEFAULT_LIMITS: Required<DownloadLimits> = {
   idleTimeoutMs: 30_000,
   totalTimeoutMs: 600_000,
   maxBytes: 256 * 1024 * 1024,
+  minBytesPerSecond: 1024,
+  throughputWindowMs: 30_000,
 };
 
 /** GitHub answers a release download with one redirect, IPinfo and MaxMind with one to their CDN. */
@@ -35,47 +47,20 @@ interface Request {
   /** Sent to the first URL's origin only. */
   headers: Record<string, string>;
   limits: Required<DownloadLimits>;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY, from the options' `env`. Default: no proxy. */
+  proxy?: ProxySettings;
 }
 
-const NETWORK_CAUSES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  UND_ERR_SOCKET: 'the connection closed early',
-  ENOTFOUND: 'DNS lookup failed',
-  EAI_AGAIN: 'DNS lookup failed',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-};
-
-const TIMEOUTS = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT',
-]);
+/** Where a request goes: through the proxy the environment names, or straight (loopback always). */
+interface Dispatchers {
+  direct: Dispatcher;
+  proxied: Dispatcher;
+}
 
 /** Drops a body we will not read; undici reports the abort as an 'error' event nobody needs. */
 function discard(body: { on(event: 'error', listener: () => void): unknown; destroy(): unknown }): void {
   body.on('error', () => {});
   body.destroy();
-}
-
-/** Our own message for a transport failure: undici's can quote the URL, with its query. */
-function transportError(
-  error: unknown,
-  shown: string,
-  signal: AbortSignal,
-  totalMs: number,
-): IpMatchDataError {
-  if (error instanceof IpMatchDataError) return error;
-  const code = (error as { code?: string }).code ?? '';
-  if (signal.aborted) return new IpMatchDataError('timeout', `${shown}: not complete within ${totalMs} ms`);
-  if (TIMEOUTS.has(code)) {
-    const what = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'could not connect in time' : 'the server went silent';
-    return new IpMatchDataError('timeout', `${shown}: ${what}`);
-  }
-  const cause = NETWORK_CAUSES[code] ?? `network error${code ? ` (${code})` : ''}`;
-  return new IpMatchDataError('download_failed', `${shown}: ${cause}`);
 }
 
 /**
@@ -88,7 +73,7 @@ const UNDICI = 'undici';
  * Sends GET and follows redirects itself, so that every hop is checked (https, or http to loopback) and the
  * credentials never leave the origin they were meant for (a CDN's pre-signed link refuses them anyway).
  */
-async function open(req: Request, agent: Agent, signal: AbortSignal) {
+async function open(req: Request, agents: Dispatchers, signal: AbortSignal) {
   const { request } = (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');
   let url = new URL(req.url);
   const origin = url.origin;
@@ -97,7 +82,7 @@ async function open(req: Request, agent: Agent, signal: AbortSignal) {
     const res = await request(url, {
       method: 'GET',
       headers: { 'user-agent': 'ipmatch-db-update', ...headers },
-      dispatcher: agent,
+      dispatcher: isLoopback(url) ? agents.direct : agents.proxied,
       signal,
       headersTimeout: req.limits.idleTimeoutMs,
       bodyTimeout: req.limits.idleTimeoutMs,
@@ -135,27 +120,62 @@ async function open(req: Request, agent: Agent, signal: AbortSignal) {
 
 async function withAgent<T>(
   req: Request,
-  run: (agent: Agent, signal: AbortSignal) => Promise<T>,
+  run: (agents: Dispatchers, signal: AbortSignal, slow: AbortController) => Promise<T>,
 ): Promise<T> {
-  const { Agent } = (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');
-  const agent = new Agent({ connect: { timeout: req.limits.connectTimeoutMs }, connections: 1 });
-  const signal = AbortSignal.timeout(req.limits.totalTimeoutMs);
+  const shown = redactUrl(req.url);
+  const settings = req.proxy ?? { noProxy: '' };
+  const wrong = invalidProxy(settings);
+  if (wrong !== undefined) throw new IpMatchDataError('unreachable', `${shown}: ${wrong}`);
+  const { Agent, EnvHttpProxyAgent } = (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');
+  const options = { connect: { timeout: req.limits.connectTimeoutMs }, connections: 1 };
+  const direct = new Agent(options);
+  // The settings are passed in full ('' for none) so that undici never falls back to process.env itself.
+  const proxied = new EnvHttpProxyAgent({
+    ...options,
+    httpProxy: settings.http?.url ?? '',
+    httpsProxy: settings.https?.url ?? '',
+    noProxy: settings.noProxy,
+  });
+  const total = AbortSignal.timeout(req.limits.totalTimeoutMs);
+  const slow = new AbortController();
   try {
-    return await run(agent, signal);
+    return await run({ direct, proxied }, AbortSignal.any([total, slow.signal]), slow);
   } catch (error) {
-    throw transportError(error, redactUrl(req.url), signal, req.limits.totalTimeoutMs);
+    throw transportError(error, {
+      shown,
+      total,
+      totalMs: req.limits.totalTimeoutMs,
+      slow: slow.signal,
+      proxy: proxyFor(new URL(req.url), settings),
+    });
   } finally {
-    await agent.destroy().catch(() => {});
+    await Promise.all([direct.destroy().catch(() => {}), proxied.destroy().catch(() => {})]);
+  }
+}
+
+/** Reads a body, counting it towards the minimum throughput; the guard stops however the body ends. */
+async function* counted(
+  body: AsyncIterable<Buffer>,
+  guard: ThroughputGuard,
+): AsyncGenerator<Buffer, void, undefined> {
+  try {
+    for await (const chunk of body) {
+      guard.add(chunk.length);
+      yield chunk;
+    }
+  } finally {
+    guard.stop();
   }
 }
 
 /** The body of a small text resource (a checksum file). */
 export async function fetchText(req: Request): Promise<string> {
-  return withAgent(req, async (agent, signal) => {
-    const res = await open(req, agent, signal);
+  return withAgent(req, async (agents, signal, slow) => {
+    const res = await open(req, agents, signal);
+    const guard = guardThroughput(redactUrl(req.url), req.limits, slow);
     const chunks: Buffer[] = [];
     let bytes = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    for await (const chunk of counted(res.body as AsyncIterable<Buffer>, guard)) {
       bytes += chunk.length;
       if (bytes > MAX_CHECKSUM_BYTES) {
         discard(res.body);
@@ -184,8 +204,8 @@ export async function downloadToFile(
   const shown = redactUrl(req.url);
   let file: import('node:fs/promises').FileHandle | undefined;
   try {
-    return await withAgent(req, async (agent, signal) => {
-      const res = await open(req, agent, signal);
+    return await withAgent(req, async (agents, signal, slow) => {
+      const res = await open(req, agents, signal);
       const length = Number(res.headers['content-length']);
       const total = Number.isFinite(length) && length >= 0 ? length : undefined;
       const tooLarge = (n: number) =>
@@ -200,7 +220,8 @@ export async function downloadToFile(
       file = await fs.promises.open(path, 'wx', 0o644);
       const hash = createHash('sha256');
       let bytes = 0;
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      const guard = guardThroughput(shown, req.limits, slow);
+      for await (const chunk of counted(res.body as AsyncIterable<Buffer>, guard)) {
         bytes += chunk.length;
         if (bytes > req.limits.maxBytes) {
           discard(res.body);

@@ -2,7 +2,9 @@
 export type DataErrorCode =
   | 'http_status'
   | 'download_failed'
+  | 'unreachable'
   | 'timeout'
+  | 'too_slow'
   | 'too_large'
   | 'checksum_mismatch'
   | 'checksum_unreadable'
@@ -21,9 +23,15 @@ export type DataErrorCode =
 export class IpMatchDataError extends Error {
   override readonly name = 'IpMatchDataError';
   readonly code: DataErrorCode;
+  /**
+   * What to do next, when there is a clear next step (an `unreachable` source: which data stays in use, and
+   * a mirror, a proxy or a local file). Also the end of `message`.
+   */
+  readonly hint?: string;
 
-  constructor(code: DataErrorCode, message: string, options: { cause?: unknown } = {}) {
+  constructor(code: DataErrorCode, message: string, options: { cause?: unknown; hint?: string } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    if (options.hint !== undefined) this.hint = options.hint;
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMmdb } from '../../src/providers/mmdb.js';
+import { type Corruption, corruptMmdb } from '../fixtures/corrupt-mmdb.js';
 import { countryDb, PROBE_IP, sha256, sha256Line } from '../fixtures/geo-data.js';
 import { type DataServer, startDataServer } from '../helpers/data-server.js';
 
@@ -262,5 +263,79 @@ describe('ipmatch db update', slow, () => {
       source: join(dir, 'current.mmdb'),
       manifest: { sha256: sha256(GB), previous: { sha256: sha256(FR) } },
     });
+  });
+});
+
+describe('ipmatch db update, bounded', slow, () => {
+  it('--timeout S cuts a download that is still running after S seconds, with JSON and exit 2', async () => {
+    server.routes.set('/crawl.mmdb', (res) => {
+      res.writeHead(200, { 'content-length': FR.length });
+      const bytes = Buffer.from(FR);
+      let at = 0;
+      // Fast enough for the minimum throughput (2 KB a 100 ms), too slow to finish in a second.
+      const timer = setInterval(() => {
+        if (res.destroyed || at >= bytes.length) return clearInterval(timer);
+        res.write(bytes.subarray(at, at + 200));
+        at += 200;
+      }, 100);
+    });
+    const started = Date.now();
+    const url = `${server.url}/crawl.mmdb`;
+    const run = await ipmatch([
+      'db',
+      'update',
+      '--url',
+      url,
+      '--sha256',
+      sha256(FR),
+      '--dir',
+      join(work, 'timeout'),
+      '--timeout',
+      '1',
+      '--json',
+    ]);
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      status: 'failed',
+      error: {
+        code: 'timeout',
+        message: expect.stringContaining('not complete within 1 s (raise it with --timeout S'),
+      },
+    });
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it.each(['0', 'abc', '1.5', '-3', '86401'])('--timeout %s is a usage error (exit 1)', async (value) => {
+    const run = await ipmatch([
+      'db',
+      'update',
+      '--url',
+      `${server.url}/gb.mmdb`,
+      '--sha256',
+      sha256(GB),
+      '--timeout',
+      value,
+    ]);
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(run.stderr).toMatch(/--timeout: expected whole seconds from 1 to 86400/);
+  });
+
+  it('refuses a corrupt MMDB (pointer loop, cycle, tree out of the file, bad metadata) with JSON and exit 2', async () => {
+    const kinds: Corruption[] = ['self_pointer', 'pointer_cycle', 'tree_outside_file', 'metadata_loop'];
+    const runs = await Promise.all(
+      kinds.map((kind) => {
+        const bytes = corruptMmdb(kind);
+        server.routes.set(`/${kind}.mmdb`, bytes);
+        const args = ['db', 'update', '--url', `${server.url}/${kind}.mmdb`, '--sha256', sha256(bytes)];
+        return ipmatch([...args, '--dir', join(work, `corrupt-${kind}`), '--json']);
+      }),
+    );
+    for (const [i, run] of runs.entries()) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^ipmatch: db update failed \(invalid_database\): /);
+      expect(run.stderr).not.toMatch(/RangeError|call stack|\n\s+at /);
+      expect(JSON.parse(run.stdout)).toMatchObject({ status: 'failed', error: { code: 'invalid_database' } });
+      expect(existsSync(join(work, `corrupt-${kinds[i]}`, 'current.mmdb'))).toBe(false);
+    }
   });
 });

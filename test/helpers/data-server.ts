@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** What a route answers: a body (with its SHA-256 line computed by the test), or a handler of its own. */
@@ -15,14 +16,17 @@ export interface DataServer {
 }
 
 /**
- * A stand-in for a data publisher (GitHub releases, MaxMind, IPinfo) on 127.0.0.1: each path answers its
- * route, anything else 404. Counting requests is how tests see that nothing was downloaded needlessly.
+ * A stand-in for a data publisher (GitHub releases, MaxMind, IPinfo) on 127.0.0.1, over https with `tls`:
+ * each path answers its route, anything else 404. Counting requests is how tests see that nothing was downloaded needlessly.
  */
-export async function startDataServer(routes: Record<string, Route> = {}): Promise<DataServer> {
+export async function startDataServer(
+  routes: Record<string, Route> = {},
+  options: { tls?: { key: Buffer; cert: Buffer } } = {},
+): Promise<DataServer> {
   const table = new Map(Object.entries(routes));
   const requests: DataServer['requests'] = [];
   const sockets = new Set<import('node:net').Socket>();
-  const server = createServer((req, res) => {
+  const handle = (req: import('node:http').IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? '/';
     requests.push({ path, headers: req.headers });
     const route = table.get(path);
@@ -36,7 +40,8 @@ export async function startDataServer(routes: Record<string, Route> = {}): Promi
     }
     const body = typeof route === 'string' ? Buffer.from(route) : Buffer.from(route);
     res.writeHead(200, { 'content-length': body.length }).end(body);
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -44,7 +49,7 @@ export async function startDataServer(routes: Record<string, Route> = {}): Promi
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     requests,
     routes: table,
     count: (path) => requests.filter((r) => r.path === path).length,

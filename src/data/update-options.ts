@@ -1,0 +1,113 @@
+/** The options of `updateDatabase()`: their types, defaults, and the checks made before anything is fetched. */
+import * as z from 'zod/mini';
+import { IpMatchConfigError } from '../core/errors.js';
+import { wholeNumber } from '../core/validate.js';
+import { isSha256 } from './checksum.js';
+import type { DownloadLimits, OnProgress } from './download.js';
+import { allowedUrl } from './redact.js';
+import { DATA_SOURCES, type DataSource } from './sources.js';
+
+/** Options of `updateDatabase()` (and the flags of `ipmatch db update`). */
+export interface UpdateOptions {
+  /** Which publisher's data. Default 'user-country' (ip-location-db, PDDL, daily). */
+  source?: DataSource;
+  /**
+   * Any MMDB URL: https, or http to a loopback host. Alone it needs `sha256` or `sha256Url` (or
+   * `insecureNoChecksum`); with `source` it is a mirror of that source, whose checksum address follows it.
+   */
+  url?: string;
+  /** The expected SHA-256 (hex) of the download. */
+  sha256?: string;
+  /** Where the expected SHA-256 is published (`sha256sum` output, or a bare hex line). */
+  sha256Url?: string;
+  /** The data dir. Default: `IPMATCH_DATA_DIR`, else the user cache dir (`~/.cache/ipmatch`). */
+  dir?: string;
+  /** Install a build older than the installed one (to pin a known good file). Default false. */
+  force?: boolean;
+  /** With `url` alone: install without any checksum, on purpose. Default false. */
+  insecureNoChecksum?: boolean;
+  /**
+   * Timeouts, the size cap and the minimum rate of each download. Defaults: 10 s connect, 30 s idle, 10 min
+   * total (`ipmatch db update --timeout S`), 256 MiB, and a body averaging under 1 KB/s over 30 s is cut.
+   */
+  limits?: DownloadLimits;
+  /**
+   * Pause before the one retry after a checksum mismatch: the publisher uploads the file and its checksum
+   * seconds apart. Default 5 000 ms; at most 10 000.
+   */
+  retryDelayMs?: number;
+  /** Longest wait for another updater (a cron overlap) to finish. Default 120 000 ms. */
+  lockWaitMs?: number;
+  /** Called as bytes arrive. */
+  onProgress?: OnProgress;
+  /**
+   * Where MAXMIND_ACCOUNT_ID, MAXMIND_LICENSE_KEY, IPINFO_TOKEN, IPMATCH_DATA_DIR and the proxy variables
+   * (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, or their lowercase forms) are read. Default process.env.
+   */
+  env?: Record<string, string | undefined>;
+}
+
+const urlSchema = z.string().check(
+  z.refine(
+    (value) => {
+      try {
+        return allowedUrl(new URL(value));
+      } catch {
+        return false;
+      }
+    },
+    { error: 'expected an https URL (plain http only to 127.0.0.1, ::1 or localhost)' },
+  ),
+);
+const ms = z.optional(z.number().check(z.int(), z.positive()));
+export const optionsSchema = z.strictObject({
+  source: z.optional(z.enum(DATA_SOURCES as [DataSource, ...DataSource[]])),
+  url: z.optional(urlSchema),
+  sha256: z.optional(z.string().check(z.refine(isSha256, { error: 'expected 64 hex digits' }))),
+  sha256Url: z.optional(urlSchema),
+  dir: z.optional(z.string().check(z.minLength(1))),
+  force: z.optional(z.boolean()),
+  insecureNoChecksum: z.optional(z.boolean()),
+  limits: z.optional(
+    z.strictObject({
+      connectTimeoutMs: ms,
+      idleTimeoutMs: ms,
+      totalTimeoutMs: ms,
+      maxBytes: ms,
+      minBytesPerSecond: z.optional(wholeNumber(0)),
+      throughputWindowMs: ms,
+    }),
+  ),
+  retryDelayMs: z.optional(wholeNumber(0, 10_000)),
+  lockWaitMs: z.optional(wholeNumber(0)),
+  onProgress: z.optional(
+    z.custom<OnProgress>((v) => typeof v === 'function', { error: 'expected a function' }),
+  ),
+  // process.env is not a plain object, which z.record refuses.
+  env: z.optional(
+    z.custom<Record<string, string | undefined>>((v) => typeof v === 'object' && v !== null, {
+      error: 'expected an object of environment variables',
+    }),
+  ),
+});
+
+export type Options = z.infer<typeof optionsSchema>;
+
+/** The checksum choices that only make sense together, checked beyond the field types. */
+export function checkCombination(o: Options): void {
+  const problems: string[] = [];
+  if (o.sha256 !== undefined && o.sha256Url !== undefined)
+    problems.push('sha256: give sha256 or sha256Url, not both');
+  if ((o.sha256 !== undefined || o.sha256Url !== undefined) && o.url === undefined) {
+    problems.push('sha256: a named source publishes its own checksum; sha256 and sha256Url go with url');
+  }
+  if (o.url !== undefined && o.source === undefined && o.sha256 === undefined && o.sha256Url === undefined) {
+    if (!o.insecureNoChecksum) {
+      problems.push(
+        'url: a download is installed only when its SHA-256 matches: add sha256Url (--sha256-url) or sha256 ' +
+          '(--sha256), or insecureNoChecksum (--insecure-no-checksum) to skip the check on purpose',
+      );
+    }
+  }
+  if (problems.length > 0) throw new IpMatchConfigError('update options', problems);
+}

@@ -28,6 +28,7 @@ import {
 import { loadFullParser, PhoneParserLoading } from './phone.js';
 import { applyMode, compilePolicy } from './policy.js';
 import type { LookupRequest, ParsedPhone, PhoneLookup } from './provider.js';
+import type { Signal } from './signals.js';
 import type {
   CheckInput,
   DecisionContext,
@@ -110,10 +111,12 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     route: RouteDecider,
     error?: { code: string; message: string },
     lookup?: PhoneLookup,
+    routeSignals?: readonly Signal[],
   ): IpMatchDecision {
     const { matchLevel, reason } = match;
     // A copy: a lookup shared by concurrent checks must not share one array among their decisions.
     const signals = lookup?.signals ? [...lookup.signals] : [];
+    if (routeSignals) signals.push(...routeSignals);
     const result: MatchResult = { matchLevel, reason, ip, phone, provider: providerName, signals };
     if (error) result.error = error;
     const policyAction = route.decide(result);
@@ -221,6 +224,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
   function decide(
     input: CheckInput,
     route: RouteDecider | undefined,
+    routeSignals?: readonly Signal[],
   ): IpMatchDecision | Promise<IpMatchDecision> {
     const r = route ?? coreRoute;
     const phoneInput = input?.phone;
@@ -230,9 +234,31 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
       typeof phoneInput === 'string'
         ? provider.parsePhone(phoneInput, regionHint(input.country) ?? defaultCountry)
         : null;
-    if (!parsed) return finish(PHONE_INVALID, ip, NO_PHONE(), provider.name, false, r);
+    // Route signals are facts about a missing client IP (ip_missing), so they end the check here.
+    if (!parsed)
+      return finish(
+        PHONE_INVALID,
+        ip,
+        NO_PHONE(),
+        provider.name,
+        false,
+        r,
+        undefined,
+        undefined,
+        routeSignals,
+      );
     if (!normIp.public || normIp.address === null) {
-      return finish(NOT_PUBLIC, ip, parsedFacts(parsed), provider.name, false, r);
+      return finish(
+        NOT_PUBLIC,
+        ip,
+        parsedFacts(parsed),
+        provider.name,
+        false,
+        r,
+        undefined,
+        undefined,
+        routeSignals,
+      );
     }
     ip.country = provider.ipCountry(normIp.address);
     if (parseOnly) {
@@ -316,15 +342,17 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
   function safeDecide(
     input: CheckInput,
     route: RouteDecider | undefined,
+    _request?: RequestContext,
+    routeSignals?: readonly Signal[],
   ): IpMatchDecision | Promise<IpMatchDecision> {
     try {
-      const d = decide(input, route);
+      const d = decide(input, route, routeSignals);
       return d instanceof Promise ? d.catch((err: unknown) => internalError(err, route)) : d;
     } catch (err) {
       // The first number the phone fast path cannot decide waits for libphonenumber-js's full parser, once.
       if (err instanceof PhoneParserLoading) {
         return err.loaded.then(
-          () => safeDecide(input, route),
+          () => safeDecide(input, route, undefined, routeSignals),
           (loadError: unknown) => internalError(loadError, route),
         );
       }
@@ -337,9 +365,10 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     input: CheckInput,
     route: RouteDecider | undefined,
     request?: RequestContext,
+    routeSignals?: readonly Signal[],
   ): IpMatchDecision | Promise<IpMatchDecision> {
     const started = performance.now();
-    const d = safeDecide(input, route);
+    const d = safeDecide(input, route, request, routeSignals);
     if (!(d instanceof Promise)) {
       notify(d, request, started);
       return d;

@@ -19,7 +19,7 @@ import type { CoreInternals, RequestContext } from '../core/internal.js';
 import { regionHint } from '../core/options.js';
 import type { CheckInput, IpMatch, IpMatchDecision } from '../core/types.js';
 import { type BlockBody, blockBody, type PhoneAnswer, phoneAnswers } from './answers.js';
-import { compileClientIp, type RequestIp } from './client-ip.js';
+import { compileClientIp, type RequestIp, readsHeader } from './client-ip.js';
 import { phoneHints } from './phone-hints.js';
 import { compilePhonePath } from './phone-path.js';
 import { resolve } from './route-options.js';
@@ -88,6 +88,8 @@ export function buildRoute<Req, OnBlock>(
     fw.ip,
     inner.warnOnce,
   );
+  // A route that reads the IP from a header and got none says so: `ip_missing`, not a silent ip_not_public.
+  const ipMissing = readsHeader(route.clientIp) ? IP_MISSING : undefined;
   const passInvalid = mode === 'observe' || route.onInvalidPhone === 'skip';
   const name = route.name ?? null;
   const describe = inner.observed
@@ -140,7 +142,10 @@ export function buildRoute<Req, OnBlock>(
   ): Outcome | Promise<Outcome> => {
     const input: CheckInput = { phone: phone instanceof UnreadBody ? undefined : phone, ip };
     if (typeof region === 'string') input.country = region;
-    const decided = describe ? inner.decide(input, decider, describe(req)) : inner.decide(input, decider);
+    const signals = ip === undefined ? ipMissing : undefined;
+    const decided = describe
+      ? inner.decide(input, decider, describe(req), signals)
+      : inner.decide(input, decider, undefined, signals);
     return decided instanceof Promise ? decided.then((d) => outcome(d, phone)) : outcome(decided, phone);
   };
 
@@ -159,6 +164,8 @@ export function buildRoute<Req, OnBlock>(
     },
   };
 }
+
+const IP_MISSING = Object.freeze(['ip_missing'] as const);
 
 /**
  * A user's reader that throws (say `req.body.user.phone` on a body without `user`) is the client's bad input,

@@ -43,11 +43,13 @@ export interface CoreInternals {
    * check() with a route's own policy/mode (`onDecision` sees the route's final decision). Synchronous whenever
    * no remote lookup is needed (the offline provider), so adapters skip a promise per request. Never throws;
    * a returned promise never rejects. `request` is passed to `onDecision`; build it only when `observed`.
+   * `routeSignals` are what the route found before the check (`ip_missing`): the policy sees them with the rest.
    */
   decide(
     input: CheckInput,
     route: RouteDecider | undefined,
     request?: RequestContext,
+    routeSignals?: readonly Signal[],
   ): IpMatchDecision | Promise<IpMatchDecision>;
   /** Whether an `onDecision` listens: adapters describe the request (route, method) only then. */
   observed: boolean;

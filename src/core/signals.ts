@@ -10,6 +10,11 @@ export const SIGNALS = {
     action: 'flag',
     message: "The phone number's SIM card was changed recently, so it cannot confirm this request right now.",
   },
+  // A route that reads the client IP from a header ('request-ip' or a header name) got none.
+  ip_missing: {
+    action: 'flag',
+    message: 'Your network address could not be determined, so this request cannot be checked.',
+  },
 } as const satisfies Record<string, { action: Action; message: string }>;
 
 /** A signal's name: the key of its policy entry, and the 403 body's `error` when it decided a block. */

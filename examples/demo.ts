@@ -36,7 +36,8 @@ for (const s of signups) {
     d?.ip.country ?? '-',
     d?.phone.country ?? '-',
     d ? `${d.matchLevel} (${d.reason})` : '-',
-    d?.action ?? '-',
+    // The route rejects an invalid phone before the policy's 'allow' could let it through.
+    d?.reason === 'phone_invalid' && res.status === 400 ? 'reject' : (d?.action ?? '-'),
     `${res.status} ${body.error ?? 'created'}`,
   ]);
 }

@@ -108,6 +108,7 @@ describe('ipmatch check', slow, () => {
       provider: 'local',
       signals: [],
       cached: false,
+      answer: null,
     });
   });
 
@@ -120,6 +121,9 @@ describe('ipmatch check', slow, () => {
     expect(noise(text.stderr)).toBe('');
     expect(text.stdout).toMatch(/^match {5}mismatch \(country_mismatch\)$/m);
     expect(text.stdout).toMatch(/^action {4}block$/m);
+    expect(text.stdout).toMatch(
+      /^answer {4}403 ip_phone_mismatch: The phone number's country does not match/m,
+    );
     expect(text.stdout).toMatch(/^ip {8}211\.234\.0\.1 {2}KR$/m);
     expect(text.stdout).toMatch(/^phone {5}\+447400123456 {2}GB {2}valid$/m);
     expect(decisionOf(json)).toMatchObject({
@@ -131,7 +135,7 @@ describe('ipmatch check', slow, () => {
     });
   });
 
-  it('answers phone_invalid for input that is no phone number, exit 0, with a hint for national numbers', async () => {
+  it('shows phone_invalid as a route answers it (400, not allow), exit 0, with a hint for national numbers', async () => {
     const [json, national] = await Promise.all([
       ipmatch(['check', 'call me maybe', '81.2.69.160', '--json']),
       ipmatch(['check', '07400 123456', '81.2.69.160']),
@@ -141,9 +145,20 @@ describe('ipmatch check', slow, () => {
       matchLevel: 'unknown',
       reason: 'phone_invalid',
       phone: { number: null, country: null },
+      answer: {
+        status: 400,
+        body: {
+          error: 'invalid_phone',
+          message:
+            'Not a valid phone number at "phone" in the request body: use the international format, such as +447400123456.',
+        },
+      },
     });
     expect(national.code).toBe(0);
     expect(national.stdout).toMatch(/^match {5}unknown \(phone_invalid\)$/m);
+    expect(national.stdout).toMatch(/^action {4}reject /m);
+    expect(national.stdout).toMatch(/^answer {4}400 invalid_phone: Not a valid phone number/m);
+    expect(national.stdout).not.toMatch(/allow/);
     expect(national.stdout).toMatch(/^phone {5}"07400 123456" is not a phone number$/m);
     // The hint is advice, not the result: it stays off stdout.
     expect(national.stderr).toMatch(/needs --country, e\.g\. --country GB/);

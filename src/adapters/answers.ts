@@ -93,3 +93,17 @@ export function phoneAnswers(path: string | undefined): (phone: unknown) => Phon
     return typeof phone === 'number' ? number : unparseable;
   };
 }
+
+/** A route's own HTTP answer: its status and JSON body. */
+export type RouteAnswer = { status: 403; body: BlockBody } | PhoneAnswer;
+
+const defaultPhoneAnswers = phoneAnswers('phone');
+
+/**
+ * What a route with the default options (`phone: 'phone'`, `onInvalidPhone: 'reject'`, no `onBlock`) answers
+ * to `decision` for the `phone` it read, or null when it passes the request on to the handler.
+ */
+export function defaultAnswer(decision: IpMatchDecision, phone: unknown): RouteAnswer | null {
+  if (decision.reason === 'phone_invalid') return defaultPhoneAnswers(phone);
+  return decision.action === 'block' ? { status: 403, body: blockBody(decision) } : null;
+}

@@ -1,3 +1,4 @@
+import { defaultAnswer } from '../adapters/answers.js';
 import { IpMatchConfigError } from '../core/errors.js';
 import { createIpMatch } from '../core/ipmatch.js';
 import { isSupportedRegion } from '../core/phone.js';
@@ -59,7 +60,10 @@ const ENV: Record<string, string> = {
   baseUrl: 'VONAGE_BASE_URL',
 };
 
-/** `ipmatch check`: one decision on stdout, exit 0 whatever its action. */
+/**
+ * `ipmatch check`: one decision on stdout, exit 0 whatever its action, with `answer`: what a route with the
+ * default options answers (`{ status, body }`: 400 for an invalid phone, 403 for a block), or null.
+ */
 export async function runCheck(command: Check, io: CliIo): Promise<number> {
   const country = command.country === undefined ? undefined : region(command.country);
   const geoip = command.database === undefined ? {} : { database: command.database };
@@ -78,7 +82,10 @@ export async function runCheck(command: Check, io: CliIo): Promise<number> {
   try {
     const input = { phone: command.phone, ip: command.ip };
     const decision = await core.check(country ? { ...input, country } : input);
-    io.stdout(command.json ? `${JSON.stringify(decision)}\n` : formatDecision(decision, input));
+    const answer = defaultAnswer(decision, command.phone);
+    io.stdout(
+      command.json ? `${JSON.stringify({ ...decision, answer })}\n` : formatDecision(decision, input, answer),
+    );
     if (decision.reason === 'phone_invalid' && !country && NATIONAL.test(command.phone)) {
       io.stderr('ipmatch: hint: a number without its +country code needs --country, e.g. --country GB\n');
     }

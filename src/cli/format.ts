@@ -1,3 +1,4 @@
+import type { RouteAnswer } from '../adapters/answers.js';
 import type { IpMatchDecision } from '../core/types.js';
 
 /** Label/value lines with the values in one column. */
@@ -27,13 +28,26 @@ function carrierLine(d: IpMatchDecision): string | undefined {
   return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
-/** The decision as a few aligned lines: what a person checking a number by hand wants to read. */
-export function formatDecision(d: IpMatchDecision, input: { phone: string; ip: string }): string {
-  const action = d.action === d.policyAction ? d.action : `${d.action} (the policy said ${d.policyAction})`;
+function actionLine(d: IpMatchDecision, answer: RouteAnswer | null): string {
+  // An invalid phone is allowed by the policy, but a route rejects it before any handler runs.
+  if (answer && answer.status !== 403) return "reject (onInvalidPhone: 'skip' passes it on instead)";
+  return d.action === d.policyAction ? d.action : `${d.action} (the policy said ${d.policyAction})`;
+}
+
+/**
+ * The decision as a few aligned lines: what a person checking a number by hand wants to read, with what a
+ * route answers (`answer`) when it does not pass the request on.
+ */
+export function formatDecision(
+  d: IpMatchDecision,
+  input: { phone: string; ip: string },
+  answer: RouteAnswer | null = null,
+): string {
   const carrier = carrierLine(d);
   return lines([
     ['match', `${d.matchLevel} (${d.reason})`],
-    ['action', action],
+    ['action', actionLine(d, answer)],
+    answer ? ['answer', `${answer.status} ${answer.body.error}: ${answer.body.message}`] : undefined,
     ['ip', ipLine(d, input.ip)],
     ['phone', phoneLine(d, input.phone)],
     d.phone.roamingCountry

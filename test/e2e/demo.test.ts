@@ -18,6 +18,7 @@ describe('npm run demo', () => {
     );
     expect(row('US phone, US IPv6')).toMatch(/US\s+US\s+country \(country_match\)\s+allow\s+201 created/);
     expect(row('GB phone, private IP')).toMatch(/unknown \(ip_not_public\)\s+allow\s+201 created/);
-    expect(row('invalid phone')).toMatch(/unknown \(phone_invalid\)\s+allow\s+400 invalid_phone/);
+    // Shown as the route answers it: rejected with a 400, not 'allow' (the policy's word for it).
+    expect(row('invalid phone')).toMatch(/unknown \(phone_invalid\)\s+reject\s+400 invalid_phone/);
   });
 });

@@ -1,0 +1,188 @@
+import { Readable } from 'node:stream';
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { OTHER_ROUTES, ReportBuilder } from '../../src/observe/report/aggregate.js';
+import type { Report } from '../../src/observe/report/figures.js';
+import { LIMITS, MAX_LINE, type ReportLimits } from '../../src/observe/report/limits.js';
+import { type LoggedDecision, parseLine } from '../../src/observe/report/parse-line.js';
+import { readSource } from '../../src/observe/report/read.js';
+import { routeMatcher } from '../../src/observe/report/route-pattern.js';
+import { Timeline } from '../../src/observe/report/timeline.js';
+
+/** The report's memory bounds, read from what it holds: keys and buckets counted, never wall time. */
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2026, 10, 2, 9); // a Monday
+
+const decision = (over: Partial<LoggedDecision> = {}): LoggedDecision => ({
+  time: T0,
+  route: '/signup',
+  action: 'allow',
+  policyAction: 'allow',
+  matchLevel: 'country',
+  reason: 'country_match',
+  signals: [],
+  ipCountry: 'GB',
+  phoneCountry: 'GB',
+  errorCode: null,
+  phoneKey: null,
+  ...over,
+});
+
+function report(decisions: LoggedDecision[], limits: ReportLimits = LIMITS): Report {
+  const builder = new ReportBuilder({}, limits);
+  for (const d of decisions) builder.add(d);
+  return builder.result();
+}
+
+/** The bucket each time belongs in, worked out from the calendar rather than from timeline.ts. */
+function oracle(times: number[]) {
+  const span = Math.max(...times) - Math.min(...times);
+  const unit = span <= 3 * DAY ? 'hour' : span <= 366 * DAY ? 'day' : span <= 1830 * DAY ? 'week' : 'month';
+  const start = (t: number) => {
+    const d = new Date(t);
+    if (unit === 'hour')
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours());
+    if (unit === 'month') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    const day = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    return unit === 'day' ? day : day - ((d.getUTCDay() + 6) % 7) * DAY;
+  };
+  const counts = new Map<string, number>();
+  for (const t of times) {
+    const key = new Date(start(t)).toISOString();
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return { unit, counts };
+}
+
+describe('the timeline', () => {
+  test.each([
+    ['hour', 3 * DAY, 73],
+    ['day', 3 * DAY + 1, 4],
+    ['day', 366 * DAY, 367],
+    ['week', 366 * DAY + 1, 53],
+    ['week', 1830 * DAY, 262],
+    ['month', 1830 * DAY + 1, 61],
+  ] as const)('is per %s for a span of %d ms (%d buckets)', (unit, span, n) => {
+    const r = report([decision(), decision({ time: T0 + span })]);
+    expect(r.timeline.unit).toBe(unit);
+    expect(r.timeline.buckets).toHaveLength(n);
+  });
+
+  test('weeks start on Monday, UTC, and a week that straddles two months is folded into neither', () => {
+    const sunday = Date.UTC(2026, 10, 1, 23); // 2026-11-01 is a Sunday
+    const r = report([decision({ time: sunday }), decision({ time: sunday + 400 * DAY })]);
+    expect(r.timeline.unit).toBe('week');
+    expect(r.timeline.buckets[0]!.start).toBe('2026-10-26T00:00:00.000Z');
+    expect(r.timeline.buckets.every((b) => new Date(b.start).getUTCDay() === 1)).toBe(true);
+  });
+
+  test('whatever the order of the lines, every time lands in the bucket the calendar gives', () => {
+    const scale = fc.constantFrom(2 * DAY, 300 * DAY, 4 * 365 * DAY, 100 * 365 * DAY);
+    const times = scale.chain((s) =>
+      fc
+        .array(fc.integer({ min: 0, max: s }), { minLength: 1, maxLength: 40 })
+        .map((xs) => xs.map((x) => Date.UTC(2000, 0, 1) + x)),
+    );
+    fc.assert(
+      fc.property(times, (ts) => {
+        const timeline = new Timeline();
+        for (const t of ts) timeline.add(t, 'allow');
+        const { unit, buckets } = timeline.result();
+        const expected = oracle(ts);
+        expect(unit).toBe(expected.unit);
+        const seen = buckets.filter((b) => b.allow > 0).map((b) => [b.start, b.allow]);
+        expect(Object.fromEntries(seen)).toEqual(Object.fromEntries(expected.counts));
+        expect(buckets.length).toBeLessThanOrEqual(1212);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('names past the caps are counted together', () => {
+  test('2,000 distinct routes, reasons, codes and signals: 500 routes and an (other routes) row', () => {
+    const decisions = Array.from({ length: 2000 }, (_, i) =>
+      decision({ route: `/r${i}`, reason: `reason${i}`, errorCode: `code${i}`, signals: [`s${i}`] }),
+    );
+    const r = report(decisions);
+    expect(r.totals.decisions).toBe(2000);
+    expect(r.routes).toHaveLength(501);
+    expect(r.routes.at(-1)).toMatchObject({ route: OTHER_ROUTES, other: true, decisions: 1500 });
+    expect(r.routes.reduce((n, x) => n + x.decisions, 0)).toBe(2000);
+    expect(r.whatIf.rows).toHaveLength(502);
+    expect(Object.keys(r.totals.byReason)).toHaveLength(51);
+    expect(r.totals.byReason['(other)']).toBe(1950);
+    expect(r.errors).toHaveLength(101);
+    expect(r.errors.at(-1)).toEqual({ code: '(other)', count: 1900 });
+    expect(r.signals).toHaveLength(101);
+  });
+
+  test('pairs, per route and over all, and keyed numbers stop at their caps; the totals stay exact', () => {
+    const limits = { routes: 2, reasons: 2, names: 2, pairs: 3, routePairs: 2, phones: 4 };
+    const letters = 'ABCDEFGHIJ';
+    const decisions = [...letters].map((c, i) =>
+      decision({
+        route: `/r${i % 3}`,
+        matchLevel: 'mismatch',
+        policyAction: 'block',
+        phoneCountry: `${c}A`,
+        ipCountry: 'KR',
+        phoneKey: `${i}`.repeat(32),
+      }),
+    );
+    const r = report(decisions, limits);
+    expect(r.pairs.mismatches).toBe(10);
+    expect(r.pairs.top.map((p) => p.phoneCountry)).toEqual(['AA', 'BA', 'CA']);
+    expect(r.whatIf.rows[1]!.results[0]!.top).toHaveLength(2);
+    expect(r.whatIf.rows[0]!.results[0]!.blocked).toBe(10);
+    expect(r.phones).toEqual({ keyedLines: 10, distinct: 4, repeated: 0, capped: true });
+  });
+
+  test('a name is cut to 200 characters and a country that is not two letters is not known', () => {
+    const parsed = parseLine(
+      JSON.stringify({
+        time: '2026-11-02T09:00:00Z',
+        route: `/${'x'.repeat(10_000)}`,
+        action: 'allow',
+        policyAction: 'allow',
+        matchLevel: 'mismatch',
+        reason: 'country_mismatch',
+        phoneCountry: 'gb',
+        ipCountry: 'KR<script>',
+      }),
+    ) as LoggedDecision;
+    expect(parsed.route).toHaveLength(200);
+    expect(parsed.route!.endsWith('…')).toBe(true);
+    expect([parsed.phoneCountry, parsed.ipCountry]).toEqual(['GB', null]);
+  });
+
+  test('a line over 64 KiB is a bad line even when it arrives whole in one chunk', async () => {
+    const long = JSON.stringify({ ...decision(), time: '2026-11-02T09:00:00Z', route: 'x'.repeat(MAX_LINE) });
+    const builder = new ReportBuilder();
+    await readSource('big', Readable.from([`${long}\n`]), builder);
+    const r = builder.result();
+    expect([r.totals.decisions, r.input.bad.count]).toEqual([0, 1]);
+    expect(r.input.bad.first[0]!.problem).toBe(`longer than ${MAX_LINE} characters`);
+  });
+});
+
+describe('--route patterns', () => {
+  test('match as the same pattern would as a regular expression', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', '/'), maxLength: 12 });
+    const pattern = fc.string({ unit: fc.constantFrom('a', 'b', '/', '*'), maxLength: 8 });
+    fc.assert(
+      fc.property(pattern, text, (p, t) => {
+        const re = new RegExp(`^${p.split('*').join('.*')}$`);
+        expect(routeMatcher(p)!(t)).toBe(re.test(t));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('many stars against a 200-character route return at once (a regular expression never did)', () => {
+    const match = routeMatcher(`${'*a'.repeat(40)}*b`)!;
+    expect(match('a'.repeat(200))).toBe(false);
+    expect(match(`${'a'.repeat(199)}b`)).toBe(true);
+  });
+});

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import express from 'express';
 import type { IpMatchOptions } from 'ipmatch';
 import { ipMatch } from 'ipmatch/express';
+import { listenOrExit } from './listen.js';
 
 export function createApp(options: IpMatchOptions = {}) {
   const app = express();
@@ -21,8 +22,8 @@ export function createApp(options: IpMatchOptions = {}) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const port = Number(process.env.PORT ?? 3000);
-  createApp().listen(port, '127.0.0.1', () => {
+  const options = { port: Number(process.env.PORT ?? 3000), script: 'npm start' };
+  listenOrExit(createApp(), options, (port) => {
     const url = `http://127.0.0.1:${port}/signup`;
     const post = (phone: string, ip: string) =>
       `curl -s -X POST ${url} -H 'content-type: application/json' -H 'x-forwarded-for: ${ip}' -d '{"phone":"${phone}"}'`;

@@ -7,6 +7,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { IpMatchOptions } from 'ipmatch';
 import { ipMatch } from 'ipmatch/koa';
 import Koa from 'koa';
+import { listenOrExit } from './listen.js';
 
 export function createApp(options: IpMatchOptions = {}) {
   // Behind one reverse proxy: ctx.ip is the address that proxy appended to X-Forwarded-For. With
@@ -28,8 +29,8 @@ export function createApp(options: IpMatchOptions = {}) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const port = Number(process.env.PORT ?? 3001);
-  createApp().listen(port, '127.0.0.1', () => {
+  const options = { port: Number(process.env.PORT ?? 3001), script: 'npm run example:koa' };
+  listenOrExit(createApp().callback(), options, (port) => {
     const url = `http://127.0.0.1:${port}/checkout`;
     const post = (phone: string, ip: string) =>
       `curl -s -X POST ${url} -H 'content-type: application/json' -H 'x-forwarded-for: ${ip}' ` +

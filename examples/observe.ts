@@ -7,7 +7,7 @@
  * Run it with `npm run example:observe`: it prints the summary and writes report.html. On your own logs the
  * same report is `npx ipmatch report ipmatch-decisions.ndjson --html report.html`.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,6 +78,7 @@ export function syntheticSignups(count: number, seed = 13): Signup[] {
 }
 
 export interface ObserveRun {
+  /** The decision log; gone after the run unless `dir` was given. */
   log: string;
   html: string;
   signups: Signup[];
@@ -87,12 +88,29 @@ export interface ObserveRun {
   metrics: string;
 }
 
-/** Runs the shop, sends the traffic over HTTP (16 at a time), closes the core, then runs the report. */
+/**
+ * Runs the shop, sends the traffic over HTTP (16 at a time), closes the core, then runs the report. The decision
+ * log goes to `dir`; without one, to a temporary directory that is removed at the end, whatever happens.
+ */
 export async function runObserve({
   count = 3000,
-  dir = mkdtempSync(join(tmpdir(), 'ipmatch-observe-')),
+  dir,
   html = resolve('report.html'),
+}: {
+  count?: number;
+  dir?: string;
+  html?: string;
 } = {}): Promise<ObserveRun> {
+  if (dir !== undefined) return observeInto(dir, count, html);
+  const temporary = mkdtempSync(join(tmpdir(), 'ipmatch-observe-'));
+  try {
+    return await observeInto(temporary, count, html);
+  } finally {
+    rmSync(temporary, { recursive: true, force: true });
+  }
+}
+
+async function observeInto(dir: string, count: number, html: string): Promise<ObserveRun> {
   const log = join(dir, 'ipmatch-decisions.ndjson');
   const registry = new Registry();
   const core = createIpMatch({
@@ -141,7 +159,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   process.stdout.write(run.summary);
   const scraped = run.metrics.split('\n').filter((l) => l.startsWith('ipmatch_decisions_total{')).length;
   process.stdout.write(
-    `\n${run.signups.length} requests; decision log ${run.log}; /metrics had ${scraped} decision series.\n` +
+    `\n${run.signups.length} requests; /metrics had ${scraped} decision series. ` +
       `Open ${run.html} in a browser for the charts.\n`,
   );
 }

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { createIpMatch, type IpMatch } from 'ipmatch';
 import { ipMatch } from 'ipmatch/express';
+import { listenOrExit } from './listen.js';
 
 export interface PerRouteOptions {
   /** The core both routes share (one cache, one set of connections). Default: `createIpMatch()`. */
@@ -53,13 +54,13 @@ export function createApp({
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const port = Number(process.env.PORT ?? 3002);
+  const options = { port: Number(process.env.PORT ?? 3002), script: 'npm run example:per-route' };
   // Load the GeoIP data before listening, so that the first signup costs what every other one does.
   const core = createIpMatch();
   await core.ready();
   // A stand-in for a real SMS service: in this demo the code is always 123456.
   const app = createApp({ core, checkSmsCode: async (_phone, code) => code === '123456' });
-  app.listen(port, '127.0.0.1', () => {
+  listenOrExit(app, { ...options, cleanup: () => core.close() }, (port) => {
     const base = `http://127.0.0.1:${port}`;
     const post = (path: string, ip: string, body: string) =>
       `curl -s -X POST ${base}${path} -H 'content-type: application/json' -H 'x-forwarded-for: ${ip}' -d '${body}'`;

@@ -8,6 +8,7 @@ import express from 'express';
 import { createIpMatch, type IpMatchProvider, vonageProvider } from 'ipmatch';
 import { ipMatch } from 'ipmatch/express';
 import { type FakeVonage, startFakeVonage } from 'ipmatch/testing';
+import { listenOrExit } from './listen.js';
 
 export interface VonageExample {
   app: express.Express;
@@ -56,11 +57,14 @@ export async function createApp(
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const port = Number(process.env.PORT ?? 3003);
   const example = await createApp();
-  const server = example.app.listen(port, '127.0.0.1', () => {
-    const { port: bound } = server.address() as { port: number };
-    const url = `http://127.0.0.1:${bound}/signup`;
+  const options = {
+    port: Number(process.env.PORT ?? 3003),
+    script: 'npm run example:vonage',
+    cleanup: example.close,
+  };
+  const server = listenOrExit(example.app, options, (port) => {
+    const url = `http://127.0.0.1:${port}/signup`;
     const post = (phone: string, ip: string) =>
       `curl -s -X POST ${url} -H 'content-type: application/json' -H 'x-forwarded-for: ${ip}' -d '{"phone":"${phone}"}'`;
     console.log(`ipmatch Vonage example on ${url} (Ctrl-C to stop)\n`);

@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createIpMatch } from 'ipmatch';
 import request from 'supertest';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -194,4 +195,59 @@ describe('examples/observe.ts', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('the examples as scripts', () => {
+  test.each([
+    ['examples/express-signup.ts', 'npm start'],
+    ['examples/koa-checkout.ts', 'npm run example:koa'],
+    ['examples/per-route.ts', 'npm run example:per-route'],
+    ['examples/vonage.ts', 'npm run example:vonage'],
+  ])(
+    '%s on a port that is taken exits 1, saying so, and prints no curl line',
+    async (file, script) => {
+      const taken = createServer().listen(0, '127.0.0.1');
+      await once(taken, 'listening');
+      const { port } = taken.address() as { port: number };
+      try {
+        const env = { ...process.env, PORT: String(port), VONAGE_API_KEY: '', VONAGE_API_SECRET: '' };
+        const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+        const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        const [code] = await once(child, 'exit');
+        clearTimeout(kill);
+        expect(code).toBe(1);
+        expect(stderr).toContain(`port ${port} is in use: set PORT=${port + 1} ${script}`);
+        expect(stdout).not.toContain('curl');
+      } finally {
+        taken.close();
+      }
+    },
+    70_000,
+  );
+
+  test('example:observe leaves nothing in the temp dir, and writes report.html where it runs', () => {
+    const work = mkdtempSync(join(tmpdir(), 'ipmatch-observe-script-'));
+    const temp = join(work, 'tmp');
+    try {
+      mkdirSync(temp);
+      const tsx = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+      const child = spawnSync(process.execPath, ['--import', tsx, join(root, 'examples', 'observe.ts')], {
+        cwd: work,
+        env: { ...process.env, TMPDIR: temp, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(child.status, child.stderr).toBe(0);
+      expect(child.stdout).toContain('3000 requests');
+      expect(existsSync(join(work, 'report.html'))).toBe(true);
+      // tsx keeps its own cache there; the example's decision log must be gone.
+      expect(readdirSync(temp).filter((f) => f.startsWith('ipmatch-'))).toEqual([]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 130_000);
 });

@@ -27,6 +27,9 @@ export type OnBlock = (req: Request, res: Response, decision: IpMatchDecision) =
 /** Options of one Express route; see the shared `RouteOptions` for each default. */
 export type RouteOptions = SharedRouteOptions<Request, OnBlock>;
 
+/** Options of `ipMatch(options)`, which builds its own core: the core's options and one route's. */
+export interface ExpressOptions extends IpMatchOptions, RouteOptions {}
+
 /** Returns a promise only when the check had to wait (a remote lookup, an async option); Express 5 awaits it. */
 export type IpMatchMiddleware = (req: Request, res: Response, next: NextFunction) => void | Promise<void>;
 
@@ -68,8 +71,10 @@ const express: Framework<Request> = {
  * It sets `req.ipMatch`, then calls `next()`, or answers 403 (block) or 400 (missing or invalid phone).
  * Options are validated here: a mistake throws `IpMatchConfigError` at startup, never per request.
  */
-export function ipMatch(options?: IpMatchOptions & RouteOptions): IpMatchMiddleware;
+// The options form comes last: TypeScript reports a call that matches no form against the last one, and a typo
+// in an option should be reported against ExpressOptions, not against IpMatch.
 export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchMiddleware;
+export function ipMatch(options?: ExpressOptions): IpMatchMiddleware;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   const route = buildRoute<Request, OnBlock>(first, second, express);
   return callbackMiddleware(route, {

@@ -35,6 +35,9 @@ export type OnBlock = (
 /** Options of one Fastify route; see the shared `RouteOptions` for each default. Function options receive `request`. */
 export type RouteOptions = SharedRouteOptions<FastifyRequest, OnBlock>;
 
+/** Options of `ipMatch(options)`, which builds its own core: the core's options and one route's. */
+export interface FastifyOptions extends IpMatchOptions, RouteOptions {}
+
 /** A `preHandler` hook: `fastify.post('/signup', { preHandler: ipMatch(core) }, handler)`. */
 export type IpMatchPreHandler = (
   request: FastifyRequest,
@@ -103,8 +106,10 @@ function parsedBody({ body, headers }: FastifyRequest): unknown {
  * phone). The client IP is `request.ip`, so `trustProxy` decides it. A mistake in the options throws
  * `IpMatchConfigError` here.
  */
-export function ipMatch(options?: IpMatchOptions & RouteOptions): IpMatchPreHandler;
+// The options form comes last: TypeScript reports a call that matches no form against the last one, and a typo
+// in an option should be reported against FastifyOptions, not against IpMatch.
 export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchPreHandler;
+export function ipMatch(options?: FastifyOptions): IpMatchPreHandler;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchPreHandler {
   const route = buildRoute<FastifyRequest, OnBlock>(first, second, fastify);
   const run = callbackMiddleware(route, {

@@ -39,6 +39,9 @@ export interface Connection {
   remoteAddress?: string | undefined;
 }
 
+/** Options of `ipMatch(options)`, which builds its own core: the core's options and one guard's. */
+export interface FetchOptions extends IpMatchOptions, RouteOptions {}
+
 export interface IpMatchResult {
   decision: IpMatchDecision;
   /** The 403/400 answer (or `onBlock`'s) to return instead of running the handler; null to go on. */
@@ -75,8 +78,10 @@ const fetchStandard: Framework<Request> = {
  * return, or null. The phone is read from a clone of the request (JSON, urlencoded or multipart, at most
  * 1 MiB), so the handler can still read the body. A mistake in the options throws `IpMatchConfigError` here.
  */
-export function ipMatch(options: IpMatchOptions & RouteOptions): IpMatchGuard;
+// The options form comes last: TypeScript reports a call that matches no form against the last one, and a typo
+// in an option should be reported against FetchOptions, not against IpMatch.
 export function ipMatch(core: IpMatch, route: RouteOptions): IpMatchGuard;
+export function ipMatch(options: FetchOptions): IpMatchGuard;
 export function ipMatch(first: unknown, second?: unknown): IpMatchGuard {
   const route = buildRoute<Request, OnBlock>(first, second, fetchStandard);
   const { onBlock } = route;

@@ -19,6 +19,9 @@ export type OnBlock = (c: Context, decision: IpMatchDecision) => Response | Prom
 /** Options of one Hono route; see the shared `RouteOptions` for each default. Function options receive `c`. */
 export type RouteOptions = SharedRouteOptions<Context, OnBlock>;
 
+/** Options of `ipMatch(options)`, which builds its own core: the core's options and one route's. */
+export interface HonoOptions extends IpMatchOptions, RouteOptions {}
+
 /** What each runtime's Hono adapter passes as `c.env` (or as `c.env.server`), as far as the connection goes. */
 interface Bindings {
   /** @hono/node-server: the IncomingMessage. */
@@ -113,8 +116,10 @@ function bodyOf(c: Context): unknown {
  * validator; `c.req.raw`'s stream is then used (`cloneRawRequest(c.req)` from `hono/request` rebuilds it). The client IP is the connection's peer on Node, Bun and Deno; on Workers pass
  * `clientIp: 'cf-connecting-ip'`. A mistake in the options throws `IpMatchConfigError` here.
  */
-export function ipMatch(options?: IpMatchOptions & RouteOptions): MiddlewareHandler;
+// The options form comes last: TypeScript reports a call that matches no form against the last one, and a typo
+// in an option should be reported against HonoOptions, not against IpMatch.
 export function ipMatch(core: IpMatch, route?: RouteOptions): MiddlewareHandler;
+export function ipMatch(options?: HonoOptions): MiddlewareHandler;
 export function ipMatch(first?: unknown, second?: unknown): MiddlewareHandler {
   const route = buildRoute<Context, OnBlock>(first, second, hono);
   const { onBlock } = route;

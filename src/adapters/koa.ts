@@ -26,6 +26,9 @@ export type RouteOptions = SharedRouteOptions<Context, OnBlock>;
 
 export type IpMatchMiddleware = (ctx: Context, next: Next) => Promise<void>;
 
+/** Options of `ipMatch(options)`, which builds its own core: the core's options and one route's. */
+export interface KoaOptions extends IpMatchOptions, RouteOptions {}
+
 // Koa 2 and 3 alike: `maxIpsCount` 0 makes ctx.ip the left-most X-Forwarded-For entry, which the client writes.
 function proxyTrust({ app }: Context): ProxyTrust {
   return !app.proxy ? 'off' : app.maxIpsCount > 0 ? 'some' : 'all';
@@ -95,8 +98,10 @@ function isEmptyObject(value: unknown): boolean {
  * The phone is read from `ctx.request.body`, so mount a body parser first. Options are validated here: a
  * mistake throws `IpMatchConfigError` at startup, never per request.
  */
-export function ipMatch(options?: IpMatchOptions & RouteOptions): IpMatchMiddleware;
+// The options form comes last: TypeScript reports a call that matches no form against the last one, and a typo
+// in an option should be reported against KoaOptions, not against IpMatch.
 export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchMiddleware;
+export function ipMatch(options?: KoaOptions): IpMatchMiddleware;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   const route = buildRoute<Context, OnBlock>(first, second, koa);
   const { onBlock } = route;

@@ -2,7 +2,7 @@ import { serve } from '@hono/node-server';
 import express from 'express';
 import { Hono } from 'hono';
 import { createIpMatch } from 'ipmatch';
-import { ipMatch as expressIpMatch } from 'ipmatch/express';
+import { type RouteOptions as ExpressRouteOptions, ipMatch as expressIpMatch } from 'ipmatch/express';
 import { ipMatch as fetchIpMatch } from 'ipmatch/fetch';
 import { ipMatch as honoIpMatch } from 'ipmatch/hono';
 import request from 'supertest';
@@ -10,10 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { GB_IP, GB_PHONE, recorder } from '../helpers/adapter-suite.js';
 
 /** An Express app whose client IP comes from a header its platform is said to set. */
-function expressApp(
-  route: Parameters<typeof expressIpMatch>[1],
-  core = createIpMatch({ logger: recorder().logger }),
-) {
+function expressApp(route: ExpressRouteOptions, core = createIpMatch({ logger: recorder().logger })) {
   const app = express();
   app.use(express.json());
   app.post('/signup', expressIpMatch(core, route), (req, res) => {

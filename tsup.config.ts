@@ -24,9 +24,9 @@ export default defineConfig({
   treeshake: true,
   // Bundled into dist (licences in NOTICE): a cold start pays per module file that Node resolves, reads and,
   // for CommonJS, lexes. zod through zod/mini keeps only the validators in use (the package is ~95 modules);
-  // mmdb-lib, ipaddr.js and request-ip are small, dependency-free CommonJS, and cost more to load apart than
+  // mmdb-lib and ipaddr.js are small, dependency-free CommonJS, and cost more to load apart than
   // inside the chunks that use them. lru-cache stays external: it has one build per platform (its browser one
   // for Workers), and bundling it saved nothing measurable. libphonenumber-js stays external, so that its
   // metadata updates with the dependency (and its parser loads only when needed: src/core/phone.ts).
-  noExternal: ['zod', 'mmdb-lib', 'ipaddr.js', 'request-ip'],
+  noExternal: ['zod', 'mmdb-lib', 'ipaddr.js'],
 });

@@ -7,6 +7,7 @@ import { LIMITS, MAX_LINE, type ReportLimits } from '../../src/observe/report/li
 import { type LoggedDecision, parseLine } from '../../src/observe/report/parse-line.js';
 import { readSource } from '../../src/observe/report/read.js';
 import { routeMatcher } from '../../src/observe/report/route-pattern.js';
+import { formatReport } from '../../src/observe/report/terminal.js';
 import { Timeline } from '../../src/observe/report/timeline.js';
 
 /** The report's memory bounds, read from what it holds: keys and buckets counted, never wall time. */
@@ -116,6 +117,9 @@ describe('names past the caps are counted together', () => {
     expect(r.errors).toHaveLength(101);
     expect(r.errors.at(-1)).toEqual({ code: '(other)', count: 1900 });
     expect(r.signals).toHaveLength(101);
+    expect(formatReport(r)).toContain(
+      '  1,500 decisions on routes past the first 500 are counted together as (other routes)\n',
+    );
   });
 
   test('pairs, per route and over all, and keyed numbers stop at their caps; the totals stay exact', () => {

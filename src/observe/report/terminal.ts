@@ -73,6 +73,13 @@ export function formatReport(logged: Report): string {
   );
   if (report.routes.length > ROUTES_SHOWN)
     out.push(`  … and ${report.routes.length - ROUTES_SHOWN} more routes (--json has all)`);
+  const other = report.routes.at(-1);
+  if (other?.other) {
+    out.push(
+      `  ${count(other.decisions)} decisions on routes past the first ${count(report.routes.length - 1)} ` +
+        `are counted together as ${other.route}`,
+    );
+  }
   out.push('', 'Reasons');
   for (const r of [{ ...totals, route: 'all routes' }, ...report.routes.slice(0, ROUTES_SHOWN)]) {
     out.push(`  ${routeName(r.route)}: ${reasonLines(r)}`);

@@ -38,10 +38,10 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import Koa, { type Middleware } from 'koa';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { Reader } from 'mmdb-lib';
-import { getClientIp } from 'request-ip';
 import { compileTrustedProxies } from '../src/adapters/client-ip.js';
 import { ipMatch } from '../src/adapters/express.js';
 import { ipMatch as fastifyIpMatch } from '../src/adapters/fastify.js';
+import { walkForwardedFor } from '../src/adapters/forwarded-for.js';
 import { ipMatch as honoIpMatch } from '../src/adapters/hono.js';
 import { ipMatch as koaIpMatch } from '../src/adapters/koa.js';
 import { decisionLog } from '../src/observe/decision-log.js';
@@ -227,10 +227,8 @@ function honoApp(kind: ServerKind): RequestListener {
   const a = new Hono<{ Bindings: HttpBindings; Variables: { ip: string | undefined } }>();
   // What ipMatch does for clientIp 'request-ip' behind loopback: the floor reads the IP as it does.
   const trusted = compileTrustedProxies(['loopback']);
-  const clientIp = (incoming: HttpBindings['incoming']) => {
-    const peer = incoming.socket.remoteAddress;
-    return trusted(peer) ? (getClientIp(incoming) ?? peer) : peer;
-  };
+  const clientIp = (incoming: HttpBindings['incoming']) =>
+    walkForwardedFor(incoming.socket.remoteAddress, incoming.headers['x-forwarded-for'], trusted);
   const readsIp: MiddlewareHandler = async (c, next) => {
     c.set('ip', clientIp(c.env.incoming));
     await next();

@@ -42,11 +42,13 @@ export function blockBody(decision: IpMatchDecision): BlockBody {
     const { matchLevel, reason } = decision;
     return { error: signal, message: SIGNALS[signal].message, matchLevel, reason };
   }
-  const error = decision.error
-    ? 'ip_match_unavailable'
-    : decision.matchLevel === 'mismatch'
-      ? 'ip_phone_mismatch'
-      : 'ip_phone_unverified';
+  // A degraded mismatch was decided on the offline data, which found the countries apart: say so.
+  const error =
+    decision.error && !(decision.degraded && decision.matchLevel === 'mismatch')
+      ? 'ip_match_unavailable'
+      : decision.matchLevel === 'mismatch'
+        ? 'ip_phone_mismatch'
+        : 'ip_phone_unverified';
   return { error, message: BLOCK_MESSAGES[error], matchLevel: decision.matchLevel, reason: decision.reason };
 }
 

@@ -28,6 +28,7 @@ import {
 import { loadFullParser, PhoneParserLoading } from './phone.js';
 import { applyMode, compilePolicy } from './policy.js';
 import type { LookupRequest, ParsedPhone, PhoneLookup } from './provider.js';
+import { offlineLookup, remoteIsDown } from './remote-down.js';
 import type { Signal } from './signals.js';
 import type {
   CheckInput,
@@ -119,6 +120,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     if (routeSignals) signals.push(...routeSignals);
     const result: MatchResult = { matchLevel, reason, ip, phone, provider: providerName, signals };
     if (error) result.error = error;
+    if (lookup?.degraded) result.degraded = true;
     const policyAction = route.decide(result);
     const decision: IpMatchDecision = {
       action: applyMode(policyAction, route.mode),
@@ -138,6 +140,7 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     }
     if (lookup?.cost && !cached) decision.cost = lookup.cost;
     if (lookup?.budgetExceeded) decision.budgetExceeded = true;
+    if (lookup?.degraded) decision.degraded = true;
     return decision;
   }
 
@@ -304,7 +307,14 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
     }
   }
 
-  function matched(lookup: PhoneLookup, cached: boolean, parsed: ParsedPhone, ip: IpFacts, r: RouteDecider) {
+  function matched(
+    lookup: PhoneLookup,
+    cached: boolean,
+    parsed: ParsedPhone,
+    ip: IpFacts,
+    r: RouteDecider,
+    error?: { code: string; message: string },
+  ) {
     if (lookup.legacyIp?.country) ip.country = lookup.legacyIp.country;
     const m = matchCountries({
       ipPublic: true,
@@ -315,11 +325,15 @@ export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
       legacy: lookup.legacyIp?.matchLevel,
     });
     const phone = lookedUpFacts(parsed, lookup);
-    return finish(m, ip, phone, lookup.provider ?? provider.name, cached, r, undefined, lookup);
+    return finish(m, ip, phone, lookup.provider ?? provider.name, cached, r, error, lookup);
   }
 
   function failed(err: unknown, parsed: ParsedPhone, ip: IpFacts, r: RouteDecider): IpMatchDecision {
     const { reason, error } = lookupError(err, timeoutMs);
+    // A remote provider that is down: the offline data decides, as localProvider would, with the error kept.
+    if (provider.remote && opts.remoteDown !== 'error' && remoteIsDown(err, reason)) {
+      return matched(offlineLookup(parsed), false, parsed, ip, r, error);
+    }
     return finish({ matchLevel: 'unknown', reason }, ip, parsedFacts(parsed), provider.name, false, r, error);
   }
 

@@ -35,7 +35,21 @@ export interface IpMatchOptions {
    * are caught and logged, never thrown into the request. Default: none.
    */
   onDecision?: OnDecision | OnDecision[];
+  /**
+   * What decides when a remote provider is down: its circuit breaker open, the check's time budget spent, or an
+   * upstream failure (5xx, 408, 429 or throttling, network error, malformed answer). An attacker can cause any of
+   * these, e.g. with thousands of concurrent signups. `'offline'` (default) decides on the offline data, as
+   * `localProvider()` would (the phone's parsed country against the IP's GeoIP country): the decision has
+   * `degraded: true`, `provider: 'local'` and the `error` kept, and its action is the more severe of the match
+   * level's and `error`'s, so a mismatch is still blocked. `'error'` makes it a `lookup_failed` / `lookup_timeout`
+   * decision that the `error` policy alone decides. Rejected credentials, an account out of credit and other
+   * failures only the operator can fix are errors either way.
+   */
+  remoteDown?: RemoteDown;
 }
+
+/** See `IpMatchOptions.remoteDown`. */
+export type RemoteDown = 'offline' | 'error';
 
 export interface CacheOptions {
   /** How long a lookup is reused, in ms. Default 600 000 (10 minutes: roaming data must not be kept for long). */
@@ -75,6 +89,7 @@ export const policySchema = z.union([
   fn<Exclude<Policy, object>>('a function (result) => "allow" | "flag" | "block"'),
 ]);
 export const modeSchema = z.enum(MODES);
+export const REMOTE_DOWN = ['offline', 'error'] as const satisfies readonly RemoteDown[];
 
 const region = z
   .pipe(
@@ -139,6 +154,7 @@ export const coreOptionsShape = {
   ),
   defaultCountry: z.optional(region),
   logger: z.optional(loggerSchema),
+  remoteDown: z.optional(z.enum(REMOTE_DOWN)),
   onDecision: z.optional(
     z.union(
       [

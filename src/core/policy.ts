@@ -22,9 +22,17 @@ export function mergePolicy(base: Policy | undefined, overrides: PolicyMap | und
   return { ...DEFAULT_POLICY, ...(typeof base === 'object' ? base : {}), ...overrides };
 }
 
-/** A map's action: the level's (or `error`'s), made more severe by each signal present. */
+/**
+ * A map's action: the level's (or `error`'s), made more severe by each signal present. A degraded result (the
+ * offline data decided for a provider that was down) takes the more severe of both: an outage can cost the remote
+ * facts, but never turns a mismatch into an allow, nor a fail-closed `error: 'block'` into an open door.
+ */
 function fromMap(map: Required<PolicyMap>, result: MatchResult): Action {
-  let action = result.error ? map.error : map[result.matchLevel];
+  let action = result.error
+    ? result.degraded
+      ? mostSevere(map[result.matchLevel], map.error)
+      : map.error
+    : map[result.matchLevel];
   for (const signal of result.signals) action = mostSevere(action, map[signal]);
   return action;
 }

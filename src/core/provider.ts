@@ -41,6 +41,8 @@ export interface PhoneLookup {
   legacyIp?: { matchLevel: MatchLevel; country: string | null };
   /** Set when this lookup was decided offline because a lookup budget was spent. */
   budgetExceeded?: boolean;
+  /** Set when the offline data answered for a remote provider (budget spent, or the provider down): never cached. */
+  degraded?: true;
   /** Overrides the provider's name on the decision (e.g. 'local' when a budget fell back offline). */
   provider?: string;
 }

@@ -76,8 +76,17 @@ export interface MatchResult {
   provider: string;
   /** Signals the policy can act on beside the match level, e.g. `['sim_swapped']`; `[]` when there are none. */
   signals: Signal[];
-  /** Set when the provider failed; the `error` policy entry then decides. */
+  /**
+   * Set when the provider failed. The `error` policy entry then decides, unless the decision is `degraded`: the
+   * action is then the more severe of the match level's and `error`'s.
+   */
   error?: { code: string; message: string };
+  /**
+   * Set when a remote provider was down (breaker open, timeout, upstream 5xx, 429 or network error) or its lookup
+   * budget was spent, and the offline data decided instead, as `localProvider()` would: `provider` is then
+   * 'local' and `error` (when the provider failed) is kept. See the core's `remoteDown` option.
+   */
+  degraded?: true;
 }
 
 /** The decision attached to `req.ipMatch` / `ctx.state.ipMatch`. Plain and JSON-serialisable. */

@@ -280,7 +280,7 @@ function lookupBudget(
           : `all clients together reached maxLookupsPerMinute (${max})`;
       logger.warn(
         `ipmatch: ${label} lookup budget spent: ${which}; until the minute rolls on, its checks are decided on the ` +
-          `offline data (provider 'local', budgetExceeded: true). Raise the limit if this is real traffic.`,
+          `offline data (provider 'local', budgetExceeded: true, degraded: true). Raise the limit if this is real traffic.`,
         { code: 'IPMATCH_LOOKUP_BUDGET', limit, max },
       );
     },
@@ -295,5 +295,6 @@ function offline(request: LookupRequest): PhoneLookup {
     facts: { valid: request.phone.valid },
     budgetExceeded: true,
     provider: 'local',
+    degraded: true,
   };
 }

@@ -342,7 +342,7 @@ describe('a remote provider through the core', () => {
     const provider = stubRemoteProvider(() =>
       fail ? new ProviderError('upstream_error', 'Vonage status 5') : gb(),
     );
-    const open = core({ provider });
+    const open = core({ provider, remoteDown: 'error' });
     expect(await open.check({ phone: GB_PHONE, ip: GB_IP })).toMatchObject({
       action: 'allow',
       matchLevel: 'unknown',
@@ -357,14 +357,14 @@ describe('a remote provider through the core', () => {
       reason: 'country_match',
     });
     fail = true;
-    const closed = core({ provider, policy: { error: 'block' } });
+    const closed = core({ provider, policy: { error: 'block' }, remoteDown: 'error' });
     expect((await closed.check({ phone: US_PHONE, ip: GB_IP })).action).toBe('block');
   });
 
   it('cuts a hung lookup at timeoutMs, even one that ignores its AbortSignal', async () => {
     for (const ignoreAbort of [false, true]) {
       const provider = stubRemoteProvider(gb, { delayMs: 10_000, ignoreAbort });
-      const ipm = core({ provider, timeoutMs: 100 });
+      const ipm = core({ provider, timeoutMs: 100, remoteDown: 'error' });
       const started = performance.now();
       const d = await ipm.check({ phone: GB_PHONE, ip: GB_IP });
       const took = performance.now() - started;

@@ -45,6 +45,8 @@ function core(options: IpMatchOptions = {}, providerOptions: Partial<IdentityIns
     provider: provider(providerOptions),
     logger,
     onDecision: (d) => decisions.push(d),
+    // These tests are about the error each failure becomes; test/e2e/remote-down.test.ts covers the offline default.
+    remoteDown: 'error',
     ...options,
   });
   cores.push(c);

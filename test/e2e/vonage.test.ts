@@ -33,6 +33,8 @@ function core(options: IpMatchOptions = {}, provider: Partial<Parameters<typeof 
     provider: vonageProvider({ apiKey: 'key', apiSecret: SECRET, baseUrl: fake.url, ...provider }),
     logger,
     onDecision: (d) => decisions.push(d),
+    // These tests are about the error each failure becomes; test/e2e/remote-down.test.ts covers the offline default.
+    remoteDown: 'error',
     ...options,
   });
   cores.push(c);
@@ -226,7 +228,13 @@ describe('vonageProvider through Express', () => {
     a.set('trust proxy', 'loopback');
     a.use(express.json());
     const provider = vonageProvider({ apiKey: 'key', apiSecret: SECRET, baseUrl: fake.url });
-    const c = createIpMatch({ provider, logger, onDecision: (d) => decisions.push(d), timeoutMs: 300 });
+    const c = createIpMatch({
+      provider,
+      logger,
+      onDecision: (d) => decisions.push(d),
+      timeoutMs: 300,
+      remoteDown: 'error',
+    });
     cores.push(c);
     a.post('/signup', ipMatch(c, options), (req, res) => {
       res.json(req.ipMatch);

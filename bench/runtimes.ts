@@ -10,8 +10,14 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Miniflare } from 'miniflare';
-import { bundleForWorkers, installedMmdb, runtimeBinary } from '../test/helpers/runtimes.js';
+import {
+  bundleForWorkers,
+  INSTALL_RUNTIMES,
+  installedMmdb,
+  runtimeBinary,
+  startWorkerd,
+  type Workerd,
+} from '../test/helpers/runtimes.js';
 import { installTarball, root } from '../test/helpers/tarball.js';
 
 const arg = (name: string, fallback: number) =>
@@ -58,16 +64,16 @@ const worker = await bundleForWorkers(join(dir, 'worker.mjs'), { minify: true })
 const bareWorker = new TextEncoder().encode(
   'export default { fetch: async (r) => new Response(JSON.stringify({ created: true, body: await r.json() }), { status: 201 }) };',
 );
-const start = (code: Uint8Array) =>
-  new Miniflare({
-    modules: [
-      { type: 'ESModule', path: join(dir, 'worker.mjs'), contents: code },
-      { type: 'Data', path: join(dir, 'geo.mmdb'), contents: mmdb },
-    ],
-    compatibilityDate: '2026-04-26',
-    compatibilityFlags: ['nodejs_compat'],
-  });
-const post = (mf: Miniflare, path: string, ip: string) =>
+// Miniflare lives in test/runtimes, out of the default install.
+const start = (code: Uint8Array): Workerd => {
+  const mf = startWorkerd([
+    { type: 'ESModule', path: join(dir, 'worker.mjs'), contents: code },
+    { type: 'Data', path: join(dir, 'geo.mmdb'), contents: mmdb },
+  ]);
+  if (!mf) throw new Error(`bench/runtimes.ts needs Miniflare for workerd: ${INSTALL_RUNTIMES}`);
+  return mf;
+};
+const post = (mf: Workerd, path: string, ip: string) =>
   mf
     .dispatchFetch(`http://worker${path}`, {
       method: 'POST',

@@ -2,10 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const require = createRequire(import.meta.url);
+/**
+ * The runtimes besides Node (Bun, Deno, workerd through Miniflare) live in a package of their own,
+ * test/runtimes, so that a newcomer's `npm install` does not download their few hundred MB of binaries.
+ * `.ci/run` installs it (`npm ci --prefix test/runtimes`); so does anyone who wants those tests locally.
+ */
+export const runtimesDir = fileURLToPath(new URL('../runtimes/', import.meta.url));
+export const INSTALL_RUNTIMES = 'npm ci --prefix test/runtimes';
+const require = createRequire(join(runtimesDir, 'package.json'));
 
-/** The directory of an installed package, or undefined. */
+/** The directory of a package installed in test/runtimes, or undefined. */
 function packageDir(name: string): string | undefined {
   try {
     return dirname(require.resolve(`${name}/package.json`));
@@ -34,6 +42,38 @@ export function runtimeBinary(name: 'bun' | 'deno'): string | undefined {
   }
   return candidates.find(works);
 }
+
+/** A worker module, as Wrangler would upload it. */
+export interface WorkerModule {
+  type: 'ESModule' | 'Data';
+  path: string;
+  contents: Uint8Array;
+}
+
+/** The part of Miniflare the tests and the bench use (its own types are installed with it, in test/runtimes). */
+export interface Workerd {
+  dispatchFetch(url: string, init?: RequestInit): Promise<Response>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * A workerd instance through test/runtimes' Miniflare running `modules`, with `nodejs_compat` (mmdb-lib, the
+ * MMDB reader, uses Buffer). Undefined when Miniflare is not installed there.
+ */
+export function startWorkerd(modules: WorkerModule[]): Workerd | undefined {
+  if (!packageDir('miniflare')) return undefined;
+  const { Miniflare } = require('miniflare') as {
+    Miniflare: new (options: object) => Workerd;
+  };
+  return new Miniflare({
+    modules,
+    compatibilityDate: '2026-04-26',
+    compatibilityFlags: ['nodejs_compat'],
+  });
+}
+
+/** Whether Miniflare is installed in test/runtimes. */
+export const hasMiniflare = () => packageDir('miniflare') !== undefined;
 
 /** The bundled GeoIP file as installed beside a packed-tarball consumer in `dir`. */
 export function installedMmdb(dir: string): Buffer {

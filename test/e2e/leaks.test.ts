@@ -5,9 +5,11 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import {
   createIpMatch,
+  decisionLog,
   type IpMatch,
   type IpMatchDecision,
   type IpMatchOptions,
+  identityInsightsProvider,
   type Store,
   vonageProvider,
 } from 'ipmatch';
@@ -202,6 +204,23 @@ describe('nothing secret or personal leaks', () => {
         errors.push(e);
       }
     }
+    // Secrets pasted into the wrong option of the other constructors that hold one (issue 20): a private key as
+    // the application id (once accepted, then logged in full on the first 401) or as the purpose, a secret as
+    // RedisStore's lockTtlMs or decisionLog's ipPrefix.
+    const pem = fake.privateKey;
+    for (const build of [
+      () => identityInsightsProvider({ applicationId: pem, privateKey: pem, baseUrl: fake.url }),
+      () => identityInsightsProvider({ applicationId: fake.applicationId, privateKey: pem, purpose: pem }),
+      () => new RedisStore({ sendCommand: async () => null, lockTtlMs: SECRET as never }),
+      () => decisionLog({ ipPrefix: SECRET as never }),
+    ]) {
+      try {
+        build();
+        throw new Error('expected a config error');
+      } catch (e) {
+        errors.push(e);
+      }
+    }
 
     // 6. Express: callbacks that throw reach the app's error handler; the others are contained and logged.
     const shared = core({ cache: false });
@@ -331,7 +350,12 @@ describe('nothing secret or personal leaks', () => {
     ]) {
       expect(codes).toContain(code);
     }
-    expect(errors.length).toBeGreaterThanOrEqual(9);
+    expect(errors.length).toBeGreaterThanOrEqual(13);
+    expect(
+      errors.filter((e) => e instanceof Error && e.name === 'IpMatchConfigError').length,
+    ).toBeGreaterThanOrEqual(9);
+    const keyLines = fake.privateKey.split('\n').slice(1, -2);
+    for (const line of keyLines) expect(everything).not.toContain(line.slice(0, 24));
 
     for (const secret of [SECRET, WRONG_SECRET]) {
       expect(everything).not.toContain(secret);

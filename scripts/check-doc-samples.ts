@@ -2,7 +2,8 @@
  * `npm run lint` runs this: every ```ts block of README.md, SECURITY.md, bench/README.md and docs/**\/*.md is
  * type-checked as a module of its own that imports the package by its public names (`ipmatch`,
  * `ipmatch/express`…, mapped to src/ by tsconfig.json's `paths`). A renamed option fails here, naming the page
- * and line of the sample.
+ * and line of the sample. They are checked with `exactOptionalPropertyTypes` on, as the strictest users compile,
+ * so that `keySecret: process.env.X` in a sample proves that the option accepts `undefined`.
  *
  * Write samples that compile as they stand: imports included, no `…` in code. For the rare exceptions, one HTML
  * comment on the line above the fence (GitHub does not render it):

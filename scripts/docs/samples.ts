@@ -149,7 +149,7 @@ export function typeCheckSamples(root: string, samples: Sample[]): string[] {
   const modules = new Map(
     samples.map((sample) => [modulePath(root, sample), { sample, ...moduleText(sample) }]),
   );
-  const host = ts.createCompilerHost(config.options);
+  const host = ts.createCompilerHost({ ...config.options, exactOptionalPropertyTypes: true });
   const { getSourceFile, fileExists, readFile } = host;
   host.fileExists = (name) => modules.has(name) || fileExists.call(host, name);
   host.readFile = (name) => modules.get(name)?.text ?? readFile.call(host, name);
@@ -159,7 +159,10 @@ export function typeCheckSamples(root: string, samples: Sample[]): string[] {
       ? ts.createSourceFile(name, module.text, language, true)
       : getSourceFile.call(host, name, language, ...rest);
   };
-  const program = ts.createProgram({ rootNames: [...modules.keys()], options: config.options, host });
+  // Users' projects may set exactOptionalPropertyTypes, where `keySecret: process.env.X` compiles only if the
+  // option says `| undefined`: the samples are checked under it so that every public option says so.
+  const options = { ...config.options, exactOptionalPropertyTypes: true };
+  const program = ts.createProgram({ rootNames: [...modules.keys()], options, host });
   const messages: string[] = program.getGlobalDiagnostics().map((d) => describe(d));
   for (const [path, module] of modules) {
     const source = program.getSourceFile(path)!;

@@ -28,7 +28,7 @@ export type RouteOptions = Omit<SharedRouteOptions<Request, OnBlock>, 'clientIp'
    * With `'request-ip'` (required then) or a header name: the proxies whose headers count, judged by the
    * `remoteAddress` given to the guard. A request without one then has no client IP (`ip_missing`).
    */
-  trustedProxies?: string[];
+  trustedProxies?: string[] | undefined;
 };
 
 /**

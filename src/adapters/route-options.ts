@@ -17,12 +17,12 @@ export interface RouteOptions<Req, OnBlock = (req: Req, decision: IpMatchDecisio
    * Where the phone number is: a dot path into the parsed body such as 'user.phone' (own keys only), or a
    * function of the request (it may return a promise). Default `'phone'`.
    */
-  phone?: string | ((req: Req) => unknown);
+  phone?: string | ((req: Req) => unknown) | undefined;
   /**
    * Region for national-format numbers on this route ('GB' reads '07400 123456' as +44), or a function of
    * the request. Default: the core's `defaultCountry`, else none (numbers must be international).
    */
-  country?: string | ((req: Req) => string | undefined);
+  country?: string | ((req: Req) => string | undefined) | undefined;
   /**
    * Where the client IP comes from. Default `'framework'`: Express `req.ip` / Koa `ctx.ip` / Fastify
    * `request.ip`, which honour the app's proxy trust (Hono: the runtime's connection peer).
@@ -34,31 +34,31 @@ export interface RouteOptions<Req, OnBlock = (req: Req, decision: IpMatchDecisio
    * `flag`). A function decides by itself (its exceptions
    * reach the framework's error handler). `ipmatch/fetch` has no default: there is no socket to read.
    */
-  clientIp?: ClientIpOption<Req>;
+  clientIp?: ClientIpOption<Req> | undefined;
   /**
    * With `clientIp: 'request-ip'` (required then) or a header name: the proxies whose headers count, as IPs,
    * CIDRs ('10.0.0.0/8', 'fd00::/8') or 'loopback' | 'linklocal' | 'uniquelocal'. Default: none.
    */
-  trustedProxies?: string[];
+  trustedProxies?: string[] | undefined;
   /** This route's policy, merged over the core's (a map) or replacing it (a function). Default: the core's. */
-  policy?: Policy;
+  policy?: Policy | undefined;
   /** This route's mode: 'observe' never answers by itself. Default: the core's (`'enforce'` unless set). */
-  mode?: Mode;
+  mode?: Mode | undefined;
   /**
    * Answers a blocked request instead of the default 403 JSON
    * `{ error: 'ip_phone_mismatch' | 'ip_phone_unverified' | 'ip_match_unavailable', message, matchLevel, reason }`.
    */
-  onBlock?: OnBlock;
+  onBlock?: OnBlock | undefined;
   /**
    * A missing or unparseable phone: `'reject'` (default) answers 400 JSON `{ error: 'invalid_phone', message }`;
    * `'skip'` passes the request on with a `phone_invalid` decision.
    */
-  onInvalidPhone?: 'reject' | 'skip';
+  onInvalidPhone?: 'reject' | 'skip' | undefined;
   /**
    * This route's name in `onDecision`'s context (and so in the decision log and metrics), such as 'signup'.
    * Default: the route pattern the framework matched ('/users/:id/checkout'), or null where it has none.
    */
-  name?: string;
+  name?: string | undefined;
 }
 
 /** A function, or a value that `check` accepts (it returns the problem in words). */

@@ -9,32 +9,32 @@ import { parseOptions, wholeNumber } from './validate.js';
 /** Options of `createIpMatch()`. Every one is optional. */
 export interface IpMatchOptions {
   /** Where phone and IP facts come from. Default: `localProvider()` (offline: GeoIP data + libphonenumber-js). */
-  provider?: IpMatchProvider;
+  provider?: IpMatchProvider | undefined;
   /**
    * An action per match level, per signal and for `error` (provider failure), merged over the default
    * `{ country: 'allow', mismatch: 'block', unknown: 'allow', error: 'allow', sim_swapped: 'flag' }`; the action
    * is the most severe of the level's and the present signals'. Or a function of the match result (signals included).
    */
-  policy?: Policy;
+  policy?: Policy | undefined;
   /** `'enforce'` (default) blocks when the policy says so; `'observe'` never blocks, the decision still says what the policy wanted. */
-  mode?: Mode;
+  mode?: Mode | undefined;
   /** The whole check's time budget in milliseconds, remote lookup included. Default 2000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Cache of remote provider lookups (the offline provider does not need one). `false` turns it off.
    * Default `{ ttlMs: 600_000, max: 10_000 }` in memory; `store` (e.g. `RedisStore`) shares it across processes.
    */
-  cache?: false | CacheOptions;
+  cache?: false | CacheOptions | undefined;
   /** ISO 3166-1 alpha-2 region for national-format numbers (e.g. 'GB' for '07400 123456'). Default: none. */
-  defaultCountry?: string;
+  defaultCountry?: string | undefined;
   /** Where warnings and errors go. Default: console.warn / console.error (stderr). */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /**
    * Called with every decision and its context `{ route, method, durationMs }`, such as `decisionLog()` or
    * `prometheusMetrics()`; an array runs each of them (see `combineDecisionHandlers`). Exceptions and rejections
    * are caught and logged, never thrown into the request. Default: none.
    */
-  onDecision?: OnDecision | OnDecision[];
+  onDecision?: OnDecision | OnDecision[] | undefined;
   /**
    * What decides when a remote provider is down: its circuit breaker open, the check's time budget spent, or an
    * upstream failure (5xx, 408, 429 or throttling, network error, malformed answer). An attacker can cause any of
@@ -45,7 +45,7 @@ export interface IpMatchOptions {
    * decision that the `error` policy alone decides. Rejected credentials, an account out of credit and other
    * failures only the operator can fix are errors either way.
    */
-  remoteDown?: RemoteDown;
+  remoteDown?: RemoteDown | undefined;
 }
 
 /** See `IpMatchOptions.remoteDown`. */
@@ -53,15 +53,15 @@ export type RemoteDown = 'offline' | 'error';
 
 export interface CacheOptions {
   /** How long a lookup is reused, in ms. Default 600 000 (10 minutes: roaming data must not be kept for long). */
-  ttlMs?: number;
+  ttlMs?: number | undefined;
   /** Most lookups kept by the in-memory store. Default 10 000. */
-  max?: number;
+  max?: number | undefined;
   /** A shared store such as `RedisStore`. Default: an in-memory LRU. */
-  store?: Store;
+  store?: Store | undefined;
   /** Budget of each store call in ms; past it the check carries on without the cache. Default 50. */
-  storeTimeoutMs?: number;
+  storeTimeoutMs?: number | undefined;
   /** With a store that can lock (`RedisStore`), let one server look a number up while the others wait. Default false. */
-  lock?: boolean;
+  lock?: boolean | undefined;
 }
 
 export const ACTIONS = ['allow', 'flag', 'block'] as const;

@@ -142,7 +142,7 @@ export interface CheckInput {
   phone: unknown;
   ip: string | null | undefined;
   /** ISO alpha-2 region for national-format numbers; overrides the core's `defaultCountry`. */
-  country?: string;
+  country?: string | undefined;
 }
 
 export interface IpMatch {

@@ -9,20 +9,20 @@ import { transportError } from './transport-error.js';
 /** How long and how much a download may take. */
 export interface DownloadLimits {
   /** To open the TCP/TLS connection. Default 10 000 ms. */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
   /** Without a byte from the server (headers or body). Default 30 000 ms. */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
   /** For one whole file, redirects included. Default 600 000 ms. */
-  totalTimeoutMs?: number;
+  totalTimeoutMs?: number | undefined;
   /** Largest file accepted. Default 256 MiB: country databases are 5–30 MB, GeoLite2-City about 60 MB. */
-  maxBytes?: number;
+  maxBytes?: number | undefined;
   /**
    * A body that averages fewer bytes a second than this over `throughputWindowMs` is cut (`too_slow`): a
    * trickle would otherwise hold the update lock until the total timeout. Default 1 024 (1 KB/s); 0 turns it off.
    */
-  minBytesPerSecond?: number;
+  minBytesPerSecond?: number | undefined;
   /** The window over which `minBytesPerSecond` is averaged. Default 30 000 ms. */
-  throughputWindowMs?: number;
+  throughputWindowMs?: number | undefined;
 }
 
 export const DEFAULT_LIMITS: Required<DownloadLimits> = {

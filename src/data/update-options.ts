@@ -10,41 +10,41 @@ import { DATA_SOURCES, type DataSource } from './sources.js';
 /** Options of `updateDatabase()` (and the flags of `ipmatch db update`). */
 export interface UpdateOptions {
   /** Which publisher's data. Default 'user-country' (ip-location-db, PDDL, daily). */
-  source?: DataSource;
+  source?: DataSource | undefined;
   /**
    * Any MMDB URL: https, or http to a loopback host. Alone it needs `sha256` or `sha256Url` (or
    * `insecureNoChecksum`); with `source` it is a mirror of that source, whose checksum address follows it.
    */
-  url?: string;
+  url?: string | undefined;
   /** The expected SHA-256 (hex) of the download. */
-  sha256?: string;
+  sha256?: string | undefined;
   /** Where the expected SHA-256 is published (`sha256sum` output, or a bare hex line). */
-  sha256Url?: string;
+  sha256Url?: string | undefined;
   /** The data dir. Default: `IPMATCH_DATA_DIR`, else the user cache dir (`~/.cache/ipmatch`). */
-  dir?: string;
+  dir?: string | undefined;
   /** Install a build older than the installed one (to pin a known good file). Default false. */
-  force?: boolean;
+  force?: boolean | undefined;
   /** With `url` alone: install without any checksum, on purpose. Default false. */
-  insecureNoChecksum?: boolean;
+  insecureNoChecksum?: boolean | undefined;
   /**
    * Timeouts, the size cap and the minimum rate of each download. Defaults: 10 s connect, 30 s idle, 10 min
    * total (`ipmatch db update --timeout S`), 256 MiB, and a body averaging under 1 KB/s over 30 s is cut.
    */
-  limits?: DownloadLimits;
+  limits?: DownloadLimits | undefined;
   /**
    * Pause before the one retry after a checksum mismatch: the publisher uploads the file and its checksum
    * seconds apart. Default 5 000 ms; at most 10 000.
    */
-  retryDelayMs?: number;
+  retryDelayMs?: number | undefined;
   /** Longest wait for another updater (a cron overlap) to finish. Default 120 000 ms. */
-  lockWaitMs?: number;
+  lockWaitMs?: number | undefined;
   /** Called as bytes arrive. */
-  onProgress?: OnProgress;
+  onProgress?: OnProgress | undefined;
   /**
    * Where MAXMIND_ACCOUNT_ID, MAXMIND_LICENSE_KEY, IPINFO_TOKEN, IPMATCH_DATA_DIR and the proxy variables
    * (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, or their lowercase forms) are read. Default process.env.
    */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
 }
 
 const urlSchema = z.string().check(

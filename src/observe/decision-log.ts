@@ -25,16 +25,16 @@ export interface DecisionLogOptions {
    * Where lines go: a file path (appended to, opened per batch so that log rotation just works), a writable
    * stream, or a pino-style logger. Default `'./ipmatch-decisions.ndjson'` in the working directory.
    */
-  destination?: string | WritableDestination | InfoLogger;
+  destination?: string | WritableDestination | InfoLogger | undefined;
   /**
    * A secret of at least 16 characters: each line then gets `phoneKey`, an HMAC of the number, so that a
    * report can count repeated numbers without holding any. Default: none (no `phoneKey`).
    */
-  keySecret?: string;
+  keySecret?: string | undefined;
   /** Add `ipPrefix`, the client's /24 (IPv4) or /48 (IPv6) network. Default false. */
-  ipPrefix?: boolean;
+  ipPrefix?: boolean | undefined;
   /** Where a failing destination is reported (once per outage). Default: console.warn. */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** The handler `decisionLog()` returns: an `onDecision`, plus `flush()`; the core's `close()` calls `close()`. */

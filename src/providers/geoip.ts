@@ -19,20 +19,20 @@ export interface GeoIpOptions {
    * ip-location-db, IPinfo, DB-IP. Default: the data dir's file (`ipmatch db update`) when it is valid and
    * newer than the bundled one, else the bundled geo-whois-asn-country data.
    */
-  database?: string | Uint8Array;
+  database?: string | Uint8Array | undefined;
   /**
    * IP → country results kept: IPv4 in a table of this many slots (rounded up to a power of two, at least
    * 16), where a new address takes the place of the one before it in its slot; IPv6 in an LRU of this size.
    * 0 turns both off. Default 10 000.
    */
-  cacheSize?: number;
+  cacheSize?: number | undefined;
   /** Data older than this many days (by its build_epoch) is reported once through `logger.warn`. Default 45. */
-  maxAgeDays?: number;
+  maxAgeDays?: number | undefined;
   /**
    * Watch the file for replacement (stat polling) and swap in a new one once it validates. Default: on,
    * every 60 s, without `database` (the data dir's file); off for an explicit path. Needs a path.
    */
-  reload?: boolean | { intervalMs: number };
+  reload?: boolean | { intervalMs: number } | undefined;
 }
 
 /** Where the data in use came from. */

@@ -31,25 +31,27 @@ export interface IdentityInsightsProviderOptions extends RemoteProviderOptions {
    */
   privateKey: string | Uint8Array;
   /** Where Identity Insights lives: `https://api-eu.vonage.com` (default) or `https://api-us.vonage.com`, a proxy, or the fake server in tests. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /**
    * Why the lookup is made: one of the application's network profile purposes, a name in letters such as
    * 'FraudPreventionAndDetection' (optionally with CAMARA's `dpv:` prefix). Default 'FraudPreventionAndDetection'.
    */
-  purpose?: string;
+  purpose?: string | undefined;
   /**
    * The insights asked for beside `format` and `current_carrier` (always asked). `roaming` (default true) needs
    * operator approval and covers some operators only; `simSwap` (default `{ periodHours: 240 }`, 1 to 2400) reports
    * a SIM swapped within the period as the `sim_swapped` signal; `false` turns it off.
    */
-  insights?: { roaming?: boolean; simSwap?: false | { periodHours?: number } };
+  insights?:
+    | { roaming?: boolean | undefined; simSwap?: false | { periodHours?: number | undefined } | undefined }
+    | undefined;
   /**
    * How long roaming facts are kept, in ms: only in this process's cache, never in a shared `Store`, as some
    * countries forbid persisting them. At most and by default 300 000 (5 minutes).
    */
-  roamingTtlMs?: number;
+  roamingTtlMs?: number | undefined;
   /** Clock in ms since the epoch for the JWTs' `iat` and `exp`. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 const WHERE = 'identityInsightsProvider options';

@@ -18,25 +18,25 @@ export interface LocalProviderOptions {
    * bundled one, else the bundled open geo-whois-asn-country data (CC BY 4.0, NRO). Read once, on first use
    * or at `ready()`.
    */
-  database?: string | Uint8Array;
+  database?: string | Uint8Array | undefined;
   /** IP → country results kept in an LRU. Default 10 000. */
-  ipCacheSize?: number;
+  ipCacheSize?: number | undefined;
   /** Parsed phone numbers kept in an LRU. Default 10 000. */
-  phoneCacheSize?: number;
+  phoneCacheSize?: number | undefined;
   /** Data older than this many days (by its build_epoch) earns one warning (IPMATCH_DATA_STALE). Default 45. */
-  maxAgeDays?: number;
+  maxAgeDays?: number | undefined;
   /**
    * Poll the file (stat, every `intervalMs`, at least 100) and swap in a replacement once it validates; a
    * broken file is never swapped in (IPMATCH_DATA_RELOAD_FAILED, once per file). Default: on, every 60 s,
    * without `database`; off for an explicit path. Node, Bun and Deno only.
    */
-  reload?: boolean | { intervalMs: number };
+  reload?: boolean | { intervalMs: number } | undefined;
   /**
    * Run the updater in this process, for a single server without cron: every `intervalMs` (default 12 h,
    * at least 1 min; the first run a few seconds after start), never on the request path. Needs `database`
    * unset (it writes to the data dir, which reload then picks up). Default off.
    */
-  autoUpdate?: false | { source?: DataSource; intervalMs?: number };
+  autoUpdate?: false | { source?: DataSource | undefined; intervalMs?: number | undefined } | undefined;
 }
 
 /** The offline provider, with `info()` about the GeoIP data in use. */

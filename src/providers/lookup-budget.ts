@@ -7,12 +7,12 @@ export interface LookupBudgetOptions {
    * Most paid lookups per minute across every client, the ceiling on what a distributed attack can spend.
    * Past it, checks are decided on the offline data. `false` sets no ceiling. Default 600 (10 a second).
    */
-  maxLookupsPerMinute?: number | false;
+  maxLookupsPerMinute?: number | false | undefined;
   /**
    * Most paid lookups per minute for one client IP (an IPv6 client counts per /64, the block one subscriber
    * usually holds). Only new numbers count: a cache hit costs nothing. `false` sets no per-IP limit. Default 10.
    */
-  maxLookupsPerMinutePerIp?: number | false;
+  maxLookupsPerMinutePerIp?: number | false | undefined;
 }
 
 /** Which budget refused a lookup. */

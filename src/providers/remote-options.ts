@@ -9,14 +9,14 @@ export interface RemoteProviderOptions extends LookupBudgetOptions {
    * check's budget: at Vonage's few-second latency, the pool bounds how many new numbers a second get an answer.
    * Default 64.
    */
-  connections?: number;
+  connections?: number | undefined;
   /**
    * After `failures` consecutive upstream failures (timeouts, 5xx, network errors…), skip Vonage for
    * `cooldownMs`, then let one probe through. `false` turns the breaker off. Default `{ failures: 5, cooldownMs: 30_000 }`.
    */
-  breaker?: { failures?: number; cooldownMs?: number } | false;
+  breaker?: { failures?: number | undefined; cooldownMs?: number | undefined } | false | undefined;
   /** The GeoIP data for the IP's country, as `localProvider({ database })`. Default: the bundled open data. */
-  geoip?: { database?: string | Uint8Array };
+  geoip?: { database?: string | Uint8Array | undefined } | undefined;
 }
 
 const perMinuteMessage = 'expected a whole number of lookups per minute (at least 1), or false for no limit';

@@ -25,20 +25,20 @@ export interface VonageProviderOptions extends RemoteProviderOptions {
   /** Vonage API secret. Sent only in a Basic `Authorization` header; never in a URL, log line or error. */
   apiSecret: string;
   /** Number Insight level: Basic is free, Standard adds carrier and porting, Advanced adds validity, reachability and roaming. Default 'advanced'. */
-  level?: VonageLevel;
+  level?: VonageLevel | undefined;
   /** Where Number Insight lives (a proxy or the fake server in tests). Default 'https://api.nexmo.com'. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /**
    * Send the client's public IP as Vonage's deprecated `ip` parameter, for accounts that still get a legacy
    * `ip` match back. The IP then joins the cache key. Advanced only. Default false.
    */
-  sendIp?: boolean;
+  sendIp?: boolean | undefined;
   /** Ask for the US caller name (`cnam=true`, charged extra); it goes on `decision.phone.callerIdentity`. Standard and Advanced only. Default false. */
-  cnam?: boolean;
+  cnam?: boolean | undefined;
   /** Warn (at most once an hour) when `remaining_balance` falls under this many EUR; `false` never warns. Default 1. */
-  lowBalanceWarning?: number | false;
+  lowBalanceWarning?: number | false | undefined;
   /** The clock for the Number Insight v1 shutdown notices, in ms since the epoch. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 const WHERE = 'vonageProvider options';

@@ -34,27 +34,27 @@ export interface RedisStoreOptions {
    * once during an outage instead of queueing (each store call is cut after `cache.storeTimeoutMs` anyway).
    * With node-redis, add `client.on('error', …)`: without a listener, a lost connection crashes the process.
    */
-  client?: IoRedisLike | NodeRedisLike | NodeRedisClusterLike;
+  client?: IoRedisLike | NodeRedisLike | NodeRedisClusterLike | undefined;
   /**
    * Sends one command and resolves to Redis's reply, for any other client, as in rate-limit-redis:
    * `(...args) => client.sendCommand(args)` (node-redis) or `(command, ...args) => client.call(command, ...args)`
    * (ioredis). Default: none.
    */
-  sendCommand?: (...args: string[]) => Promise<unknown>;
+  sendCommand?: ((...args: string[]) => Promise<unknown>) | undefined;
   /** Put before every key, to share one Redis with other data. Default 'ipmatch:'. */
-  prefix?: string;
+  prefix?: string | undefined;
   /**
    * A secret shared by every server of the fleet (at least 16 characters, e.g. 32 random bytes in hex). With
    * it, each key is a keyed hash (HMAC-SHA256) of the core's key: someone who can read Redis but does not
    * know the secret cannot test whether a given phone number is in the cache by hashing candidates. Every
    * server must use the same secret to share lookups. Default: none (keys are the core's SHA-256).
    */
-  keySecret?: string;
+  keySecret?: string | undefined;
   /**
    * The longest a lock may live, in ms, whatever the check asks (by default the check's remaining budget).
    * Lower it to cap how long a server that died mid-lookup can hold others back. Default: no cap.
    */
-  lockTtlMs?: number;
+  lockTtlMs?: number | undefined;
 }
 
 const WHERE = 'RedisStore options';

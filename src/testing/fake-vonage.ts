@@ -24,9 +24,9 @@ export type FakeVonageRoaming =
   | 'unknown'
   | {
       status: 'roaming' | 'not_roaming' | 'unknown';
-      roaming_country_code?: string;
-      roaming_network_code?: string;
-      roaming_network_name?: string;
+      roaming_country_code?: string | undefined;
+      roaming_network_code?: string | undefined;
+      roaming_network_name?: string | undefined;
     };
 
 /** The deprecated `ip` object, in either vocabulary ('country'/'mismatch' or 'Country Level'/'Mismatch'). */
@@ -98,20 +98,23 @@ export interface FakeVonageFaultMix {
   throttle?: number;
 }
 
-export interface FakeVonageOptions extends Partial<FakeVonageBehaviour> {
+/** Each switch optional, and `undefined` accepted as unset (`exactOptionalPropertyTypes`). */
+type Optional<T> = { [K in keyof T]?: T[K] | undefined };
+
+export interface FakeVonageOptions extends Optional<FakeVonageBehaviour> {
   /** Credentials the fake accepts. Default 'test-key' / 'test-secret'; wrong ones get status 4. */
-  apiKey?: string;
-  apiSecret?: string;
+  apiKey?: string | undefined;
+  apiSecret?: string | undefined;
   /** Per-request override of the behaviour, e.g. `(r) => r.query.number === '447700900001' ? { hang: true } : undefined`. */
-  fault?: (request: FakeVonageRequest) => Partial<FakeVonageBehaviour> | undefined;
+  fault?: ((request: FakeVonageRequest) => Partial<FakeVonageBehaviour> | undefined) | undefined;
   /** Random faults, for chaos tests. Default: none. */
-  faults?: FakeVonageFaultMix;
+  faults?: FakeVonageFaultMix | undefined;
   /** Seed of the fault mix, so a failing chaos run replays. Default 1. */
-  seed?: number;
+  seed?: number | undefined;
   /** Answers per number (digits, '+' optional), merged over the generated answer. */
-  answers?: Record<string, Partial<NiResponseJson>>;
+  answers?: Record<string, Partial<NiResponseJson>> | undefined;
   /** The Vonage application id whose JWTs Identity Insights accepts. Default '00000000-0000-4000-8000-00000000fa6e' (a UUID, as Vonage's are). */
-  applicationId?: string;
+  applicationId?: string | undefined;
 }
 
 export interface FakeVonage {

@@ -49,6 +49,24 @@ describe('the sample check', () => {
   );
 
   test(
+    "samples compile under exactOptionalPropertyTypes, as a strict user's project does",
+    () => {
+      const text = [
+        '```ts',
+        "import { RedisStore } from 'ipmatch/redis';",
+        'const strict: { name?: string } = { name: process.env.NAME };',
+        'new RedisStore({ sendCommand: async () => null, keySecret: process.env.IPMATCH_KEY_SECRET });',
+        '```',
+      ].join('\n');
+      const errors = typeCheckSamples(root, collectSamples([{ file: 'docs/strict.md', text }]).samples);
+      // The plain optional property refuses undefined; the ipmatch option, which says `| undefined`, takes it.
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(/^docs\/strict\.md:3:\d+ TS2375: .*exactOptionalPropertyTypes/);
+    },
+    TYPECHECK_TIMEOUT,
+  );
+
+  test(
     'a listing of a public type fails on a field that is renamed, retyped, or missing from it',
     () => {
       const text = [

@@ -10,9 +10,9 @@ export interface OpenTelemetryMetricsOptions {
   /** The meter to create instruments on, e.g. `metrics.getMeter('ipmatch')`. Required. */
   meter: Meter;
   /** Distinct `http.route` values kept before new ones count as `other`. Default 100. */
-  maxRoutes?: number;
+  maxRoutes?: number | undefined;
   /** Where the route-cap warning goes. Default: console.warn. */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 const hasFunction = (key: string) => (v: unknown) =>

@@ -10,11 +10,11 @@ import { requirePeer } from './peer.js';
 /** Options of `prometheusMetrics()`. */
 export interface PrometheusMetricsOptions {
   /** The prom-client registry to register in. Default: prom-client's global `register`. */
-  registry?: Registry;
+  registry?: Registry | undefined;
   /** Distinct `route` label values kept before new ones count as `other`. Default 100. */
-  maxRoutes?: number;
+  maxRoutes?: number | undefined;
   /** Where the route-cap warning goes. Default: console.warn. */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** Seconds: the offline path decides in tens of microseconds, a remote lookup in tens to thousands of ms. */

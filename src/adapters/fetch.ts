@@ -74,9 +74,9 @@ const fetchStandard: Framework<Request> = {
  * - `ipMatch(options)` builds its own core from `IpMatchOptions` plus route options.
  * - `ipMatch(core, route)` shares one `createIpMatch()` core across handlers.
  *
- * `await guard(request, connection?)` gives the decision, and a `Response` (403 block, 400 missing or invalid phone) to
- * return, or null. The phone is read from a clone of the request (JSON, urlencoded or multipart, at most
- * 1 MiB), so the handler can still read the body. A mistake in the options throws `IpMatchConfigError` here.
+ * `await guard(request, connection?)` gives the decision, and a `Response` (403 block, 400 missing or invalid phone,
+ * 413 body over 1 MiB, 415 neither JSON nor a form) to return, or null. The phone is read from a clone of the
+ * request (JSON, urlencoded or multipart), so the handler can still read the body. A mistake in the options throws `IpMatchConfigError` here.
  */
 // The options form comes last: TypeScript reports a call that matches no form against the last one, and a typo
 // in an option should be reported against FetchOptions, not against IpMatch.

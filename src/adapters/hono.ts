@@ -110,8 +110,8 @@ function bodyOf(c: Context): unknown {
  * - `ipMatch(options?)` builds its own core from `IpMatchOptions` plus route options.
  * - `ipMatch(core, route?)` shares one `createIpMatch()` core across routes.
  *
- * It sets `c.get('ipMatch')`, then calls `next()`, or answers 403 (block) or 400 (missing or invalid phone)
- * with `c.json`. The phone is read through Hono's body cache (JSON, urlencoded or multipart, at most 1 MiB),
+ * It sets `c.get('ipMatch')`, then calls `next()`, or answers 403 (block), 400 (missing or invalid phone), 413
+ * (body over 1 MiB) or 415 (neither JSON nor a form) with `c.json`. The phone is read through Hono's body cache (JSON, urlencoded or multipart, at most 1 MiB),
  * so handlers read the body again with `c.req.json()`, `c.req.parseBody()` or a validator, as after Hono's own
  * validator; `c.req.raw`'s stream is then used (`cloneRawRequest(c.req)` from `hono/request` rebuilds it). The client IP is the connection's peer on Node, Bun and Deno; on Workers pass
  * `clientIp: 'cf-connecting-ip'`. A mistake in the options throws `IpMatchConfigError` here.

@@ -50,7 +50,8 @@ export interface RouteOptions<Req, OnBlock = (req: Req, decision: IpMatchDecisio
    */
   onBlock?: OnBlock | undefined;
   /**
-   * A missing or unparseable phone: `'reject'` (default) answers 400 JSON `{ error: 'invalid_phone', message }`;
+   * A missing or unparseable phone: `'reject'` (default) answers 400 JSON `{ error: 'invalid_phone', message }`
+   * (413 `body_too_large` or 415 `unsupported_content_type`, same shape, for a body that was not read);
    * `'skip'` passes the request on with a `phone_invalid` decision.
    */
   onInvalidPhone?: 'reject' | 'skip' | undefined;

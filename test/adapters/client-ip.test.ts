@@ -169,7 +169,7 @@ describe('clientIp: a header name', () => {
     ['x-real-ip', '211.234.0.1', true], // a client straight from the Internet
     ['fly-client-ip', '172.16.0.3', false],
     ['x-my-ip', '8.8.8.8', true],
-  ])('%s from %s without trustedProxies: warns %s that anyone can forge it', (name, peer, warns) => {
+  ])('%s from %s without trustedProxies: forgeable, so a warning (%s)', (name, peer, warns) => {
     const warn = vi.fn();
     const get = compileClientIp(name, undefined, framework('off').fw, warn);
     expect(get(req(peer, { [name]: '81.2.69.160' }))).toBe('81.2.69.160');

@@ -293,12 +293,12 @@ describe('ipmatch check --identity-insights', slow, () => {
     const oneLine = fake.privateKey.replaceAll('\n', '\\n');
     const [text, json] = await Promise.all([
       ipmatch(['check', '+447400123456', '211.234.0.1', '--identity-insights'], {
-        VONAGE_APPLICATION_ID: 'cli-app',
+        VONAGE_APPLICATION_ID: 'c11a0000-0000-4000-8000-000000000001',
         VONAGE_PRIVATE_KEY_PATH: keyPath,
         VONAGE_BASE_URL: fake.url,
       }),
       ipmatch(['check', '+447400123456', '211.234.0.1', '--identity-insights', '--json'], {
-        VONAGE_APPLICATION_ID: 'cli-app',
+        VONAGE_APPLICATION_ID: 'c11a0000-0000-4000-8000-000000000001',
         VONAGE_PRIVATE_KEY: oneLine,
         VONAGE_BASE_URL: fake.url,
       }),
@@ -321,10 +321,10 @@ describe('ipmatch check --identity-insights', slow, () => {
   it('is a usage error without the variables, or with a key that is not one, never printing it', async () => {
     const [missing, badKey] = await Promise.all([
       ipmatch(['check', '+447400123456', '81.2.69.160', '--identity-insights'], {
-        VONAGE_APPLICATION_ID: 'cli-app',
+        VONAGE_APPLICATION_ID: 'c11a0000-0000-4000-8000-000000000001',
       }),
       ipmatch(['check', '+447400123456', '81.2.69.160', '--identity-insights'], {
-        VONAGE_APPLICATION_ID: 'cli-app',
+        VONAGE_APPLICATION_ID: 'c11a0000-0000-4000-8000-000000000001',
         VONAGE_PRIVATE_KEY: 'secret-but-not-a-key-0123456789',
       }),
     ]);

@@ -2,6 +2,7 @@ import { ProviderError } from '../core/errors.js';
 import { consoleLogger } from '../core/logger.js';
 import { createPhoneParser } from '../core/phone.js';
 import type { IpMatchProvider, LookupRequest, PhoneLookup } from '../core/provider.js';
+import { offlineLookup } from '../core/remote-down.js';
 import type { Logger } from '../core/types.js';
 import { CircuitBreaker } from './breaker.js';
 import { openGeoIp } from './geoip.js';
@@ -187,7 +188,8 @@ export function remoteProvider(opts: ParsedRemoteOptions, service: RemoteService
 
   function guarded(request: LookupRequest): PhoneLookup | Promise<PhoneLookup> {
     if (closing.signal.aborted) return Promise.reject(closedError());
-    if (budget?.take(request.clientIp)) return offline(request);
+    // Past the budget: the offline facts, marked so that the core never caches them.
+    if (budget?.take(request.clientIp)) return { ...offlineLookup(request.phone), budgetExceeded: true };
     if (!breaker) return fetchLookup(request);
     // A refused call cost nothing, so it does not count against the budget.
     return breaker.run(
@@ -285,16 +287,4 @@ function lookupBudget(
       );
     },
   });
-}
-
-/** What a check gets once the budget is spent: the offline facts, marked so that the core never caches them. */
-function offline(request: LookupRequest): PhoneLookup {
-  return {
-    country: request.phone.country,
-    roamingCountry: null,
-    facts: { valid: request.phone.valid },
-    budgetExceeded: true,
-    provider: 'local',
-    degraded: true,
-  };
 }

@@ -38,7 +38,11 @@ const EXPECTED: Record<string, { status: number; body: object } | 'script'> = {
   Fastify: { status: 403, body: { error: 'ip_phone_mismatch', matchLevel: 'mismatch' } },
   // Nothing in front: the header is ignored, and the loopback peer has no country.
   Hono: { status: 201, body: { matchLevel: 'unknown' } },
-  'A fetch handler (Next.js, Workers, Bun, Deno)': { status: 201, body: { matchLevel: 'unknown' } },
+  // The peer is a proxy on this host (loopback), so the entry it appended is checked.
+  'A fetch handler (Next.js, Workers, Bun, Deno)': {
+    status: 403,
+    body: { error: 'ip_phone_mismatch', matchLevel: 'mismatch' },
+  },
   'Without a framework': 'script',
 };
 

@@ -22,7 +22,7 @@ import autocannon from 'autocannon';
 import express from 'express';
 import { createIpMatch, localProvider, updateDatabase } from 'ipmatch';
 import { ipMatch } from 'ipmatch/express';
-import { bundledDatabasePath } from '../src/providers/bundled.js';
+import { bundledDatabasePath } from '../src/geodata/bundled.js';
 import { median } from './stats.js';
 
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Reader } from 'mmdb-lib';
-import { readRecord } from '../src/providers/mmdb-tree.js';
+import { readRecord } from '../src/geodata/mmdb-tree.js';
 
 /** One IPv4 network of the GeoIP data: its first address as an unsigned 32-bit number, and its size. */
 export interface Network {

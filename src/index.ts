@@ -28,9 +28,9 @@ export type {
   Reason,
   Signal,
 } from './core/types.js';
-export { type DataErrorCode, IpMatchDataError } from './data/errors.js';
-export type { DataSource } from './data/sources.js';
 export { type UpdateOptions, type UpdateResult, updateDatabase } from './data/update.js';
+export { type DataErrorCode, IpMatchDataError } from './geodata/errors.js';
+export type { DataSource } from './geodata/sources.js';
 export { combineDecisionHandlers } from './observe/combine.js';
 export type { DecisionLine } from './observe/decision-line.js';
 export {

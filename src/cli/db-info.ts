@@ -1,5 +1,5 @@
-import { resolveDataDir } from '../data/dir.js';
 import { type Manifest, readManifest } from '../data/manifest.js';
+import { resolveDataDir } from '../geodata/dir.js';
 import type { GeoIpInfo } from '../providers/geoip.js';
 import { localProvider } from '../providers/local.js';
 import type { Command } from './args.js';

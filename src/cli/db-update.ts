@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { nearest } from '../core/validate.js';
-import { dataFile, resolveDataDir } from '../data/dir.js';
-import { IpMatchDataError } from '../data/errors.js';
 import { readManifest } from '../data/manifest.js';
 import { rollbackDatabase } from '../data/rollback.js';
-import { DATA_SOURCES, type DataSource } from '../data/sources.js';
 import { type UpdateOptions, updateDatabase } from '../data/update.js';
+import { dataFile, resolveDataDir } from '../geodata/dir.js';
+import { IpMatchDataError } from '../geodata/errors.js';
+import { DATA_SOURCES, type DataSource } from '../geodata/sources.js';
 import { UsageError } from './args.js';
 import type { CliIo } from './main.js';
 

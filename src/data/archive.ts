@@ -1,5 +1,5 @@
 import { requireBuiltin } from '../core/builtins.js';
-import { IpMatchDataError } from './errors.js';
+import { IpMatchDataError } from '../geodata/errors.js';
 
 /**
  * Writes the `.mmdb` inside a MaxMind `.tar.gz` (GeoLite2-Country_YYYYMMDD/GeoLite2-Country.mmdb, beside

@@ -1,5 +1,5 @@
 import { requireBuiltin } from '../core/builtins.js';
-import { IpMatchDataError } from './errors.js';
+import { IpMatchDataError } from '../geodata/errors.js';
 
 const HEX64 = /^[0-9a-f]{64}$/i;
 

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { requireBuiltin } from '../core/builtins.js';
-import { IpMatchDataError } from './errors.js';
+import { IpMatchDataError } from '../geodata/errors.js';
 import { invalidProxy, type ProxySettings, proxyFor } from './proxy.js';
 import { allowedUrl, isLoopback, redactUrl } from './redact.js';
 import { guardThroughput, type ThroughputGuard } from './throughput.js';

@@ -1,5 +1,5 @@
 import { requireBuiltin } from '../core/builtins.js';
-import { dataFile, TEMP_PREFIX, tempFile } from './dir.js';
+import { dataFile, TEMP_PREFIX, tempFile } from '../geodata/dir.js';
 
 const NODE_ONLY = 'installing data writes to disk';
 

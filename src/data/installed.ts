@@ -1,7 +1,7 @@
 /** What the data dir holds now: the file readers use, and the SHA-256 it was downloaded as. */
 import { builtin } from '../core/builtins.js';
-import { bundledDatabasePath } from '../providers/bundled.js';
-import { type Mmdb, openMmdb } from '../providers/mmdb.js';
+import { bundledDatabasePath } from '../geodata/bundled.js';
+import { type Mmdb, openMmdb } from '../geodata/mmdb.js';
 import { sha256File } from './checksum.js';
 import type { ManifestEntry } from './manifest.js';
 

@@ -1,6 +1,6 @@
 import { requireBuiltin } from '../core/builtins.js';
-import { dataFile } from './dir.js';
-import { IpMatchDataError } from './errors.js';
+import { dataFile } from '../geodata/dir.js';
+import { IpMatchDataError } from '../geodata/errors.js';
 
 /** What the lock file holds: who holds it, so that a dead holder can be recognised. */
 interface Holder {

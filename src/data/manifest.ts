@@ -1,5 +1,5 @@
 import { requireBuiltin } from '../core/builtins.js';
-import { dataFile, tempFile } from './dir.js';
+import { dataFile, tempFile } from '../geodata/dir.js';
 
 /** What the data dir's manifest says of one installed file. Never holds a credential. */
 export interface ManifestEntry {

@@ -1,6 +1,6 @@
 /** What to tell a user whose update could not reach its source: which data stays in use, and what to try next. */
-import { dataFile } from './dir.js';
-import { IpMatchDataError } from './errors.js';
+import { dataFile } from '../geodata/dir.js';
+import { IpMatchDataError } from '../geodata/errors.js';
 import { readInstalled } from './installed.js';
 import type { ProxySettings } from './proxy.js';
 

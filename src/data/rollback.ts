@@ -1,7 +1,7 @@
 import { builtin } from '../core/builtins.js';
-import { type Mmdb, openMmdb } from '../providers/mmdb.js';
-import { dataFile, resolveDataDir } from './dir.js';
-import { IpMatchDataError } from './errors.js';
+import { dataFile, resolveDataDir } from '../geodata/dir.js';
+import { IpMatchDataError } from '../geodata/errors.js';
+import { type Mmdb, openMmdb } from '../geodata/mmdb.js';
 import { swapPrevious } from './install.js';
 import { acquireLock } from './lock.js';
 import { readManifest, writeManifest } from './manifest.js';

@@ -1,5 +1,5 @@
 /** Cuts a body that averages under a minimum rate over a window, so a trickle cannot hold the update lock for the total timeout. */
-import { IpMatchDataError } from './errors.js';
+import { IpMatchDataError } from '../geodata/errors.js';
 
 export interface ThroughputGuard {
   /** Counts bytes received. */

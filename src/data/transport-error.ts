@@ -1,5 +1,5 @@
 /** Our own message for a failed download's transport: undici's can quote the URL with its query, or a proxy's password. */
-import { IpMatchDataError } from './errors.js';
+import { IpMatchDataError } from '../geodata/errors.js';
 import { describeProxy } from './proxy.js';
 
 /** Network failures that mean the source (or the proxy) cannot be reached from here at all. */

@@ -2,10 +2,10 @@
 import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../core/errors.js';
 import { wholeNumber } from '../core/validate.js';
+import { DATA_SOURCES, type DataSource } from '../geodata/sources.js';
 import { isSha256 } from './checksum.js';
 import type { DownloadLimits, OnProgress } from './download.js';
 import { allowedUrl } from './redact.js';
-import { DATA_SOURCES, type DataSource } from './sources.js';
 
 /** Options of `updateDatabase()` (and the flags of `ipmatch db update`). */
 export interface UpdateOptions {

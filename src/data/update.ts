@@ -1,11 +1,13 @@
 import { builtin } from '../core/builtins.js';
 import { holdsSecrets, parseOptions } from '../core/validate.js';
-import { type Mmdb, openMmdb } from '../providers/mmdb.js';
+import { dataFile, resolveDataDir, tempFile } from '../geodata/dir.js';
+import { IpMatchDataError } from '../geodata/errors.js';
+import { type Mmdb, openMmdb } from '../geodata/mmdb.js';
+import { type ResolvedSource, resolveSource } from '../geodata/sources.js';
+import { checkCandidate } from '../geodata/validate.js';
 import { extractMmdb } from './archive.js';
 import { parseChecksum, sha256File } from './checksum.js';
-import { dataFile, resolveDataDir, tempFile } from './dir.js';
 import { DEFAULT_LIMITS, downloadToFile, fetchText } from './download.js';
-import { IpMatchDataError } from './errors.js';
 import { installCurrent, removeLeftovers } from './install.js';
 import { installedSha, readInstalled } from './installed.js';
 import { acquireLock } from './lock.js';
@@ -13,9 +15,7 @@ import { type ManifestEntry, readManifest, writeManifest } from './manifest.js';
 import { withOfflineHint } from './offline-hint.js';
 import { type ProxySettings, proxySettings } from './proxy.js';
 import { redactUrl } from './redact.js';
-import { type ResolvedSource, resolveSource } from './sources.js';
 import { checkCombination, type Options, optionsSchema, type UpdateOptions } from './update-options.js';
-import { checkCandidate } from './validate.js';
 
 export type { UpdateOptions } from './update-options.js';
 

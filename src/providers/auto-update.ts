@@ -1,6 +1,6 @@
 import type { Logger } from '../core/types.js';
-import type { DataSource } from '../data/sources.js';
 import type { UpdateResult } from '../data/update.js';
+import type { DataSource } from '../geodata/sources.js';
 
 /** Twice a day: the daily sources are rebuilt once a day, and an unchanged checksum costs one small request. */
 const INTERVAL_MS = 12 * 3_600_000;

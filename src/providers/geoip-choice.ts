@@ -1,6 +1,6 @@
 import { builtin } from '../core/builtins.js';
-import { dataFile, resolveDataDir } from '../data/dir.js';
-import { BUNDLED_SOURCE, bundledDatabasePath } from './bundled.js';
+import { BUNDLED_SOURCE, bundledDatabasePath } from '../geodata/bundled.js';
+import { dataFile, resolveDataDir } from '../geodata/dir.js';
 import type { GeoIpOrigin } from './geoip.js';
 
 /** Which data a provider reads, and why: what `info()` and `ipmatch db` report. */

@@ -5,12 +5,12 @@ import { IpMatchConfigError } from '../core/errors.js';
 import { ipv4Value } from '../core/ip.js';
 import type { Logger } from '../core/types.js';
 import { parseOptions, wholeNumber } from '../core/validate.js';
-import { checkCandidate } from '../data/validate.js';
-import { BUNDLED_SOURCE } from './bundled.js';
+import { BUNDLED_SOURCE } from '../geodata/bundled.js';
+import { asBuffer, inspectMmdb, type Mmdb, type MmdbFacts, openMmdb, WHAT_TO_PASS } from '../geodata/mmdb.js';
+import { checkCandidate } from '../geodata/validate.js';
 import { type Choice, chooseDatabase } from './geoip-choice.js';
-import { asBuffer, inspectMmdb, type Mmdb, type MmdbFacts, openMmdb, WHAT_TO_PASS } from './mmdb.js';
 
-export type { GeoIpSchema } from './mmdb.js';
+export type { GeoIpSchema } from '../geodata/mmdb.js';
 
 /** Options of `openGeoIp()`. */
 export interface GeoIpOptions {

@@ -6,7 +6,7 @@ import { createPhoneParser } from '../core/phone.js';
 import type { IpMatchProvider } from '../core/provider.js';
 import type { Logger } from '../core/types.js';
 import { parseOptions, wholeNumber } from '../core/validate.js';
-import { DATA_SOURCES, type DataSource } from '../data/sources.js';
+import { DATA_SOURCES, type DataSource } from '../geodata/sources.js';
 import { startAutoUpdate } from './auto-update.js';
 import { type GeoIpInfo, openGeoIp } from './geoip.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIpMatch, IpMatchDataError, localProvider, updateDatabase } from 'ipmatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openMmdb } from '../../src/providers/mmdb.js';
+import { openMmdb } from '../../src/geodata/mmdb.js';
 import { type Corruption, corruptMmdb } from '../fixtures/corrupt-mmdb.js';
 import { countryDb, PROBE_IP, sha256 } from '../fixtures/geo-data.js';
 import { type DataServer, startDataServer } from '../helpers/data-server.js';

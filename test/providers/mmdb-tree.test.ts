@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { Reader } from 'mmdb-lib';
 import { describe, expect, it } from 'vitest';
-import { openMmdb } from '../../src/providers/mmdb.js';
-import { ipv4Finder } from '../../src/providers/mmdb-tree.js';
+import { openMmdb } from '../../src/geodata/mmdb.js';
+import { ipv4Finder } from '../../src/geodata/mmdb-tree.js';
 import { assembleMmdb, type RecordSize, writeMmdb, writeRecord } from '../fixtures/mmdb-writer.js';
 
 const bundled = readFileSync(

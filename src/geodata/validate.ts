@@ -1,6 +1,6 @@
-import { type Mmdb, MmdbCorruptError } from '../providers/mmdb.js';
-import { sampleNetworks, spreadAddresses } from '../providers/mmdb-sample.js';
 import { IpMatchDataError } from './errors.js';
+import { type Mmdb, MmdbCorruptError } from './mmdb.js';
+import { sampleNetworks, spreadAddresses } from './mmdb-sample.js';
 
 /**
  * A build date up to a day ahead of this machine's clock is tolerated: publishers stamp builds in UTC

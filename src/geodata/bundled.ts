@@ -1,3 +1,4 @@
+/** Where the bundled GeoIP data (geo-whois-asn-country) is installed, and how it is named. */
 import { builtin } from '../core/builtins.js';
 import { IpMatchConfigError } from '../core/errors.js';
 

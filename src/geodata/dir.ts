@@ -1,3 +1,4 @@
+/** The data dir (option > IPMATCH_DATA_DIR > the user cache dir) and the files the updater keeps in it. */
 import { requireBuiltin } from '../core/builtins.js';
 
 /** The files the updater keeps in a data dir. Plain MMDB bytes, so that any MMDB tool can read them. */

@@ -1,3 +1,5 @@
+// IpMatchDataError: why an update, a rollback or a candidate file was refused, with a code.
+
 /** Why an update (or a rollback) failed; `status: 'failed'` carries it as `error.code`. */
 export type DataErrorCode =
   | 'http_status'

@@ -1,3 +1,4 @@
+/** Addresses to probe a database with: its first networks in tree order, and a spread over all of IPv4. */
 import type { Metadata } from 'mmdb-lib/lib/metadata.js';
 import { dottedQuad } from '../core/ip.js';
 import { readRecord } from './mmdb-tree.js';

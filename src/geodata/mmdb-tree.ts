@@ -1,3 +1,5 @@
+// Walks an MMDB search tree by hand: one record, where IPv4 starts, and a fast IPv4 finder.
+
 /** The shape of an MMDB search tree, as its metadata describes it. */
 export interface TreeShape {
   nodeByteSize: number;

@@ -1,3 +1,4 @@
+/** Opens MMDB bytes (metadata checked, the country field found) and reads an address's country from them. */
 import { Reader } from 'mmdb-lib';
 // Not re-exported by mmdb-lib's index: reading only the metadata is what keeps a first check cheap.
 import { type Metadata, parseMetadata } from 'mmdb-lib/lib/metadata.js';

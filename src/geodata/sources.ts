@@ -1,3 +1,4 @@
+/** The named GeoIP sources: each one's download and checksum addresses, credentials and format. */
 import { IpMatchConfigError } from '../core/errors.js';
 
 /** The sources `ipmatch db update` knows by name. */

@@ -1,3 +1,4 @@
+/** What new GeoIP data must pass before anyone reads it: build date, readable records, kept coverage. */
 import { IpMatchDataError } from './errors.js';
 import { type Mmdb, MmdbCorruptError } from './mmdb.js';
 import { sampleNetworks, spreadAddresses } from './mmdb-sample.js';

@@ -40,7 +40,7 @@ export {
   type InfoLogger,
   type WritableDestination,
 } from './observe/decision-log.js';
-export type { GeoIpInfo, GeoIpOrigin } from './providers/geoip.js';
+export type { GeoIpInfo, GeoIpOrigin } from './providers/geoip/index.js';
 export {
   type IdentityInsightsProviderOptions,
   identityInsightsProvider,

@@ -1,6 +1,6 @@
 import { type Manifest, readManifest } from '../data/manifest.js';
 import { resolveDataDir } from '../geodata/dir.js';
-import type { GeoIpInfo } from '../providers/geoip.js';
+import type { GeoIpInfo } from '../providers/geoip/index.js';
 import { localProvider } from '../providers/local.js';
 import type { Command } from './args.js';
 import { lines } from './format.js';

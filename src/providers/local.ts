@@ -8,7 +8,7 @@ import type { Logger } from '../core/types.js';
 import { parseOptions, wholeNumber } from '../core/validate.js';
 import { DATA_SOURCES, type DataSource } from '../geodata/sources.js';
 import { startAutoUpdate } from './auto-update.js';
-import { type GeoIpInfo, openGeoIp } from './geoip.js';
+import { type GeoIpInfo, openGeoIp } from './geoip/index.js';
 
 /** Options of `localProvider()`. */
 export interface LocalProviderOptions {

@@ -5,7 +5,7 @@ import type { IpMatchProvider, LookupRequest, PhoneLookup } from '../core/provid
 import { offlineLookup } from '../core/remote-down.js';
 import type { Logger } from '../core/types.js';
 import { CircuitBreaker } from './breaker.js';
-import { openGeoIp } from './geoip.js';
+import { openGeoIp } from './geoip/index.js';
 import { LookupBudget } from './lookup-budget.js';
 import { type RemoteAnswer, RemoteHttp, type RemoteRequest } from './remote-http.js';
 import type { ParsedRemoteOptions } from './remote-options.js';

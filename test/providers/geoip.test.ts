@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Reader } from 'mmdb-lib';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { IpMatchConfigError } from '../../src/core/errors.js';
-import { DATA_MAX_AGE_DAYS, openGeoIp } from '../../src/providers/geoip.js';
+import { DATA_MAX_AGE_DAYS, openGeoIp } from '../../src/providers/geoip/index.js';
 import { type MmdbWriterOptions, writeMmdb } from '../fixtures/mmdb-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ipmatch-geoip-'));

@@ -1,16 +1,21 @@
+/** `openGeoIp()`: opens the chosen GeoIP data, looks countries up through two caches, and follows reloads. */
 import { LRUCache } from 'lru-cache';
 import * as z from 'zod/mini';
-import { requireBuiltin } from '../core/builtins.js';
-import { IpMatchConfigError } from '../core/errors.js';
-import { ipv4Value } from '../core/ip.js';
-import type { Logger } from '../core/types.js';
-import { parseOptions, wholeNumber } from '../core/validate.js';
-import { BUNDLED_SOURCE } from '../geodata/bundled.js';
-import { asBuffer, inspectMmdb, type Mmdb, type MmdbFacts, openMmdb, WHAT_TO_PASS } from '../geodata/mmdb.js';
-import { checkCandidate } from '../geodata/validate.js';
-import { type Choice, chooseDatabase } from './geoip-choice.js';
+import { requireBuiltin } from '../../core/builtins.js';
+import { IpMatchConfigError } from '../../core/errors.js';
+import { ipv4Value } from '../../core/ip.js';
+import type { Logger } from '../../core/types.js';
+import { parseOptions, wholeNumber } from '../../core/validate.js';
+import { BUNDLED_SOURCE } from '../../geodata/bundled.js';
+import { asBuffer, inspectMmdb, type Mmdb, type MmdbFacts, openMmdb } from '../../geodata/mmdb.js';
+import { inspectFile } from '../../geodata/mmdb-file.js';
+import { checkCandidate } from '../../geodata/validate.js';
+import { type Choice, chooseDatabase, type GeoIpOrigin } from './choice.js';
+import { recentTable } from './recent-table.js';
+import { type FileWatch, watchFile } from './reload.js';
 
-export type { GeoIpSchema } from '../geodata/mmdb.js';
+export type { GeoIpSchema } from '../../geodata/mmdb.js';
+export type { GeoIpOrigin } from './choice.js';
 
 /** Options of `openGeoIp()`. */
 export interface GeoIpOptions {
@@ -34,9 +39,6 @@ export interface GeoIpOptions {
    */
   reload?: boolean | { intervalMs: number } | undefined;
 }
-
-/** Where the data in use came from. */
-export type GeoIpOrigin = 'data-dir' | 'bundled' | 'path' | 'bytes';
 
 /** What `info()` tells about the data in use. */
 export interface GeoIpInfo extends MmdbFacts {
@@ -93,37 +95,6 @@ const optionsSchema = z.strictObject({
   ),
 });
 
-/** Checks a file's metadata without reading it whole; returns its build date. */
-export function inspectFile(path: string): Date {
-  const fs = requireBuiltin('node:fs', NO_FILES);
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? `no file at "${path}"` : `cannot open "${path}" (${code ?? String(e)})`;
-    throw new IpMatchConfigError(WHERE, [`database: ${why}. ${WHAT_TO_PASS}`]);
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) {
-      throw new IpMatchConfigError(WHERE, [`database: "${path}" is not a file. ${WHAT_TO_PASS}`]);
-    }
-    return inspectMmdb(`"${path}"`, stat.size, (position, length) => {
-      const buf = Buffer.alloc(length);
-      const n = fs.readSync(fd, buf, 0, length, position);
-      return n === length ? buf : buf.subarray(0, n);
-    }).buildEpoch;
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** A file's identity: a rename gives a new inode, an in-place write a new size or mtime. */
-function signature(stat: { ino: number; size: number; mtimeMs: number }): string {
-  return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-}
-
 /**
  * Opens an MMDB for IP → country lookups. The file is checked now (metadata only) and read in full once,
  * on the first lookup, `load()` or `info()`. Throws IpMatchConfigError when `database` is not a readable MMDB.
@@ -145,8 +116,6 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
   const maxAgeDays = opts.maxAgeDays ?? DATA_MAX_AGE_DAYS;
   const reloadOpt = opts.reload ?? choice.watch !== undefined;
   const watchPath = reloadOpt ? (choice.watch ?? (choice.path as string)) : undefined;
-  if (watchPath !== undefined)
-    requireBuiltin('node:fs', 'reload watches a file: it works on Node, Bun and Deno');
   const intervalMs = typeof reloadOpt === 'object' ? reloadOpt.intervalMs : RELOAD_INTERVAL_MS;
 
   const cacheSize = opts.cacheSize ?? 10_000;
@@ -156,17 +125,12 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
   let failure: IpMatchConfigError | undefined;
   let failureReported = false;
   let staleReported = false;
-  let seen: string | undefined;
   const badFiles = new Set<string>();
-  let reloading: Promise<boolean> | undefined;
-
-  function statOf(path: string): string | undefined {
-    try {
-      return signature(requireBuiltin('node:fs', NO_FILES).statSync(path));
-    } catch {
-      return undefined;
-    }
-  }
+  // A change before the first read is no reload: the first lookup reads the newest file anyway.
+  const watch: FileWatch | undefined =
+    watchPath === undefined
+      ? undefined
+      : watchFile(watchPath, intervalMs, async (version) => (current ? swap(watchPath, version) : false));
 
   function warnIfStale(mmdb: Mmdb, source: string): void {
     const ageDays = Math.floor((Date.now() - Date.parse(mmdb.facts.buildDate)) / DAY_MS);
@@ -189,7 +153,7 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
     if (current) return current;
     if (failure) throw failure;
     try {
-      if (watchPath !== undefined) seen = statOf(watchPath);
+      watch?.markRead();
       const bytes =
         typeof choice.path === 'string'
           ? requireBuiltin('node:fs', NO_FILES).readFileSync(choice.path)
@@ -225,7 +189,7 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
    * rollback is a deliberate step back), then swaps readers between two lookups. Lookups are synchronous,
    * so none is ever half on the old reader and half on the new.
    */
-  async function swap(path: string, sig: string): Promise<boolean> {
+  async function swap(path: string, version: string): Promise<boolean> {
     const fs = requireBuiltin('node:fs', NO_FILES);
     const was = load();
     let next: Mmdb;
@@ -234,8 +198,8 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
       next = openMmdb(bytes, `"${path}"`);
       checkCandidate(next, { installed: was.mmdb, allowOlder: true });
     } catch (e) {
-      if (!badFiles.has(sig)) {
-        badFiles.add(sig);
+      if (!badFiles.has(version)) {
+        badFiles.add(version);
         const why = (e as Error).message.replace(/^ipmatch: invalid GeoIP database: /, '');
         logger.warn(
           `ipmatch: the replaced GeoIP file "${path}" was not loaded, the previous data stays in use: ${why}`,
@@ -256,27 +220,6 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
     warnIfStale(next, nextChoice.source);
     return true;
   }
-
-  async function reload(): Promise<boolean> {
-    if (watchPath === undefined) return false;
-    reloading ??= (async () => {
-      const sig = statOf(watchPath);
-      if (sig === undefined || sig === seen) return false;
-      if (!current) {
-        // Not read yet: the first lookup reads the newest file anyway.
-        seen = sig;
-        return false;
-      }
-      seen = sig;
-      return swap(watchPath, sig);
-    })().finally(() => {
-      reloading = undefined;
-    });
-    return reloading;
-  }
-
-  const timer = watchPath === undefined ? undefined : setInterval(() => void reload(), intervalMs);
-  timer?.unref?.();
 
   /** The data, or undefined (said once) when it cannot be loaded: per request, never throw. */
   function loaded(): Mmdb | undefined {
@@ -317,7 +260,7 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
     load() {
       load();
     },
-    reload,
+    reload: async () => (watch === undefined ? false : watch.check()),
     info() {
       const { mmdb, choice: c } = load();
       return {
@@ -331,44 +274,7 @@ export function openGeoIp(options: GeoIpOptions, logger: Logger): GeoIp {
       };
     },
     close() {
-      if (timer !== undefined) clearInterval(timer);
-    },
-  };
-}
-
-/** The IPv4 answers of recent lookups, by address number: see `recentTable`. */
-interface RecentTable {
-  /** The country kept for the address (null: the data has none), or undefined when it is not kept. */
-  get(value: number): string | null | undefined;
-  set(value: number, country: string | null): void;
-  clear(): void;
-}
-
-/**
- * A direct-mapped table of IPv4 → country: each address has one slot (a multiplicative hash of its number),
- * and a new address overwrites whatever was there. A hit costs a multiply and two array reads; a miss
- * allocates nothing and leaves nothing for the GC, where an LRU insert allocates an entry, keeps the address
- * string until it is evicted (long enough to reach the old generation) and evicts another: on a stream of new
- * IPs that cost more than the tree walk it saved.
- */
-function recentTable(size: number): RecentTable {
-  const bits = Math.max(4, Math.ceil(Math.log2(size)));
-  const shift = 32 - bits;
-  const keys = new Int32Array(1 << bits);
-  const countries = new Array<string | null | undefined>(1 << bits).fill(undefined);
-  const slotOf = (value: number) => Math.imul(value, 0x9e3779b1) >>> shift;
-  return {
-    get(value) {
-      const slot = slotOf(value);
-      return keys[slot] === (value | 0) ? countries[slot] : undefined;
-    },
-    set(value, country) {
-      const slot = slotOf(value);
-      keys[slot] = value;
-      countries[slot] = country;
-    },
-    clear() {
-      countries.fill(undefined);
+      watch?.close();
     },
   };
 }

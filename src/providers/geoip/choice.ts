@@ -1,7 +1,10 @@
-import { builtin } from '../core/builtins.js';
-import { BUNDLED_SOURCE, bundledDatabasePath } from '../geodata/bundled.js';
-import { dataFile, resolveDataDir } from '../geodata/dir.js';
-import type { GeoIpOrigin } from './geoip.js';
+/** Which GeoIP file a provider reads (the given one, the data dir's when newer, else the bundled one), and why. */
+import { builtin } from '../../core/builtins.js';
+import { BUNDLED_SOURCE, bundledDatabasePath } from '../../geodata/bundled.js';
+import { dataFile, resolveDataDir } from '../../geodata/dir.js';
+
+/** Where the data in use came from. */
+export type GeoIpOrigin = 'data-dir' | 'bundled' | 'path' | 'bytes';
 
 /** Which data a provider reads, and why: what `info()` and `ipmatch db` report. */
 export interface Choice {

@@ -1,3 +1,10 @@
+import { updateDatabase } from './data/update.js';
+import {
+  type LocalProvider,
+  type LocalProviderOptions,
+  localProvider as offlineProvider,
+} from './providers/local.js';
+
 export { IpMatchConfigError, ProviderError } from './core/errors.js';
 export { createIpMatch } from './core/ipmatch.js';
 export type { CacheOptions, IpMatchOptions } from './core/options.js';
@@ -45,7 +52,16 @@ export {
   type IdentityInsightsProviderOptions,
   identityInsightsProvider,
 } from './providers/identity-insights.js';
-export { type LocalProvider, type LocalProviderOptions, localProvider } from './providers/local.js';
+export type { LocalProvider, LocalProviderOptions } from './providers/local.js';
 export type { LookupBudgetOptions } from './providers/lookup-budget.js';
 export type { RemoteProviderOptions } from './providers/remote-options.js';
 export { type VonageLevel, type VonageProviderOptions, vonageProvider } from './providers/vonage.js';
+
+/**
+ * The offline default: the phone's country from libphonenumber-js, the IP's from an MMDB read in-process.
+ * No account, no network: a check costs microseconds. With `autoUpdate`, `updateDatabase` runs on a timer.
+ */
+export function localProvider(options?: LocalProviderOptions): LocalProvider {
+  // The entry point hands the updater to the provider, so that providers/ and data/ never import each other.
+  return offlineProvider(options, updateDatabase);
+}

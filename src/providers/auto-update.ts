@@ -1,6 +1,12 @@
+/** `localProvider({ autoUpdate })`: an updater, handed in by the caller, run on a timer; a reload after each update. */
 import type { Logger } from '../core/types.js';
-import type { UpdateResult } from '../data/update.js';
 import type { DataSource } from '../geodata/sources.js';
+
+/**
+ * Downloads and installs fresh data into the data dir, and says whether the file changed: `updateDatabase`,
+ * which the entry point (`src/index.ts`) hands to `localProvider`, so that providers/ never imports data/.
+ */
+export type Updater = (options: { source?: DataSource }) => Promise<{ status: 'updated' | 'up_to_date' }>;
 
 /** Twice a day: the daily sources are rebuilt once a day, and an unchanged checksum costs one small request. */
 const INTERVAL_MS = 12 * 3_600_000;
@@ -8,29 +14,22 @@ const INTERVAL_MS = 12 * 3_600_000;
 const FIRST_RUN_MS = 5_000;
 
 /**
- * `localProvider({ autoUpdate })`: runs the updater on a timer in this process and reloads after an update.
- * Never at import, never on the request path; failures are warnings (IPMATCH_DATA_UPDATE_FAILED) and the
- * data in use stays.
+ * Runs `update` every `intervalMs` in this process and reloads after an update. Never at import, never on the
+ * request path; failures are warnings (IPMATCH_DATA_UPDATE_FAILED) and the data in use stays.
  */
 export function startAutoUpdate(
   options: { source?: DataSource; intervalMs?: number },
+  update: Updater,
   reload: () => Promise<boolean>,
   logger: Logger,
-  // Tests point the updater at a loopback server and shorten the first wait; users cannot.
-  internals: { update?: () => Promise<UpdateResult>; firstRunMs?: number } = {},
+  // Tests shorten the first wait; users cannot.
+  timing: { firstRunMs?: number } = {},
 ): { stop(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-  const update =
-    internals.update ??
-    (async () => {
-      // Loaded on the first run only: an offline provider never pays for the updater's code.
-      const { updateDatabase } = await import('../data/update.js');
-      return updateDatabase(options.source === undefined ? {} : { source: options.source });
-    });
   const run = async () => {
     try {
-      const result = await update();
+      const result = await update(options.source === undefined ? {} : { source: options.source });
       if (result.status === 'updated') await reload();
     } catch (error) {
       logger.warn(
@@ -47,7 +46,7 @@ export function startAutoUpdate(
     timer = setTimeout(() => void run(), delay);
     timer.unref?.();
   };
-  schedule(internals.firstRunMs ?? FIRST_RUN_MS);
+  schedule(timing.firstRunMs ?? FIRST_RUN_MS);
   return {
     stop() {
       stopped = true;

@@ -7,7 +7,7 @@ import type { IpMatchProvider } from '../core/provider.js';
 import type { Logger } from '../core/types.js';
 import { parseOptions, wholeNumber } from '../core/validate.js';
 import { DATA_SOURCES, type DataSource } from '../geodata/sources.js';
-import { startAutoUpdate } from './auto-update.js';
+import { startAutoUpdate, type Updater } from './auto-update.js';
 import { type GeoIpInfo, openGeoIp } from './geoip/index.js';
 
 /** Options of `localProvider()`. */
@@ -70,7 +70,7 @@ const schema = z.strictObject({
  * The offline default: the phone's country from libphonenumber-js, the IP's from an MMDB read in-process.
  * No account, no network: a check costs microseconds.
  */
-export function localProvider(options: LocalProviderOptions = {}): LocalProvider {
+export function localProvider(options: LocalProviderOptions = {}, update?: Updater): LocalProvider {
   const opts = parseOptions(schema, options, 'localProvider options');
   if (opts.autoUpdate && opts.database !== undefined) {
     throw new IpMatchConfigError('localProvider options', [
@@ -81,6 +81,12 @@ export function localProvider(options: LocalProviderOptions = {}): LocalProvider
   if (opts.autoUpdate && opts.reload === false) {
     throw new IpMatchConfigError('localProvider options', [
       'autoUpdate: the new data is picked up by reload, which is off: remove `reload: false`',
+    ]);
+  }
+  if (opts.autoUpdate && update === undefined) {
+    // The updater comes from the entry point (src/index.ts), so that providers/ never imports data/.
+    throw new IpMatchConfigError('localProvider options', [
+      "autoUpdate: this localProvider has no updater: use localProvider from 'ipmatch', which brings one",
     ]);
   }
   let logger: Logger = consoleLogger;
@@ -98,7 +104,8 @@ export function localProvider(options: LocalProviderOptions = {}): LocalProvider
     forward,
   );
   const parsePhone = createPhoneParser({ max: opts.phoneCacheSize });
-  const updater = opts.autoUpdate ? startAutoUpdate(opts.autoUpdate, geo.reload, forward) : undefined;
+  const updater =
+    opts.autoUpdate && update ? startAutoUpdate(opts.autoUpdate, update, geo.reload, forward) : undefined;
   const provider: LocalProvider = {
     name: 'local',
     remote: false,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createIpMatch, IpMatchConfigError, localProvider, updateDatabase } from 'ipmatch';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { startAutoUpdate } from '../../src/providers/auto-update.js';
+import { localProvider as bareLocalProvider } from '../../src/providers/local.js';
 import { countryDb, PROBE_IP, sha256Line, shrunkDb } from '../fixtures/geo-data.js';
 import { writeMmdb } from '../fixtures/mmdb-writer.js';
 import { startDataServer } from '../helpers/data-server.js';
@@ -239,8 +240,10 @@ describe('autoUpdate', () => {
         throw Object.assign(new Error('https://example/x.mmdb answered HTTP 503'), { code: 'http_status' });
       },
     ];
-    const updater = startAutoUpdate({ intervalMs: 20 }, reload, logger, {
-      update: () => (runs.shift() ?? (() => new Promise<never>(() => {})))(),
+    const update = vi.fn((_: { source?: string }) =>
+      (runs.shift() ?? (() => new Promise<never>(() => {})))(),
+    );
+    const updater = startAutoUpdate({ source: 'dbip-country', intervalMs: 20 }, update, reload, logger, {
       firstRunMs: 10,
     });
     try {
@@ -249,10 +252,43 @@ describe('autoUpdate', () => {
       updater.stop();
     }
     expect(reload).toHaveBeenCalledTimes(1);
+    expect(update).toHaveBeenCalledWith({ source: 'dbip-country' });
     expect(logger.lines[0]).toMatchObject({
       level: 'warn',
       msg: expect.stringMatching(/automatic GeoIP update failed; the data in use stays: .*HTTP 503/),
       meta: { code: 'IPMATCH_DATA_UPDATE_FAILED', error: 'http_status' },
     });
+  });
+
+  it("runs updateDatabase itself when imported from 'ipmatch': a source without its credentials warns", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    vi.stubEnv('MAXMIND_ACCOUNT_ID', '');
+    vi.stubEnv('MAXMIND_LICENSE_KEY', '');
+    const logger = memoryLogger();
+    const provider = localProvider({ autoUpdate: { source: 'geolite2' } });
+    provider.attach?.({ logger });
+    try {
+      await vi.advanceTimersByTimeAsync(5_000);
+      await vi.waitFor(() => expect(logger.lines).toHaveLength(1));
+    } finally {
+      await provider.close?.();
+      vi.unstubAllEnvs();
+      vi.useRealTimers();
+    }
+    expect(logger.lines[0]).toMatchObject({
+      level: 'warn',
+      msg: expect.stringMatching(
+        /automatic GeoIP update failed; the data in use stays: .*MAXMIND_ACCOUNT_ID/,
+      ),
+      meta: { code: 'IPMATCH_DATA_UPDATE_FAILED' },
+    });
+  });
+
+  it('needs an updater: the provider module alone refuses autoUpdate and names the entry point', async () => {
+    expect(() => bareLocalProvider({ autoUpdate: {} })).toThrow(
+      /autoUpdate: this localProvider has no updater: use localProvider from 'ipmatch'/,
+    );
+    const provider = bareLocalProvider({ autoUpdate: {} }, async () => ({ status: 'up_to_date' }));
+    await provider.close?.();
   });
 });

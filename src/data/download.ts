@@ -42,7 +42,8 @@ const MAX_CHECKSUM_BYTES = 64 * 1024;
 /** Progress of one download: `total` when the server said how long the file is. */
 export type OnProgress = (progress: { bytes: number; total: number | undefined }) => void;
 
-interface Request {
+/** One HTTP GET: where, with which headers, within which limits, through which proxy. */
+export interface DownloadRequest {
   url: string;
   /** Sent to the first URL's origin only. */
   headers: Record<string, string>;
@@ -73,7 +74,7 @@ const UNDICI = 'undici';
  * Sends GET and follows redirects itself, so that every hop is checked (https, or http to loopback) and the
  * credentials never leave the origin they were meant for (a CDN's pre-signed link refuses them anyway).
  */
-async function open(req: Request, agents: Dispatchers, signal: AbortSignal) {
+async function open(req: DownloadRequest, agents: Dispatchers, signal: AbortSignal) {
   const { request } = (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');
   let url = new URL(req.url);
   const origin = url.origin;
@@ -119,7 +120,7 @@ async function open(req: Request, agents: Dispatchers, signal: AbortSignal) {
 }
 
 async function withAgent<T>(
-  req: Request,
+  req: DownloadRequest,
   run: (agents: Dispatchers, signal: AbortSignal, slow: AbortController) => Promise<T>,
 ): Promise<T> {
   const shown = redactUrl(req.url);
@@ -169,7 +170,7 @@ async function* counted(
 }
 
 /** The body of a small text resource (a checksum file). */
-export async function fetchText(req: Request): Promise<string> {
+export async function fetchText(req: DownloadRequest): Promise<string> {
   return withAgent(req, async (agents, signal, slow) => {
     const res = await open(req, agents, signal);
     const guard = guardThroughput(redactUrl(req.url), req.limits, slow);
@@ -195,7 +196,7 @@ export async function fetchText(req: Request): Promise<string> {
  * Resolves the size and SHA-256 (hex). On any failure the partial file is removed.
  */
 export async function downloadToFile(
-  req: Request,
+  req: DownloadRequest,
   path: string,
   onProgress?: OnProgress,
 ): Promise<{ bytes: number; sha256: string }> {

@@ -1,3 +1,4 @@
+/** `manifest.json` in the data dir: what the current and previous files are; never a secret. */
 import { requireBuiltin } from '../core/builtins.js';
 import { dataFile, tempFile } from '../geodata/dir.js';
 
@@ -49,4 +50,18 @@ async function writeFileAtomic(dir: string, path: string, content: string): Prom
 
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
   await writeFileAtomic(dir, dataFile(dir, 'manifest'), `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/**
+ * Records a file just installed: its entry, with the entry of the file it replaced as `previous` (what a
+ * rollback restores). `replaced` is the manifest from before the install, or null when there was no current
+ * file before it, or no manifest to say what it was.
+ */
+export async function recordInstall(
+  dir: string,
+  entry: ManifestEntry,
+  replaced: Manifest | null,
+): Promise<void> {
+  const { previous: _, ...kept } = replaced ?? { previous: null };
+  await writeManifest(dir, { ...entry, previous: replaced ? (kept as ManifestEntry) : null });
 }

@@ -1,3 +1,4 @@
+/** `updateDatabase()`: fresh GeoIP data into the data dir, under a lock, verified, then installed atomically. */
 import { builtin } from '../core/builtins.js';
 import { holdsSecrets, parseOptions } from '../core/validate.js';
 import { dataFile, resolveDataDir, tempFile } from '../geodata/dir.js';
@@ -7,11 +8,12 @@ import { type ResolvedSource, resolveSource } from '../geodata/sources.js';
 import { checkCandidate } from '../geodata/validate.js';
 import { extractMmdb } from './archive.js';
 import { parseChecksum, sha256File } from './checksum.js';
-import { DEFAULT_LIMITS, downloadToFile, fetchText } from './download.js';
+import { DEFAULT_LIMITS, fetchText } from './download.js';
+import { downloadVerified } from './download-verified.js';
 import { installCurrent, removeLeftovers } from './install.js';
 import { installedSha, readInstalled } from './installed.js';
 import { acquireLock } from './lock.js';
-import { type ManifestEntry, readManifest, writeManifest } from './manifest.js';
+import { type Manifest, type ManifestEntry, readManifest, recordInstall } from './manifest.js';
 import { withOfflineHint } from './offline-hint.js';
 import { type ProxySettings, proxySettings } from './proxy.js';
 import { redactUrl } from './redact.js';
@@ -78,6 +80,39 @@ export async function updateDatabase(options: UpdateOptions = {}): Promise<Updat
   }
 }
 
+/** Nothing changed: the build that was current before this run still is. */
+async function upToDate(
+  current: string,
+  sha256: string,
+  manifest: Manifest | null,
+  source: ResolvedSource,
+): Promise<UpdateResult> {
+  const { mmdb } = await readInstalled(current);
+  const buildDate = mmdb?.facts.buildDate ?? manifest?.buildDate ?? '';
+  const name = manifest?.source ?? source.name;
+  return {
+    status: 'up_to_date',
+    path: current,
+    source: name,
+    sha256,
+    buildDate,
+    previousBuildDate: buildDate,
+  };
+}
+
+/** Opens the new file as a reader would; what cannot serve countries is `invalid_database`. */
+function openCandidate(bytes: Uint8Array): Mmdb {
+  try {
+    return openMmdb(bytes, 'the download');
+  } catch (error) {
+    throw new IpMatchDataError(
+      'invalid_database',
+      (error as Error).message.replace(/^ipmatch: invalid GeoIP database: /, ''),
+    );
+  }
+}
+
+/** One update, under the lock: every temporary file it made is gone when it returns or throws. */
 async function update(
   dir: string,
   source: ResolvedSource,
@@ -89,34 +124,6 @@ async function update(
   const given = Object.entries(o.limits ?? {}).filter(([, value]) => value !== undefined);
   const limits = { ...DEFAULT_LIMITS, ...Object.fromEntries(given) };
   const current = dataFile(dir, 'current');
-  const manifest = await readManifest(dir);
-  const installed = await installedSha(current, manifest);
-  const checksumUrl = o.sha256Url ?? (o.sha256 === undefined ? source.checksumUrl : undefined);
-  const fetchChecksum = async () =>
-    checksumUrl === undefined
-      ? o.sha256?.toLowerCase()
-      : parseChecksum(
-          await fetchText({ url: checksumUrl, headers: source.headers, limits, proxy }),
-          redactUrl(checksumUrl),
-        );
-
-  let expected = await fetchChecksum();
-  // Nothing changed: the build before this run is the one still current.
-  const upToDate = async (): Promise<UpdateResult> => {
-    const { mmdb } = await readInstalled(current);
-    const buildDate = mmdb?.facts.buildDate ?? manifest?.buildDate ?? '';
-    const name = manifest?.source ?? source.name;
-    return {
-      status: 'up_to_date',
-      path: current,
-      source: name,
-      sha256: installed!.file,
-      buildDate,
-      previousBuildDate: buildDate,
-    };
-  };
-  if (expected !== undefined && installed?.download === expected) return upToDate();
-
   const created: string[] = [];
   const temp = (what: string) => {
     const path = tempFile(dir, what);
@@ -124,61 +131,50 @@ async function update(
     return path;
   };
   try {
-    let download = temp('download');
-    let got = await downloadToFile(
-      { url: source.url, headers: source.headers, limits, proxy },
-      download,
-      o.onProgress,
-    );
-    if (expected !== undefined && got.sha256 !== expected) {
-      // The publisher replaces the file and its checksum seconds apart: look again once, after a pause.
-      await sleep(o.retryDelayMs ?? RETRY_DELAY_MS);
-      expected = await fetchChecksum();
-      if (got.sha256 !== expected) {
-        if (installed?.download === expected) return upToDate();
-        download = temp('download');
-        got = await downloadToFile(
-          { url: source.url, headers: source.headers, limits, proxy },
-          download,
-          o.onProgress,
-        );
-        if (got.sha256 !== expected) {
-          throw new IpMatchDataError(
-            'checksum_mismatch',
-            `${redactUrl(source.url)} has SHA-256 ${got.sha256}, but ${expected} was expected, twice: not installed ` +
-              '(the publisher may be mid-upload; try again later)',
+    // 1. What is installed, and the SHA-256 the publisher gives for its file now.
+    const manifest = await readManifest(dir);
+    const installed = await installedSha(current, manifest);
+    const checksumUrl = o.sha256Url ?? (o.sha256 === undefined ? source.checksumUrl : undefined);
+    const fetchChecksum = async () =>
+      checksumUrl === undefined
+        ? o.sha256?.toLowerCase()
+        : parseChecksum(
+            await fetchText({ url: checksumUrl, headers: source.headers, limits, proxy }),
+            redactUrl(checksumUrl),
           );
-        }
-      }
-    }
-    if (installed?.download === got.sha256) return upToDate();
+    const expected = { sha256: await fetchChecksum(), installed: installed?.download };
 
-    let mmdbPath = download;
+    // 2. Download the file, held to that SHA-256; nothing to do when it is the installed file.
+    const request = { url: source.url, headers: source.headers, limits, proxy };
+    const file = { request, temp: () => temp('download'), onProgress: o.onProgress };
+    const got = await downloadVerified(file, expected, async () => {
+      await sleep(o.retryDelayMs ?? RETRY_DELAY_MS);
+      return fetchChecksum();
+    });
+    if (got === 'installed') return await upToDate(current, installed!.file, manifest, source);
+
+    // 3. Take the MMDB out of MaxMind's archive; its checksum was the archive's.
+    let mmdbPath = got.path;
     let sha256 = got.sha256;
     if (source.format === 'tar.gz') {
       mmdbPath = temp('mmdb');
-      await extractMmdb(download, mmdbPath, limits.maxBytes);
+      await extractMmdb(got.path, mmdbPath, limits.maxBytes);
       sha256 = await sha256File(mmdbPath);
     }
+
+    // 4. Open it, and hold it to the data readers use now (build date, readable records, coverage).
     const bytes = await fs.promises.readFile(mmdbPath);
-    let candidate: Mmdb;
-    try {
-      candidate = openMmdb(bytes, 'the download');
-    } catch (error) {
-      throw new IpMatchDataError(
-        'invalid_database',
-        (error as Error).message.replace(/^ipmatch: invalid GeoIP database: /, ''),
-      );
-    }
+    const candidate = openCandidate(bytes);
     const replaced = await readInstalled(current);
     checkCandidate(candidate, { installed: replaced.mmdb, allowOlder: o.force === true });
+
+    // 5. Install it atomically, only while the lock is still ours, and record it in the manifest.
     if (!(await stillHeld())) {
       throw new IpMatchDataError(
         'locked',
         'another updater took the lock over while this one ran: nothing installed',
       );
     }
-    const hadCurrent = installed !== null;
     await installCurrent(dir, mmdbPath);
     const entry: ManifestEntry = {
       source: source.name,
@@ -189,8 +185,9 @@ async function update(
       size: bytes.length,
       installedAt: new Date().toISOString(),
     };
-    const { previous: _, ...kept } = manifest ?? { previous: null };
-    await writeManifest(dir, { ...entry, previous: hadCurrent && manifest ? (kept as ManifestEntry) : null });
+    await recordInstall(dir, entry, installed === null ? null : manifest);
+
+    // 6. Say what changed: the build before is the data dir's, or none (the bundled data is no install).
     return {
       status: 'updated',
       path: current,

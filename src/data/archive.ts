@@ -1,3 +1,4 @@
+/** Takes the .mmdb out of a MaxMind .tar.gz, by its own file name, never by the archive's paths. */
 import { requireBuiltin } from '../core/builtins.js';
 import { IpMatchDataError } from '../geodata/errors.js';
 

@@ -1,3 +1,4 @@
+/** SHA-256s: a hand-given one checked, a publisher's read from its checksum file, a file's computed. */
 import { requireBuiltin } from '../core/builtins.js';
 import { IpMatchDataError } from '../geodata/errors.js';
 

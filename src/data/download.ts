@@ -1,3 +1,4 @@
+/** One HTTP download within limits (timeouts, size cap, minimum rate), redirects and proxy handled. */
 import type { Dispatcher } from 'undici';
 import { requireBuiltin } from '../core/builtins.js';
 import { IpMatchDataError } from '../geodata/errors.js';

@@ -1,3 +1,4 @@
+/** Atomic installs in the data dir: renames that a reader never sees half done, and a durable dir. */
 import { requireBuiltin } from '../core/builtins.js';
 import { dataFile, TEMP_PREFIX, tempFile } from '../geodata/dir.js';
 

@@ -1,3 +1,4 @@
+/** The data dir's update lock: one updater at a time, and a dead holder's lock taken over at once. */
 import { requireBuiltin } from '../core/builtins.js';
 import { dataFile } from '../geodata/dir.js';
 import { IpMatchDataError } from '../geodata/errors.js';

@@ -1,3 +1,4 @@
+/** `rollbackDatabase()` (`ipmatch db rollback`): previous.mmdb made current again, validated first. */
 import { builtin } from '../core/builtins.js';
 import { dataFile, resolveDataDir } from '../geodata/dir.js';
 import { IpMatchDataError } from '../geodata/errors.js';

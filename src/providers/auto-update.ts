@@ -1,4 +1,4 @@
-/** `localProvider({ autoUpdate })`: an updater, handed in by the caller, run on a timer; a reload after each update. */
+/** `localProvider({ autoUpdate })`: the updater it is handed, run on a timer, and a reload after an update. */
 import type { Logger } from '../core/types.js';
 import type { DataSource } from '../geodata/sources.js';
 

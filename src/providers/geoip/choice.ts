@@ -1,4 +1,4 @@
-/** Which GeoIP file a provider reads (the given one, the data dir's when newer, else the bundled one), and why. */
+/** Which GeoIP file a provider reads (given, the data dir's when newer, else the bundled one), and why. */
 import { builtin } from '../../core/builtins.js';
 import { BUNDLED_SOURCE, bundledDatabasePath } from '../../geodata/bundled.js';
 import { dataFile, resolveDataDir } from '../../geodata/dir.js';

@@ -1,4 +1,4 @@
-/** A fixed-size table of recent IPv4 → country answers, one slot per address, that allocates nothing on a miss. */
+/** A fixed-size table of recent IPv4 → country answers, one slot per address: a miss allocates nothing. */
 
 /** The IPv4 answers of recent lookups, by address number: see `recentTable`. */
 export interface RecentTable {

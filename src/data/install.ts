@@ -1,4 +1,4 @@
-/** Atomic installs in the data dir: renames that a reader never sees half done, and a durable dir. */
+/** Atomic installs and swaps in the data dir (renames a reader never sees half done), leftovers removed. */
 import { requireBuiltin } from '../core/builtins.js';
 import { dataFile, TEMP_PREFIX, tempFile } from '../geodata/dir.js';
 

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 /**
  * An optional peer dependency, loaded when first needed rather than at import, so that an OpenTelemetry user
  * need not install prom-client. tsup's CJS output turns `import.meta` into an empty object, so `require` is the
- * CJS path (as in providers/geoip.ts).
+ * CJS path (as in geodata/bundled.ts).
  */
 export function requirePeer<T>(name: string, user: string): T {
   const url = import.meta.url as string | undefined;

@@ -5,8 +5,8 @@
  *   npx tsx bench/check-throughput.ts [--quick]
  */
 import './plain-stacks.js';
-import { createIpMatch } from '../src/core/ipmatch.js';
 import { parsePhoneFast } from '../src/core/phone.js';
+import { createIpMatch } from '../src/create-ip-match.js';
 import { reply } from './children.js';
 import { median, round } from './stats.js';
 import { buildStreams, type Signup } from './streams.js';

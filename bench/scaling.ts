@@ -14,12 +14,12 @@
  */
 import './plain-stacks.js';
 import { LookupCache } from '../src/core/cache.js';
-import { createIpMatch } from '../src/core/ipmatch.js';
 import { MemoryStore } from '../src/core/memory-store.js';
 import { createPhoneParser, loadFullParser, parsePhoneFast } from '../src/core/phone.js';
 import type { IpMatchProvider } from '../src/core/provider.js';
 import type { Store } from '../src/core/store.js';
 import type { IpMatch } from '../src/core/types.js';
+import { createIpMatch } from '../src/create-ip-match.js';
 import { localProvider } from '../src/providers/local.js';
 import { reply } from './children.js';
 import { median, round } from './stats.js';

@@ -11,8 +11,8 @@
  */
 import './plain-stacks.js';
 import { Pool } from 'undici';
-import { createIpMatch } from '../src/core/ipmatch.js';
 import type { IpMatch } from '../src/core/types.js';
+import { createIpMatch } from '../src/create-ip-match.js';
 import { identityInsightsProvider } from '../src/providers/identity-insights.js';
 import { createJwtSigner } from '../src/providers/jwt.js';
 import { vonageProvider } from '../src/providers/vonage.js';

@@ -6,7 +6,7 @@ import {
 } from './providers/local.js';
 
 export { IpMatchConfigError, ProviderError } from './core/errors.js';
-export { createIpMatch } from './core/ipmatch.js';
+export { createIpMatch } from './create-ip-match.js';
 export type { CacheOptions, IpMatchOptions } from './core/options.js';
 export type {
   IpMatchProvider,

@@ -1,5 +1,4 @@
 /** The default answers of a route that does not pass a request on: 403 blocked, 400 no phone, 413/415 body unread. */
-import { blockingSignals } from '../core/internal.js';
 import { SIGNALS } from '../core/signals.js';
 import type { IpMatchDecision, MatchLevel, Reason, Signal } from '../core/types.js';
 import { UnreadBody } from './unread-body.js';
@@ -35,12 +34,14 @@ const BLOCK_MESSAGES: Record<LevelCause, string> = {
   ip_match_unavailable: 'The phone number could not be checked right now. Please try again later.',
 };
 
-/** The default 403 body: its `error` names the cause. */
-export function blockBody(decision: IpMatchDecision): BlockBody {
-  const signal = blockingSignals.get(decision);
-  if (signal) {
+/**
+ * The default 403 body: its `error` names the cause, the signal that decided the block (the policy's `cause`) or
+ * else the match level's.
+ */
+export function blockBody(decision: IpMatchDecision, cause: Signal | null): BlockBody {
+  if (cause) {
     const { matchLevel, reason } = decision;
-    return { error: signal, message: SIGNALS[signal].message, matchLevel, reason };
+    return { error: cause, message: SIGNALS[cause].message, matchLevel, reason };
   }
   // A degraded mismatch was decided on the offline data, which found the countries apart: say so.
   const error =
@@ -105,7 +106,10 @@ const defaultPhoneAnswers = phoneAnswers('phone');
  * What a route with the default options (`phone: 'phone'`, `onInvalidPhone: 'reject'`, no `onBlock`) answers
  * to `decision` for the `phone` it read, or null when it passes the request on to the handler.
  */
-export function defaultAnswer(decision: IpMatchDecision, phone: unknown): RouteAnswer | null {
+export function defaultAnswer(
+  { decision, cause }: { decision: IpMatchDecision; cause: Signal | null },
+  phone: unknown,
+): RouteAnswer | null {
   if (decision.reason === 'phone_invalid') return defaultPhoneAnswers(phone);
-  return decision.action === 'block' ? { status: 403, body: blockBody(decision) } : null;
+  return decision.action === 'block' ? { status: 403, body: blockBody(decision, cause) } : null;
 }

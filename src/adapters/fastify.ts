@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
-import { createIpMatch } from '../core/ipmatch.js';
+import { createIpMatch } from '../create-ip-match.js';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
 import { callbackMiddleware } from './callback-style.js';

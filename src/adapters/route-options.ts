@@ -1,11 +1,18 @@
 import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../core/errors.js';
-import { type CoreInternals, internals, type RouteDecider } from '../core/internal.js';
-import { createIpMatch } from '../core/ipmatch.js';
+import { type CompiledRoute, type CoreInternals, internals } from '../core/internal.js';
 import { coreOptionsShape, modeSchema, policySchema, regionHint } from '../core/options.js';
+import type { RouteSignalOptions } from '../core/signal-source.js';
 import type { IpMatch, IpMatchDecision, Mode, Policy } from '../core/types.js';
 import { parseOptions } from '../core/validate.js';
-import { type ClientIpOption, clientIpProblems, clientIpStringProblem, isProxyEntry } from './client-ip.js';
+import { createIpMatch } from '../create-ip-match.js';
+import {
+  type ClientIpOption,
+  clientIpProblems,
+  clientIpStringProblem,
+  isProxyEntry,
+  readsHeader,
+} from './client-ip.js';
 import { phonePathProblem } from './phone-path.js';
 
 /**
@@ -155,8 +162,8 @@ export interface Resolved {
   core: IpMatch;
   inner: CoreInternals;
   route: AnyRoute;
-  /** This route's policy/mode over the core's, or undefined to use the core's own. */
-  decider: RouteDecider | undefined;
+  /** This route's policy, mode and signal sources over the core's, compiled once. */
+  compiled: CompiledRoute;
   mode: Mode;
 }
 
@@ -166,9 +173,12 @@ export function resolve(first: unknown, second: unknown, at: Where): Resolved {
   const shared = internals(first);
   if (shared) {
     const route = parseRouteOptions(second, at);
-    const overrides = route.policy !== undefined || route.mode !== undefined;
-    const decider = overrides ? shared.compileRoute({ policy: route.policy, mode: route.mode }) : undefined;
-    return { core: first as IpMatch, inner: shared, route, decider, mode: decider?.mode ?? shared.mode };
+    const compiled = shared.compileRoute({
+      policy: route.policy,
+      mode: route.mode,
+      signals: signalOptions(route),
+    });
+    return { core: first as IpMatch, inner: shared, route, compiled, mode: compiled.mode };
   }
   if (isObject(first) && typeof first.check === 'function') {
     throw new IpMatchConfigError(where, [
@@ -188,5 +198,12 @@ export function resolve(first: unknown, second: unknown, at: Where): Resolved {
   // policy and mode belong to the core this form builds, so its decisions need no route override.
   const coreOptions = Object.fromEntries(Object.entries(given).filter(([k]) => !ROUTE_ONLY.includes(k)));
   const core = createIpMatch(coreOptions);
-  return { core, inner: internals(core)!, route: all, decider: undefined, mode: all.mode ?? 'enforce' };
+  const inner = internals(core)!;
+  const compiled = inner.compileRoute({ signals: signalOptions(all) });
+  return { core, inner, route: all, compiled, mode: compiled.mode };
+}
+
+/** What a route tells the signal sources: whether its client IP comes from a header (then none is `ip_missing`). */
+function signalOptions(route: AnyRoute): RouteSignalOptions {
+  return { readsIpHeader: readsHeader(route.clientIp) };
 }

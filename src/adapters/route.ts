@@ -15,11 +15,11 @@
  * `onBlock` (`block`), or answers `outcome.status` with the JSON `outcome.body`. Options, defaults, policy,
  * the answers' wording and the warnings all live here and in route-options.ts, so adapters do not repeat them.
  */
-import type { CoreInternals, RequestContext } from '../core/internal.js';
+import type { Checked, CoreInternals, RequestContext } from '../core/internal.js';
 import { regionHint } from '../core/options.js';
 import type { CheckInput, IpMatch, IpMatchDecision } from '../core/types.js';
 import { type BlockBody, blockBody, type PhoneAnswer, phoneAnswers } from './answers.js';
-import { compileClientIp, type RequestIp, readsHeader } from './client-ip.js';
+import { compileClientIp, type RequestIp } from './client-ip.js';
 import { phoneHints } from './phone-hints.js';
 import { compilePhonePath } from './phone-path.js';
 import { resolve } from './route-options.js';
@@ -78,7 +78,7 @@ export function buildRoute<Req, OnBlock>(
   second: unknown,
   fw: Framework<Req>,
 ): Route<Req, OnBlock> {
-  const { core, inner, route, decider, mode } = resolve(first, second, {
+  const { core, inner, route, compiled, mode } = resolve(first, second, {
     name: fw.name,
     connection: fw.ip.framework !== undefined,
   });
@@ -88,8 +88,6 @@ export function buildRoute<Req, OnBlock>(
     fw.ip,
     inner.warnOnce,
   );
-  // A route that reads the IP from a header and got none says so: `ip_missing`, not a silent ip_not_public.
-  const ipMissing = readsHeader(route.clientIp) ? IP_MISSING : undefined;
   const passInvalid = mode === 'observe' || route.onInvalidPhone === 'skip';
   const name = route.name ?? null;
   const describe = inner.observed
@@ -123,14 +121,14 @@ export function buildRoute<Req, OnBlock>(
     return phone;
   };
 
-  const outcome = (decision: IpMatchDecision, phone: unknown): Outcome => {
+  const outcome = ({ decision, cause }: Checked, phone: unknown): Outcome => {
     if (decision.reason === 'phone_invalid') {
       hints.invalid(phone);
       if (passInvalid) return { kind: 'next', decision };
       return { kind: 'invalid', ...answerInvalid(phone), decision };
     }
     if (decision.action === 'block')
-      return { kind: 'block', status: 403, body: blockBody(decision), decision };
+      return { kind: 'block', status: 403, body: blockBody(decision, cause), decision };
     return { kind: 'next', decision };
   };
 
@@ -142,11 +140,8 @@ export function buildRoute<Req, OnBlock>(
   ): Outcome | Promise<Outcome> => {
     const input: CheckInput = { phone: phone instanceof UnreadBody ? undefined : phone, ip };
     if (typeof region === 'string') input.country = region;
-    const signals = ip === undefined ? ipMissing : undefined;
-    const decided = describe
-      ? inner.decide(input, decider, describe(req), signals)
-      : inner.decide(input, decider, undefined, signals);
-    return decided instanceof Promise ? decided.then((d) => outcome(d, phone)) : outcome(decided, phone);
+    const checked = describe ? inner.check(input, compiled, describe(req)) : inner.check(input, compiled);
+    return checked instanceof Promise ? checked.then((c) => outcome(c, phone)) : outcome(checked, phone);
   };
 
   return {
@@ -164,8 +159,6 @@ export function buildRoute<Req, OnBlock>(
     },
   };
 }
-
-const IP_MISSING = Object.freeze(['ip_missing'] as const);
 
 /**
  * A user's reader that throws (say `req.body.user.phone` on a body without `user`) is the client's bad input,

@@ -1,9 +1,10 @@
 import { defaultAnswer } from '../adapters/answers.js';
 import { IpMatchConfigError } from '../core/errors.js';
-import { createIpMatch } from '../core/ipmatch.js';
+import { internals } from '../core/internal.js';
 import { isSupportedRegion } from '../core/phone.js';
 import type { IpMatchProvider } from '../core/provider.js';
 import type { IpMatch, Logger } from '../core/types.js';
+import { createIpMatch } from '../create-ip-match.js';
 import { localProvider } from '../providers/local.js';
 import { type Command, UsageError } from './args.js';
 import { formatDecision } from './format.js';
@@ -81,8 +82,11 @@ export async function runCheck(command: Check, io: CliIo): Promise<number> {
   }
   try {
     const input = { phone: command.phone, ip: command.ip };
-    const decision = await core.check(country ? { ...input, country } : input);
-    const answer = defaultAnswer(decision, command.phone);
+    // The route's own check, so that the answer names what caused a block, as a route's 403 does.
+    const inner = internals(core)!;
+    const checked = await inner.check(country ? { ...input, country } : input, inner.compileRoute({}));
+    const { decision } = checked;
+    const answer = defaultAnswer(checked, command.phone);
     io.stdout(
       command.json ? `${JSON.stringify({ ...decision, answer })}\n` : formatDecision(decision, input, answer),
     );

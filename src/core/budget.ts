@@ -99,7 +99,7 @@ export function runWithBudget(
     }, remaining);
     const promise = budget
       ? Promise.resolve().then(() =>
-          (work as IpMatchProvider).lookup({
+          (work as IpMatchProvider).lookup!({
             phone: request.phone,
             ip: request.ip,
             clientIp: request.clientIp,

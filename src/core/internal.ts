@@ -1,60 +1,32 @@
-import type { Signal } from './signals.js';
-import type {
-  Action,
-  CheckInput,
-  IpMatch,
-  IpMatchDecision,
-  Logger,
-  MatchResult,
-  Mode,
-  Policy,
-} from './types.js';
+/** What adapters may use of a core beyond the public `check()`: a route's compiled check, reached by a symbol. */
+import type { Checked, CompiledRoute } from './check/check.js';
+import type { RequestContext } from './notify.js';
+import type { RouteSignalOptions } from './signal-source.js';
+import type { CheckInput, IpMatch, Logger, Mode, Policy } from './types.js';
 
-/** Per-route overrides of the core's policy and mode, compiled once when a route's middleware is built. */
-export interface RouteDecider {
-  decide(result: MatchResult): Action;
-  /** The signal that made a blocked result a block, when its match level alone would not have (see CompiledPolicy). */
-  blockedBy(result: MatchResult): Signal | undefined;
-  mode: Mode;
+export type { Checked, CompiledRoute } from './check/check.js';
+export type { RequestContext } from './notify.js';
+
+/** A route's own options over the core's, as `compileRoute` takes them. */
+export interface RouteOverrides {
+  policy?: Policy | undefined;
+  mode?: Mode | undefined;
+  /** What the route tells the signal sources about itself. Default: reads no IP header. */
+  signals?: RouteSignalOptions | undefined;
 }
 
-/**
- * The signal that decided each blocked decision, for the 403 body's `error`. Kept beside the decision rather
- * than on it, so that the decision's shape stays the public contract; only decisions blocked by a signal are here.
- */
-export const blockingSignals = new WeakMap<IpMatchDecision, Signal>();
-
-/**
- * Providers whose lookup only restates the parse (the offline `localProvider`): the core then matches the
- * parsed number directly, without a lookup object per check. Kept beside the provider, not on it, so that the
- * Provider interface stays the public contract; a provider built from one (spread, wrapped) is not in here.
- */
-export const parseOnlyProviders = new WeakSet<object>();
-
-/** Where a request's decision was made, from the adapter: `onDecision`'s context without the duration. */
-export interface RequestContext {
-  route: string | null;
-  method: string | null;
-}
-
-/** What adapters may use of a core beyond the public `check()`. Reached through `internals(core)`. */
 export interface CoreInternals {
   /**
-   * check() with a route's own policy/mode (`onDecision` sees the route's final decision). Synchronous whenever
-   * no remote lookup is needed (the offline provider), so adapters skip a promise per request. Never throws;
-   * a returned promise never rejects. `request` is passed to `onDecision`; build it only when `observed`.
-   * `routeSignals` are what the route found before the check (`ip_missing`): the policy sees them with the rest.
+   * check() for a route (its policy, mode and signal sources), with the cause of a block beside the decision.
+   * `onDecision` sees the route's final decision. Synchronous whenever nothing needs waiting for (the offline
+   * provider), so adapters skip a promise per request. Never throws; a returned promise never rejects.
+   * `request` is passed to `onDecision`; build it only when `observed`.
    */
-  decide(
-    input: CheckInput,
-    route: RouteDecider | undefined,
-    request?: RequestContext,
-    routeSignals?: readonly Signal[],
-  ): IpMatchDecision | Promise<IpMatchDecision>;
+  check(input: CheckInput, route: CompiledRoute, request?: RequestContext): Checked | Promise<Checked>;
   /** Whether an `onDecision` listens: adapters describe the request (route, method) only then. */
   observed: boolean;
-  /** Compiles a route's `policy`/`mode` over the core's (validated; throws IpMatchConfigError). */
-  compileRoute(overrides: { policy?: Policy; mode?: Mode }): RouteDecider | undefined;
+  /** Compiles a route over the core: its `policy`/`mode` (validated; throws IpMatchConfigError) and its sources. */
+  compileRoute(overrides: RouteOverrides): CompiledRoute;
   /** The core's own mode, which a route keeps unless it overrides it. */
   mode: Mode;
   /** The core's region for national-format numbers, if any: a route hints at setting one only without it. */

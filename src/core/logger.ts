@@ -48,6 +48,11 @@ export function onceLogger(logger: Logger) {
       seen.add(code);
       logger.warn(message, { code, ...meta });
     },
+    error(code: string, message: string, meta?: object): void {
+      if (seen.has(code)) return;
+      seen.add(code);
+      logger.error(message, { code, ...meta });
+    },
     reset(): void {
       seen.clear();
     },

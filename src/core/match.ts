@@ -1,7 +1,8 @@
+/** Compares the IP's country with the phone's: the match level and its reason, before any policy. */
 import type { MatchLevel, Reason } from './types.js';
 
+/** The countries to compare, for a check whose IP is public (a check without one ends as `NOT_PUBLIC`). */
 export interface MatchInput {
-  ipPublic: boolean;
   ipCountry: string | null;
   phoneCountry: string | null;
   roamingCountry: string | null;
@@ -19,7 +20,7 @@ export interface Match {
 const COUNTRY: Match = { matchLevel: 'country', reason: 'country_match' };
 const ROAMING: Match = { matchLevel: 'country', reason: 'roaming_match' };
 const MISMATCH: Match = { matchLevel: 'mismatch', reason: 'country_mismatch' };
-const NOT_PUBLIC: Match = { matchLevel: 'unknown', reason: 'ip_not_public' };
+export const NOT_PUBLIC: Match = { matchLevel: 'unknown', reason: 'ip_not_public' };
 const IP_UNKNOWN: Match = { matchLevel: 'unknown', reason: 'ip_country_unknown' };
 const PHONE_UNKNOWN: Match = { matchLevel: 'unknown', reason: 'phone_country_unknown' };
 export const PHONE_INVALID: Match = { matchLevel: 'unknown', reason: 'phone_invalid' };
@@ -29,7 +30,6 @@ export const PHONE_INVALID: Match = { matchLevel: 'unknown', reason: 'phone_inva
  * match: the subscriber is where the IP says, even though the number's home is elsewhere.
  */
 export function matchCountries(m: MatchInput): Match {
-  if (!m.ipPublic) return NOT_PUBLIC;
   if (m.legacy === 'country') return COUNTRY;
   if (m.legacy === 'mismatch') return MISMATCH;
   if (m.phoneCountry === null) return PHONE_UNKNOWN;

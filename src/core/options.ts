@@ -106,7 +106,9 @@ const providerSchema = z.custom<IpMatchProvider>(
   (v) =>
     typeof v === 'object' &&
     v !== null &&
-    typeof (v as IpMatchProvider).lookup === 'function' &&
+    ['function', 'undefined'].includes(typeof (v as IpMatchProvider).lookup) &&
+    // A remote provider is nothing without its lookup; an in-process one may be matched on its parse.
+    (typeof (v as IpMatchProvider).lookup === 'function' || (v as IpMatchProvider).remote !== true) &&
     typeof (v as IpMatchProvider).parsePhone === 'function' &&
     typeof (v as IpMatchProvider).ipCountry === 'function' &&
     typeof (v as IpMatchProvider).name === 'string',

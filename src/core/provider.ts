@@ -56,7 +56,8 @@ export interface ProviderContext {
  * The contract every provider implements. `localProvider()` and `vonageProvider()` are the built-in ones.
  *
  * A provider throws `ProviderError` (or any Error) from `lookup` to report a failure; the core turns it into
- * a decision with `error` and `reason: 'lookup_failed'`, and the `error` policy decides.
+ * a decision with `error` and `reason: 'lookup_failed'`, and the `error` policy decides (a remote provider that
+ * is down leaves the decision to the offline data: see `IpMatchOptions.remoteDown`).
  */
 export interface IpMatchProvider {
   /** Shown on every decision as `provider`. */
@@ -87,8 +88,11 @@ export interface IpMatchProvider {
   parsePhone(raw: string, defaultCountry: string | undefined): ParsedPhone | null;
   /** Country of a canonical public IP, from local GeoIP data; null when not in the data. */
   ipCountry(address: string): string | null;
-  /** Phone facts for a parsed number. */
-  lookup(request: LookupRequest): PhoneLookup | Promise<PhoneLookup>;
+  /**
+   * Phone facts for a parsed number. A provider without one (the offline `localProvider()`) is matched on its
+   * parse: the phone's parsed country against `ipCountry`, with no roaming. Required when `remote` is true.
+   */
+  lookup?(request: LookupRequest): PhoneLookup | Promise<PhoneLookup>;
   /**
    * Loads whatever the provider reads before its first check (GeoIP data), so that `IpMatch.ready()` can
    * warm a server before it takes traffic. Rejects when the data cannot be read.

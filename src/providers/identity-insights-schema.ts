@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
 import type { ParsedPhone, PhoneLookup } from '../core/provider.js';
-import type { Signal } from '../core/types.js';
 import { isFlag, isRecord, isText } from './answer-guards.js';
 
 // Each insight succeeds or fails on its own, and Vonage leaves fields absent or null, so every field but an
@@ -142,17 +141,15 @@ export function toPhoneLookup(r: IiResponse, asked: readonly InsightName[], phon
     facts.roamingCountries = countries;
     lookup.roamingCountry = facts.roamingCountries[0] ?? null;
   }
-  const signals: Signal[] = [];
+  // The sim_swapped signal is read from this fact by src/signals/sim-swap/, cached lookups included.
   if (swap && typeof swap.is_swapped === 'boolean') {
     facts.simSwap = { swapped: swap.is_swapped, at: swap.latest_sim_swap_at ?? null };
-    if (swap.is_swapped) signals.push('sim_swapped');
   }
   for (const _ in missing) {
     facts.missingInsights = missing;
     break;
   }
   lookup.facts = facts;
-  lookup.signals = signals;
   return lookup;
 }
 

@@ -1,6 +1,6 @@
+/** The offline provider: the phone's country from libphonenumber-js, the IP's from an MMDB read in-process. */
 import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../core/errors.js';
-import { parseOnlyProviders } from '../core/internal.js';
 import { consoleLogger } from '../core/logger.js';
 import { createPhoneParser } from '../core/phone.js';
 import type { IpMatchProvider } from '../core/provider.js';
@@ -115,7 +115,6 @@ export function localProvider(options: LocalProviderOptions = {}, update?: Updat
     },
     parsePhone,
     ipCountry: (address) => geo.country(address),
-    lookup: ({ phone }) => ({ country: phone.country, roamingCountry: null, facts: { valid: phone.valid } }),
     info: () => geo.info(),
     reload: () => geo.reload(),
     async ready() {
@@ -129,7 +128,5 @@ export function localProvider(options: LocalProviderOptions = {}, update?: Updat
       updater?.stop();
     },
   };
-  // Its lookup is the parse itself: the core may skip it (and must reach the same decision).
-  parseOnlyProviders.add(provider);
   return provider;
 }

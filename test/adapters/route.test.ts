@@ -312,11 +312,14 @@ describe('the 403 body names the cause', () => {
       ...base,
       ...over,
     });
-    expect(blockBody(d({ matchLevel: 'mismatch', reason: 'country_mismatch' })).error).toBe(
+    expect(blockBody(d({ matchLevel: 'mismatch', reason: 'country_mismatch' }), null).error).toBe(
       'ip_phone_mismatch',
     );
-    expect(blockBody(d({})).error).toBe('ip_phone_unverified');
-    expect(blockBody(d({ reason: 'lookup_timeout', error: { code: 'timeout', message: 'slow' } }))).toEqual({
+    expect(blockBody(d({}), null).error).toBe('ip_phone_unverified');
+    expect(blockBody(d({ signals: ['sim_swapped'] }), 'sim_swapped').error).toBe('sim_swapped');
+    expect(
+      blockBody(d({ reason: 'lookup_timeout', error: { code: 'timeout', message: 'slow' } }), null),
+    ).toEqual({
       error: 'ip_match_unavailable',
       message: expect.any(String),
       matchLevel: 'unknown',

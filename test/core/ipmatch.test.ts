@@ -494,11 +494,22 @@ describe('check() never rejects', () => {
     );
   });
 
-  it("the offline provider's shortcut reaches the decision its lookup would, field for field and in order", async () => {
-    // The core matches localProvider()'s parse without calling its lookup; a copy of the provider is not
-    // known to the core, so it goes through lookup() as any other provider would.
+  it('a provider without lookup, matched on its parse, decides as one whose lookup restates the parse, field for field and in order', async () => {
+    // localProvider() has no lookup: the core matches its parse directly. The same provider with a lookup that
+    // only restates the parse goes the lookup path, as any other in-process provider would.
     const direct = core({ provider: localProvider() });
-    const viaLookup = core({ provider: { ...localProvider() } });
+    const offline = localProvider();
+    expect(offline.lookup).toBeUndefined();
+    const viaLookup = core({
+      provider: {
+        ...offline,
+        lookup: ({ phone }) => ({
+          country: phone.country,
+          roamingCountry: null,
+          facts: { valid: phone.valid },
+        }),
+      },
+    });
     const region = fc.constantFrom('GB', 'US', 'DE', 'KR', 'FR', 'IN', 'BR', 'NG', 'JP', 'AU');
     const phone = fc.oneof(
       fc.stringMatching(/^\+(1|44|49|82|33|91|55|234|81|61)[0-9]{6,11}$/),

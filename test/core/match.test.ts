@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matchCountries } from '../../src/core/match.js';
 
-const base = { ipPublic: true, ipCountry: 'GB', phoneCountry: 'GB', roamingCountry: null };
+const base = { ipCountry: 'GB', phoneCountry: 'GB', roamingCountry: null };
 
 describe('matchCountries', () => {
   it.each([
@@ -14,7 +14,6 @@ describe('matchCountries', () => {
       'roaming_match',
     ],
     ['roaming elsewhere', { ...base, ipCountry: 'KR', roamingCountry: 'FR' }, 'mismatch', 'country_mismatch'],
-    ['IP not public', { ...base, ipPublic: false }, 'unknown', 'ip_not_public'],
     ['IP not in the data', { ...base, ipCountry: null }, 'unknown', 'ip_country_unknown'],
     ['phone without a country', { ...base, phoneCountry: null }, 'unknown', 'phone_country_unknown'],
     [
@@ -34,9 +33,8 @@ describe('matchCountries', () => {
     expect(matchCountries(input)).toEqual({ matchLevel, reason });
   });
 
-  it('says ip_not_public before anything else: private addresses are never judged', () => {
-    expect(matchCountries({ ...base, ipPublic: false, legacy: 'mismatch', phoneCountry: null }).reason).toBe(
-      'ip_not_public',
-    );
+  it('lets a legacy Vonage verdict decide before the countries', () => {
+    expect(matchCountries({ ...base, legacy: 'mismatch' }).reason).toBe('country_mismatch');
+    expect(matchCountries({ ...base, ipCountry: 'KR', legacy: 'country' }).reason).toBe('country_match');
   });
 });

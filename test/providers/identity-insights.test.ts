@@ -150,7 +150,6 @@ describe('Identity Insights answers', () => {
         roamingCountries: ['ES', 'FR', 'DE'],
         missingInsights: { current_carrier: 'NOT_RETURNED', sim_swap: 'NO_COVERAGE' },
       },
-      signals: [],
     });
   });
 });

@@ -1,9 +1,9 @@
 import { type FakeVonage, type FakeVonageOptions, startFakeVonage } from 'ipmatch/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpMatchConfigError, ProviderError } from '../../src/core/errors.js';
-import { createIpMatch } from '../../src/core/ipmatch.js';
 import type { IpMatchProvider, LookupRequest, PhoneLookup } from '../../src/core/provider.js';
 import type { Logger } from '../../src/core/types.js';
+import { createIpMatch } from '../../src/create-ip-match.js';
 import { type VonageProviderOptions, vonageProvider } from '../../src/providers/vonage.js';
 
 const GB = '+447400123456';
@@ -56,7 +56,7 @@ function request(
 }
 
 const lookup = async (p: IpMatchProvider, number: string, options?: Parameters<typeof request>[2]) =>
-  p.lookup(request(p, number, options));
+  p.lookup!(request(p, number, options));
 
 /** The ProviderError a lookup fails with (fails the test if it succeeds). */
 async function failure(p: IpMatchProvider, number = GB, options?: Parameters<typeof request>[2]) {
@@ -726,7 +726,7 @@ describe('the Number Insight v1 shutdown on 2027-02-04', () => {
       deadline: performance.now() + 2000,
     });
     const after = provider(fake, { now: at('2027-02-04T00:00:00Z') }).p;
-    const error = await Promise.resolve(after.lookup(request())).catch((e: unknown) => e);
+    const error = await Promise.resolve(after.lookup!(request())).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).toMatchObject({
       code: 'http_410',
@@ -734,7 +734,7 @@ describe('the Number Insight v1 shutdown on 2027-02-04', () => {
         /HTTP 410\. Vonage shuts Number Insight v1 down on 2027-02-04: move to identityInsightsProvider/,
     });
     const before = provider(fake, { now: at('2027-02-03T23:59:59Z') }).p;
-    const plain = await Promise.resolve(before.lookup(request())).catch((e: unknown) => e);
+    const plain = await Promise.resolve(before.lookup!(request())).catch((e: unknown) => e);
     expect((plain as Error).message).toBe('Vonage answered HTTP 410');
   });
 });

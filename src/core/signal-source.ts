@@ -1,0 +1,52 @@
+/**
+ * The signal-source contract: how a family of signals (src/signals/<family>/) plugs into the check. The core only
+ * iterates sources; it knows no family by name.
+ */
+import type { Signal } from './signals.js';
+import type { IpFacts, PhoneFacts } from './types.js';
+
+/** What a route tells the signal sources about itself, once, when its middleware is built. */
+export interface RouteSignalOptions {
+  /** The route reads the client IP from a header (`'request-ip'` or a header name): none is `ip_missing`. */
+  readonly readsIpHeader: boolean;
+}
+
+/** What one check hands each source: the facts found so far, the route's options and a clock. */
+export interface SignalContext {
+  /** The phone as the check saw it: `number` is null when the input was not a plausible phone number. */
+  readonly phone: PhoneFacts;
+  /** The client IP: `address` is null when there was none (or it did not parse). */
+  readonly ip: IpFacts;
+  readonly route: RouteSignalOptions;
+  /** Milliseconds since the epoch; injectable, so that windows can be tested without waiting. */
+  now(): number;
+}
+
+/**
+ * A family of signals. A source is pure, or reads a Store; it never throws into a check: a failing source gives
+ * its own `*_unavailable` signal, or none. (A source that throws anyway is logged once and counted as none.)
+ *
+ * @example
+ * const simSwap: SignalSource = {
+ *   name: 'sim-swap',
+ *   signals: ['sim_swapped'],
+ *   evaluate: ({ phone }) => (phone.simSwap?.swapped ? ['sim_swapped'] : []),
+ * };
+ */
+export interface SignalSource {
+  /** Names the family in logs: 'sim-swap', 'client-ip', 'ip-nature'… */
+  readonly name: string;
+  /** Every signal it can give; each has its row (default action, 403 message) in `SIGNALS`. */
+  readonly signals: readonly Signal[];
+  /**
+   * Compiles the source for one route, once, when the route is built: its thresholds and whether it runs at
+   * all there (undefined: not on this route). Without it the source runs as it is on every route.
+   */
+  forRoute?(route: RouteSignalOptions): SignalSource | undefined;
+  /** The signals present for one check. Synchronous when it can be: the offline check then needs no promise. */
+  evaluate(ctx: SignalContext): readonly Signal[] | Promise<readonly Signal[]>;
+  /** Loads what the source reads (data, a connection), for `IpMatch.ready()`. */
+  ready?(): Promise<void>;
+  /** Releases it, for `IpMatch.close()`. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,19 @@
+/** `createIpMatch`: the core with what the entry points supply by default, the offline provider and the signals. */
+import { createCore } from './core/ipmatch.js';
+import type { IpMatchOptions } from './core/options.js';
+import type { IpMatch } from './core/types.js';
+import { localProvider } from './providers/local.js';
+import { DEFAULT_SIGNALS } from './signals/index.js';
+
+const DEFAULTS = { provider: () => localProvider(), signals: DEFAULT_SIGNALS };
+
+/**
+ * Builds the framework-free core. Options are validated here, once; `check()` never throws or rejects.
+ *
+ * @example
+ * const ipm = createIpMatch({ policy: { mismatch: 'block' } });
+ * const decision = await ipm.check({ phone: '+447400123456', ip: '81.2.69.160' });
+ */
+export function createIpMatch(options: IpMatchOptions = {}): IpMatch {
+  return createCore(options, DEFAULTS);
+}

@@ -1,6 +1,8 @@
 /** The policy, compiled once per route: one pass over a match result gives the action and the cause of a block. */
+
+import { mostSevere } from './action.js';
 import { ACTIONS, DEFAULT_POLICY } from './options.js';
-import { mostSevere, type Signal } from './signals.js';
+import type { Signal } from './signals.js';
 import type { Action, Logger, MatchResult, Mode, Policy, PolicyMap } from './types.js';
 
 /**

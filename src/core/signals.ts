@@ -1,9 +1,10 @@
-import type { Action } from './types.js';
+/** The signal table: every signal's policy key, default action and 403 message, one line each. */
+import type { Action } from './action.js';
 
 /**
  * Every signal a decision can carry: a fact beside the match level that a policy can act on. Each has its
- * default action and the message of the 403 it causes when it decides a block. A new signal (velocity, hosting
- * IPs…) is one line here, and a provider that reports it in `PhoneLookup.signals`.
+ * default action and the message of the 403 it causes when it decides a block. A new signal is one line here,
+ * and a source in its family's folder (src/signals/<family>/) that reports it: see core/signal-source.ts.
  */
 export const SIGNALS = {
   sim_swapped: {
@@ -26,10 +27,3 @@ export const SIGNAL_NAMES = Object.keys(SIGNALS) as Signal[];
 export const SIGNAL_DEFAULTS = Object.fromEntries(SIGNAL_NAMES.map((s) => [s, SIGNALS[s].action])) as {
   [S in Signal]: (typeof SIGNALS)[S]['action'];
 };
-
-const SEVERITY: Record<Action, number> = { allow: 0, flag: 1, block: 2 };
-
-/** The more severe of two actions: block > flag > allow. */
-export function mostSevere(a: Action, b: Action): Action {
-  return SEVERITY[b] > SEVERITY[a] ? b : a;
-}

@@ -1,9 +1,9 @@
+/** The public types of the core: the decision, its parts, the policy, the options' callbacks. */
+import type { Action } from './action.js';
 import type { Signal } from './signals.js';
 
+export type { Action } from './action.js';
 export type { Signal } from './signals.js';
-
-/** What happens to the request. */
-export type Action = 'allow' | 'flag' | 'block';
 
 /** How the IP's country compares with the phone's (Vonage's `ip_match_level` vocabulary). */
 export type MatchLevel = 'country' | 'mismatch' | 'unknown';

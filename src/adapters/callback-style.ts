@@ -3,7 +3,7 @@ import type { Outcome, Route } from './route.js';
 
 /** How a callback-style framework (`(req, res, next)`: Express, Fastify) does the three things ipMatch needs. */
 export interface CallbackStyle<Req, Res> {
-  /** The parsed body, or `NO_BODY_PARSER`. */
+  /** The parsed body, or the `UnreadBody` that says why there is none (`NO_BODY_PARSER`…). */
   body(req: Req): unknown;
   /** Stores the decision where handlers look for it (`req.ipMatch`). */
   store(req: Req, decision: IpMatchDecision): void;

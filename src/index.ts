@@ -1,3 +1,4 @@
+/** The 'ipmatch' entry point: the core, the providers, the updater and the observers, with their types. */
 import { updateDatabase } from './data/update.js';
 import {
   type LocalProvider,
@@ -6,7 +7,6 @@ import {
 } from './providers/local.js';
 
 export { IpMatchConfigError, ProviderError } from './core/errors.js';
-export { createIpMatch } from './create-ip-match.js';
 export type { CacheOptions, IpMatchOptions } from './core/options.js';
 export type {
   IpMatchProvider,
@@ -35,6 +35,7 @@ export type {
   Reason,
   Signal,
 } from './core/types.js';
+export { createIpMatch } from './create-ip-match.js';
 export { type UpdateOptions, type UpdateResult, updateDatabase } from './data/update.js';
 export { type DataErrorCode, IpMatchDataError } from './geodata/errors.js';
 export type { DataSource } from './geodata/sources.js';

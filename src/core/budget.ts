@@ -1,3 +1,4 @@
+/** The check's time budget around a lookup: the deadline, the AbortSignal, and errors turned into reasons. */
 import { ProviderError } from './errors.js';
 import type { IpMatchProvider, LookupRequest, PhoneLookup } from './provider.js';
 import type { Reason } from './types.js';

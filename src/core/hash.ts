@@ -1,3 +1,4 @@
+/** SHA-256 in hex: node:crypto where it exists, Web Crypto elsewhere (Workers). */
 import { builtin } from './builtins.js';
 
 let nodeCrypto: typeof import('node:crypto') | null | undefined;

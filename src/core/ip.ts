@@ -1,3 +1,4 @@
+/** IP normalisation: canonical text, IPv4-mapped IPv6 unwrapped, and whether the address is public. */
 import ipaddr from 'ipaddr.js';
 
 /** A client IP after normalisation. */

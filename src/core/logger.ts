@@ -1,3 +1,4 @@
+/** The default logger (one line per warning on stderr) and coded once-per-core warnings. */
 import type { Logger } from './types.js';
 
 // Control characters (a newline, an escape sequence) in a field would split or repaint a log line.

@@ -1,3 +1,4 @@
+/** The in-memory Store: an LRU with a TTL, the default cache of remote lookups. */
 import { LRUCache } from 'lru-cache';
 import type { Store } from './store.js';
 

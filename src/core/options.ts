@@ -1,3 +1,4 @@
+/** createIpMatch's options: their types with each default, their schema, and the defaults themselves. */
 import * as z from 'zod/mini';
 import { isSupportedRegion } from './phone.js';
 import type { IpMatchProvider } from './provider.js';

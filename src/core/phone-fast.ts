@@ -1,3 +1,4 @@
+/** The phone fast path: a calling code that maps to one region decides without libphonenumber-js's parser. */
 import metadata from 'libphonenumber-js/metadata.max.json';
 import type { ParsedPhone } from './provider.js';
 

@@ -1,3 +1,4 @@
+/** Phone parsing: the fast path first, libphonenumber-js's full parser (loaded on first need) after, with an LRU. */
 import type { CountryCode } from 'libphonenumber-js/core';
 import metadata from 'libphonenumber-js/metadata.max.json';
 import { LRUCache } from 'lru-cache';

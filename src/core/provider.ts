@@ -1,3 +1,4 @@
+/** The provider contract: what a provider is given (a parsed phone, an IP) and what it answers. */
 import type { CostFacts, Logger, MatchLevel, PhoneFacts, Signal } from './types.js';
 
 /** A phone number after parsing: always E.164, with libphonenumber-js's region when it has one. */

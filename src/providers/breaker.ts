@@ -1,3 +1,4 @@
+/** A circuit breaker for a remote provider: open after repeated failures, half-open to probe. */
 import { ProviderError } from '../core/errors.js';
 
 /** `closed` lets calls through; `open` refuses them; `half-open` lets one probe through. */

@@ -1,3 +1,4 @@
+/** Identity Insights answers validated with zod and read into a PhoneLookup. */
 import * as z from 'zod/mini';
 import type { ParsedPhone, PhoneLookup } from '../core/provider.js';
 import { isFlag, isRecord, isText } from './answer-guards.js';

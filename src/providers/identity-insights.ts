@@ -1,3 +1,4 @@
+/** identityInsightsProvider: Vonage Identity Insights (roaming, SIM swap) over JWT-signed HTTP. */
 import * as z from 'zod/mini';
 import { IpMatchConfigError, ProviderError } from '../core/errors.js';
 import type { IpMatchProvider, LookupRequest } from '../core/provider.js';

@@ -1,3 +1,4 @@
+/** Signs the JWTs of Vonage applications (RS256) from a private key, cached until near expiry. */
 import { builtin } from '../core/builtins.js';
 
 /** A Vonage application's credentials, as `identityInsightsProvider` takes them. */

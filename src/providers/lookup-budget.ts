@@ -1,3 +1,4 @@
+/** Lookup budgets: paid lookups per second, global and per client IP, past which the offline data decides. */
 import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
 

@@ -1,3 +1,4 @@
+/** The HTTP transport of the remote providers: an undici pool on Node, fetch elsewhere, bounded by the budget. */
 import { type Budgeted, isCut, listenForCut, stopListening } from '../core/budget.js';
 import { ProviderError } from '../core/errors.js';
 import { readUpTo } from '../core/read-stream.js';

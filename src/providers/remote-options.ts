@@ -1,3 +1,4 @@
+/** The options both Vonage providers share (base URL, connections, breaker, budget, geoip), with their schema. */
 import * as z from 'zod/mini';
 import { wholeNumber } from '../core/validate.js';
 import type { LookupBudgetOptions } from './lookup-budget.js';

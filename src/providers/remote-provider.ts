@@ -1,3 +1,4 @@
+/** The remote provider both Vonage APIs build on: one retry, the breaker, the budget, errors as ProviderError. */
 import { ProviderError } from '../core/errors.js';
 import { consoleLogger } from '../core/logger.js';
 import { createPhoneParser } from '../core/phone.js';

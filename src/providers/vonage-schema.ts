@@ -1,3 +1,4 @@
+/** Number Insight v1 answers validated with zod and read into a PhoneLookup. */
 import * as z from 'zod/mini';
 import { ProviderError } from '../core/errors.js';
 import type { PhoneLookup } from '../core/provider.js';

@@ -1,3 +1,4 @@
+/** vonageProvider: Vonage Number Insight v1 (basic, standard, advanced) over Basic-auth HTTP. */
 import * as z from 'zod/mini';
 import { ProviderError } from '../core/errors.js';
 import type { IpMatchProvider, LookupRequest } from '../core/provider.js';

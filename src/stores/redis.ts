@@ -1,3 +1,4 @@
+/** RedisStore: the Store contract on ioredis or node-redis, keys prefixed and lookups locked across a fleet. */
 import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { Store } from '../core/store.js';

@@ -1,3 +1,4 @@
+/** The metrics' labels, from closed sets: an unbounded route or reason never becomes a time series. */
 import { ACTIONS } from '../../core/options.js';
 import type { DecisionContext, IpMatchDecision, Logger, Reason } from '../../core/types.js';
 

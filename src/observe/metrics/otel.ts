@@ -1,3 +1,4 @@
+/** openTelemetryMetrics: decisions as OpenTelemetry counters and a duration histogram. */
 import type { Meter } from '@opentelemetry/api';
 import * as z from 'zod/mini';
 import { consoleLogger } from '../../core/logger.js';

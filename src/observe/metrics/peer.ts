@@ -1,3 +1,4 @@
+/** Loads an optional peer dependency (prom-client, @opentelemetry/api) with a message that says what to install. */
 import { createRequire } from 'node:module';
 
 /**

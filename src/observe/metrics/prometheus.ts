@@ -1,3 +1,4 @@
+/** prometheusMetrics: decisions as prom-client counters and a duration histogram. */
 import type * as PromClient from 'prom-client';
 import type { Registry } from 'prom-client';
 import * as z from 'zod/mini';

@@ -1,3 +1,4 @@
+/** The report's figures, built line by line from decision logs within fixed bounds. */
 import type { Report } from './figures.js';
 import { LIMITS, type ReportLimits } from './limits.js';
 import type { LoggedDecision } from './parse-line.js';

@@ -1,3 +1,4 @@
+/** Number, share and route formatting shared by the report's terminal and HTML output. */
 import type { PairFigure, Report } from './figures.js';
 
 /** Shared by the terminal summary and the page, so that both print a figure the same way. */

@@ -1,3 +1,4 @@
+/** The report as one self-contained HTML page, every log field escaped. */
 import type { Report } from './figures.js';
 import { badLineName, count, day, inForce, pairName, percent, routeName } from './format.js';
 import { barList, COLORS, esc, heatmap, stackedBars } from './svg.js';

@@ -1,3 +1,4 @@
+/** One decision-log line read and checked: a logged decision, or why the line is bad. */
 import { ACTIONS } from '../../core/options.js';
 import type { Action, MatchLevel } from '../../core/types.js';
 import { EARLIEST, LATEST, MAX_NAME } from './limits.js';

@@ -1,3 +1,4 @@
+/** Reads decision logs (files, gzip, stdin) line by line into the report builder. */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';

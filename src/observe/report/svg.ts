@@ -1,3 +1,4 @@
+/** The report page's charts as inline SVG. */
 import type { ActionCounts, PairFigure } from './figures.js';
 import { count } from './format.js';
 import { printable } from './inert.js';

@@ -1,3 +1,4 @@
+/** The report as terminal text, with nothing from a log able to reach the terminal as a control sequence. */
 import type { ActionCounts, Report, RouteFigures } from './figures.js';
 import { badLineName, count, day, inForce, pairName, percent, routeName } from './format.js';
 import { inert, printableLines } from './inert.js';

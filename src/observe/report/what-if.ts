@@ -1,3 +1,4 @@
+/** What-if policies: what each candidate policy would have blocked, per route. */
 import type { WhatIfPolicy } from './figures.js';
 import type { LoggedDecision } from './parse-line.js';
 

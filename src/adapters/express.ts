@@ -1,16 +1,16 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
-import { callbackMiddleware } from './callback-style.js';
-import type { FrameworkIp } from './client-ip.js';
-import { requestState, storeDecision } from './express-decision.js';
+import { callbackMiddleware } from './shared/callback-style.js';
+import type { FrameworkIp } from './shared/client-ip.js';
+import { requestState, storeDecision } from './shared/express-decision.js';
 import {
   buildRoute,
   type Framework,
   NO_BODY_PARSER,
   type RouteOptions as SharedRouteOptions,
-} from './route.js';
-import { announcesBody, UnreadBody } from './unread-body.js';
+} from './shared/route.js';
+import { announcesBody, UnreadBody } from './shared/unread-body.js';
 
 declare global {
   namespace Express {
@@ -93,4 +93,4 @@ export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   }) as IpMatchMiddleware;
 }
 
-export * from './core-exports.js';
+export * from './shared/core-exports.js';

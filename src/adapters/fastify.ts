@@ -1,18 +1,18 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
-import { createIpMatch } from '../create-ip-match.js';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
-import { callbackMiddleware } from './callback-style.js';
-import type { FrameworkIp, ProxyTrust } from './client-ip.js';
+import { createIpMatch } from '../create-ip-match.js';
+import { callbackMiddleware } from './shared/callback-style.js';
+import type { FrameworkIp, ProxyTrust } from './shared/client-ip.js';
 import {
   buildRoute,
   type Framework,
   NO_BODY_PARSER,
   type RouteOptions as SharedRouteOptions,
-} from './route.js';
-import { announcesBody, UnreadBody } from './unread-body.js';
-import { mediaType } from './web-request.js';
+} from './shared/route.js';
+import { announcesBody, UnreadBody } from './shared/unread-body.js';
+import { mediaType } from './shared/web-request.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -149,4 +149,4 @@ export const ipMatchPlugin = fp<IpMatchPluginOptions>(
   { fastify: '5.x', name: 'ipmatch' },
 );
 
-export * from './core-exports.js';
+export * from './shared/core-exports.js';

@@ -5,8 +5,8 @@ import {
   type Framework,
   type Outcome,
   type RouteOptions as SharedRouteOptions,
-} from './route.js';
-import { peerRequest, readBody } from './web-request.js';
+} from './shared/route.js';
+import { peerRequest, readBody } from './shared/web-request.js';
 
 /** Answers a blocked request instead of the default 403 JSON. */
 export type OnBlock = (request: Request, decision: IpMatchDecision) => Response | Promise<Response>;
@@ -98,4 +98,4 @@ export function ipMatch(first: unknown, second?: unknown): IpMatchGuard {
   };
 }
 
-export * from './core-exports.js';
+export * from './shared/core-exports.js';

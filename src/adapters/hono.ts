@@ -1,10 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
-import type { FrameworkIp, PeerRequest } from './client-ip.js';
-import { buildRoute, type Framework, type RouteOptions as SharedRouteOptions } from './route.js';
-import { announcesBody, UnreadBody } from './unread-body.js';
-import { BODY_LIMIT, mediaType, PARSED, parseBody, peerRequest, readBody } from './web-request.js';
+import type { FrameworkIp, PeerRequest } from './shared/client-ip.js';
+import { buildRoute, type Framework, type RouteOptions as SharedRouteOptions } from './shared/route.js';
+import { announcesBody, UnreadBody } from './shared/unread-body.js';
+import { BODY_LIMIT, mediaType, PARSED, parseBody, peerRequest, readBody } from './shared/web-request.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -134,4 +134,4 @@ export function ipMatch(first?: unknown, second?: unknown): MiddlewareHandler {
   };
 }
 
-export * from './core-exports.js';
+export * from './shared/core-exports.js';

@@ -1,15 +1,15 @@
 import type { Context, Next } from 'koa';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
-import type { FrameworkIp, ProxyTrust } from './client-ip.js';
+import type { FrameworkIp, ProxyTrust } from './shared/client-ip.js';
 import {
   buildRoute,
   type Framework,
   NO_BODY_PARSER,
   type Outcome,
   type RouteOptions as SharedRouteOptions,
-} from './route.js';
-import { announcesBody, UnreadBody } from './unread-body.js';
+} from './shared/route.js';
+import { announcesBody, UnreadBody } from './shared/unread-body.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -129,4 +129,4 @@ export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
   };
 }
 
-export * from './core-exports.js';
+export * from './shared/core-exports.js';

@@ -5,7 +5,7 @@ import {
   compileClientIp,
   type ProxyTrust,
   type RequestIp,
-} from '../../src/adapters/client-ip.js';
+} from '../../src/adapters/shared/client-ip.js';
 
 interface FakeReq {
   peer: string;

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, test, vi } from 'vitest';
-import { fromForwardedFor, walkForwardedFor } from '../../src/adapters/forwarded-for.js';
-import { compileTrustedProxies } from '../../src/adapters/proxies.js';
+import { fromForwardedFor, walkForwardedFor } from '../../src/adapters/shared/forwarded-for.js';
+import { compileTrustedProxies } from '../../src/adapters/shared/proxies.js';
 import { normalizeIp } from '../../src/core/ip.js';
 
 // Express's own walk, as the oracle: ipmatch must pick the address Express's req.ip picks with the same trust.

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { phoneHints, phoneLikePath } from '../../src/adapters/phone-hints.js';
-import { compilePhonePath } from '../../src/adapters/phone-path.js';
+import { phoneHints, phoneLikePath } from '../../src/adapters/shared/phone-hints.js';
+import { compilePhonePath } from '../../src/adapters/shared/phone-path.js';
 
 describe('phoneLikePath: where else a body holds a phone number', () => {
   test.each<[string, unknown, string | undefined]>([

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { compilePhonePath, phonePathProblem } from '../../src/adapters/phone-path.js';
+import { compilePhonePath, phonePathProblem } from '../../src/adapters/shared/phone-path.js';
 
 describe('compilePhonePath', () => {
   test('reads a top-level field', () => {

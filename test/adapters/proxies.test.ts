@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { compileTrustedProxies, isProxyEntry } from '../../src/adapters/proxies.js';
+import { compileTrustedProxies, isProxyEntry } from '../../src/adapters/shared/proxies.js';
 
 describe('trusted proxies', () => {
   test.each([

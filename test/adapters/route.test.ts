@@ -13,7 +13,7 @@ import {
   type Framework,
   NO_BODY_PARSER,
   UnreadBody,
-} from '../../src/adapters/route.js';
+} from '../../src/adapters/shared/route.js';
 
 /** A request as the shared route code sees it through a framework: here the socket address is the client. */
 interface FakeReq {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { mediaType } from '../../src/adapters/web-request.js';
+import { mediaType } from '../../src/adapters/shared/web-request.js';
 
 /** What mediaType means: the Content-Type before any parameters, trimmed and lower-cased. */
 const reference = (contentType: string | null | undefined) =>

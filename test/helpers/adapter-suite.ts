@@ -10,7 +10,7 @@ import {
 } from 'ipmatch';
 import request from 'supertest';
 import { afterAll, describe, expect, test, vi } from 'vitest';
-import type { RouteOptions } from '../../src/adapters/route.js';
+import type { RouteOptions } from '../../src/adapters/shared/route.js';
 
 // Test data, checked against the bundled GeoIP data and libphonenumber-js.
 export const GB_PHONE = '+447400123456';

@@ -1,5 +1,5 @@
 /** Walks X-Forwarded-For from the socket peer, right to left, skipping trusted proxies, as proxy-addr does. */
-import { normalizeIp } from '../core/ip.js';
+import { normalizeIp } from '../../core/ip.js';
 import type { PeerRequest, WarnOnce } from './client-ip.js';
 
 /**

@@ -1,6 +1,6 @@
 /** Compiles `trustedProxies` (IPs, CIDRs, Express's named ranges) into a test of one address. */
 import ipaddr from 'ipaddr.js';
-import { normalizeIp } from '../core/ip.js';
+import { normalizeIp } from '../../core/ip.js';
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 

@@ -1,6 +1,6 @@
 /** The default answers of a route that does not pass a request on: 403 blocked, 400 no phone, 413/415 body unread. */
-import { SIGNALS } from '../core/signals.js';
-import type { IpMatchDecision, MatchLevel, Reason, Signal } from '../core/types.js';
+import { SIGNALS } from '../../core/signals.js';
+import type { IpMatchDecision, MatchLevel, Reason, Signal } from '../../core/types.js';
 import { UnreadBody } from './unread-body.js';
 
 type LevelCause = 'ip_phone_mismatch' | 'ip_phone_unverified' | 'ip_match_unavailable';

@@ -1,5 +1,5 @@
-import { IpMatchConfigError } from '../core/errors.js';
-import { nearest } from '../core/validate.js';
+import { IpMatchConfigError } from '../../core/errors.js';
+import { nearest } from '../../core/validate.js';
 import { fromHeader } from './client-ip-header.js';
 import { fromForwardedFor } from './forwarded-for.js';
 import { compileTrustedProxies } from './proxies.js';

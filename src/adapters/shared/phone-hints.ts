@@ -1,5 +1,5 @@
 /** One-time hints to the developer whose route cannot find phone numbers: the fix, never the number itself. */
-import type { CoreInternals } from '../core/internal.js';
+import type { CoreInternals } from '../../core/internal.js';
 
 /** Digits and separators without a leading '+': a number in national format, such as "07400 123456". */
 const NATIONAL = /^[\d\s().-]{6,30}$/;

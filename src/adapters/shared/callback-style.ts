@@ -1,4 +1,4 @@
-import type { IpMatchDecision } from '../core/types.js';
+import type { IpMatchDecision } from '../../core/types.js';
 import type { Outcome, Route } from './route.js';
 
 /** How a callback-style framework (`(req, res, next)`: Express, Fastify) does the three things ipMatch needs. */

@@ -2,7 +2,7 @@
  * What the fetch-standard adapters (ipmatch/fetch, ipmatch/hono) share: a `Request`'s headers as the client-IP
  * code reads them, and its body, which ipmatch reads itself since these runtimes have no body parser to rely on.
  */
-import { readUpTo } from '../core/read-stream.js';
+import { readUpTo } from '../../core/read-stream.js';
 import type { PeerRequest } from './client-ip.js';
 import { UnreadBody } from './unread-body.js';
 

@@ -1,11 +1,11 @@
 import * as z from 'zod/mini';
-import { IpMatchConfigError } from '../core/errors.js';
-import { type CompiledRoute, type CoreInternals, internals } from '../core/internal.js';
-import { coreOptionsShape, modeSchema, policySchema, regionHint } from '../core/options.js';
-import type { RouteSignalOptions } from '../core/signal-source.js';
-import type { IpMatch, IpMatchDecision, Mode, Policy } from '../core/types.js';
-import { parseOptions } from '../core/validate.js';
-import { createIpMatch } from '../create-ip-match.js';
+import { IpMatchConfigError } from '../../core/errors.js';
+import { type CompiledRoute, type CoreInternals, internals } from '../../core/internal.js';
+import { coreOptionsShape, modeSchema, policySchema, regionHint } from '../../core/options.js';
+import type { RouteSignalOptions } from '../../core/signal-source.js';
+import type { IpMatch, IpMatchDecision, Mode, Policy } from '../../core/types.js';
+import { parseOptions } from '../../core/validate.js';
+import { createIpMatch } from '../../create-ip-match.js';
 import {
   type ClientIpOption,
   clientIpProblems,

@@ -1,5 +1,5 @@
 /** `clientIp: '<header>'`: a header your platform sets, believed as far as its socket peer allows. */
-import { normalizeIp } from '../core/ip.js';
+import { normalizeIp } from '../../core/ip.js';
 import type { PeerRequest, WarnOnce } from './client-ip.js';
 
 /**

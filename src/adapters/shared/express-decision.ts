@@ -1,6 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import type { Application, Request } from 'express';
-import type { IpMatchDecision } from '../core/types.js';
+import type { IpMatchDecision } from '../../core/types.js';
 import type { ProxyTrust } from './client-ip.js';
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The route core, and the contract every framework adapter fulfils.
  *
- * An adapter (express.ts, koa.ts, fastify.ts, hono.ts, fetch.ts) is one file that gives `buildRoute` a
- * `Framework`, and then translates an `Outcome` into its framework's terms:
+ * An adapter is an entry file in src/adapters/ (express.ts, koa.ts, fastify.ts, hono.ts, fetch.ts); what they
+ * share lives here in src/adapters/shared/. The entry file gives `buildRoute` a `Framework`, and then
+ * translates an `Outcome` into its framework's terms:
  * - `name`: the entry point, for error messages ('ipMatch (ipmatch/express)');
  * - `bodyParsers`: what to mount when the framework parsed no body (only adapters that pass `NO_BODY_PARSER`);
  * - `ip.raw(req)`: the request's headers and socket peer, as Node's IncomingMessage holds them;
@@ -10,14 +11,14 @@
  *   to fix that trust in its words. Without it (the Fetch API) `clientIp` must be a header or a function.
  * - `routePattern(req)` and `method(req)`: for `onDecision`'s context, read only when one listens.
  * Per request the adapter calls `route.run(req, body)` with the parsed body (or an `UnreadBody`), or reads
- * the body itself first when `route.readsBody` (fetch-standard requests: `readBody` in web-request.ts). It then
- * stores `outcome.decision` where handlers look for it, and either goes on (`next`), calls the route's
+ * the body itself first when `route.readsBody` (fetch-standard requests: `readBody` in web-request.ts). It
+ * then stores `outcome.decision` where handlers look for it, and either goes on (`next`), calls the route's
  * `onBlock` (`block`), or answers `outcome.status` with the JSON `outcome.body`. Options, defaults, policy,
  * the answers' wording and the warnings all live here and in route-options.ts, so adapters do not repeat them.
  */
-import type { Checked, CoreInternals, RequestContext } from '../core/internal.js';
-import { regionHint } from '../core/options.js';
-import type { CheckInput, IpMatch, IpMatchDecision } from '../core/types.js';
+import type { Checked, CoreInternals, RequestContext } from '../../core/internal.js';
+import { regionHint } from '../../core/options.js';
+import type { CheckInput, IpMatch, IpMatchDecision } from '../../core/types.js';
 import { type BlockBody, blockBody, type PhoneAnswer, phoneAnswers } from './answers.js';
 import { compileClientIp, type RequestIp } from './client-ip.js';
 import { phoneHints } from './phone-hints.js';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type FakeVonage, startFakeVonage } from 'ipmatch/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCli, UsageError } from '../src/cli/args.js';
+import { parseCli } from '../src/cli/args.js';
+import { UsageError } from '../src/cli/usage-error.js';
 import { writeMmdb } from './fixtures/mmdb-writer.js';
 
 // The CLI is run as a user runs it: a separate process, through tsx so that no build is needed.

@@ -1,6 +1,8 @@
+/** parseCli: the command line of check, db and report, validated into a Command or a UsageError. */
 import { parseArgs } from 'node:util';
 import { nearest } from '../core/validate.js';
 import { type ReportCommand, reportCommand } from './report-args.js';
+import { UsageError } from './usage-error.js';
 
 /** What the command line asked for, after validation. */
 export type Command =
@@ -19,11 +21,6 @@ export type Command =
     }
   | { kind: 'db'; json: boolean; database?: string }
   | ReportCommand;
-
-/** A mistake on the command line: exit 1, the message on stderr. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },

@@ -1,10 +1,11 @@
+/** `ipmatch db`: which GeoIP data is in use, why it was chosen, and what the data dir's manifest says. */
 import { type Manifest, readManifest } from '../data/manifest.js';
 import { resolveDataDir } from '../geodata/dir.js';
 import type { GeoIpInfo } from '../providers/geoip/index.js';
 import { localProvider } from '../providers/local.js';
 import type { Command } from './args.js';
 import { lines } from './format.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 type Db = Extract<Command, { kind: 'db' }>;
 
@@ -30,7 +31,7 @@ export function formatInfo(info: GeoIpInfo, dataDir: string, manifest: Manifest 
 }
 
 /** `ipmatch db`: the GeoIP data in use, and the data dir's facts. */
-export async function runDb(command: Db, io: CliIo): Promise<number> {
+export async function runDbInfo(command: Db, io: CliIo): Promise<number> {
   const provider = localProvider(
     command.database === undefined ? {} : { database: command.database, reload: false },
   );

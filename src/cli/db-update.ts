@@ -1,3 +1,4 @@
+/** `ipmatch db update` and `ipmatch db rollback`: their own options, the download's progress, exit 0/1/2. */
 import { parseArgs } from 'node:util';
 import { nearest } from '../core/validate.js';
 import { readManifest } from '../data/manifest.js';
@@ -6,8 +7,8 @@ import { type UpdateOptions, updateDatabase } from '../data/update.js';
 import { dataFile, resolveDataDir } from '../geodata/dir.js';
 import { IpMatchDataError } from '../geodata/errors.js';
 import { DATA_SOURCES, type DataSource } from '../geodata/sources.js';
-import { UsageError } from './args.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
+import { UsageError } from './usage-error.js';
 
 /** `ipmatch db update --help` and `ipmatch db rollback --help`. */
 export const DB_UPDATE_USAGE = `Usage:
@@ -135,7 +136,7 @@ function progressPrinter(io: CliIo): UpdateOptions['onProgress'] {
 const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : 'none');
 
 /** `ipmatch db update` and `ipmatch db rollback`: exit 0 done, 1 usage, 2 failed with the data untouched. */
-export async function runDbData(
+export async function runDbUpdateOrRollback(
   action: 'update' | 'rollback',
   argv: readonly string[],
   io: CliIo,

@@ -1,4 +1,5 @@
-import type { RouteAnswer } from '../adapters/answers.js';
+/** The CLI's human output: label/value lines, and a decision as a person checking a number reads it. */
+import type { RouteAnswer } from '../adapters/shared/answers.js';
 import type { IpMatchDecision } from '../core/types.js';
 
 /** Label/value lines with the values in one column. */

@@ -1,8 +1,9 @@
+/** `ipmatch check --identity-insights`: an identityInsightsProvider built from the environment. */
 import { readFileSync } from 'node:fs';
 import { IpMatchConfigError } from '../core/errors.js';
 import type { IpMatchProvider } from '../core/provider.js';
-import { UsageError } from './args.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
+import { UsageError } from './usage-error.js';
 
 /** The environment variable behind each option, so that an error names what the user set. */
 const ENV: Record<string, string> = {

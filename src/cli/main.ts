@@ -1,15 +1,9 @@
+/** The CLI's dispatcher: one command line to the command that runs it, and its mistakes to exit 1. */
 import { IpMatchConfigError } from '../core/errors.js';
-import { parseCli, UsageError } from './args.js';
+import { parseCli } from './args.js';
+import type { CliIo } from './io.js';
 import { USAGE } from './usage.js';
-
-/** Where the CLI writes and what it reads: the process's streams and environment, or a test's. */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  env: Record<string, string | undefined>;
-  /** What `ipmatch report -` reads. */
-  stdin?: NodeJS.ReadableStream;
-}
+import { UsageError } from './usage-error.js';
 
 /** Runs one command line and resolves to the exit status: 0 for a decision or info, 1 for a mistake. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
@@ -18,23 +12,23 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return 1;
   }
   try {
+    // Each command is loaded only when run: --help and typos answer without loading the phone metadata.
     if (argv[0] === 'db' && (argv[1] === 'update' || argv[1] === 'rollback')) {
-      const { runDbData } = await import('./db-update.js');
-      return await runDbData(argv[1], argv.slice(2), io);
+      const { runDbUpdateOrRollback } = await import('./db-update.js');
+      return await runDbUpdateOrRollback(argv[1], argv.slice(2), io);
     }
     const command = parseCli(argv);
-    if (command.kind === 'help') {
-      io.stdout(USAGE);
-      return 0;
+    switch (command.kind) {
+      case 'help':
+        io.stdout(USAGE);
+        return 0;
+      case 'report':
+        return await (await import('./report.js')).runReport(command, io);
+      case 'db':
+        return await (await import('./db-info.js')).runDbInfo(command, io);
+      case 'check':
+        return await (await import('./check.js')).runCheck(command, io);
     }
-    if (command.kind === 'report') {
-      const { runReport } = await import('./report.js');
-      return await runReport(command, io);
-    }
-    // Loaded only for a real command: --help and typos answer without loading the phone metadata.
-    if (command.kind === 'db') return await (await import('./db-info.js')).runDb(command, io);
-    const { runCheck } = await import('./commands.js');
-    return await runCheck(command, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`ipmatch: ${error.message}\nRun "ipmatch --help" for usage.\n`);

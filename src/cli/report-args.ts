@@ -1,4 +1,5 @@
-import { UsageError } from './args.js';
+/** The arguments of `ipmatch report`, validated: sources, --since/--until as instants, --html, --route. */
+import { UsageError } from './usage-error.js';
 
 /** `ipmatch report <files|-> [--html F] [--json] [--since D] [--until D] [--route P]`, validated. */
 export interface ReportCommand {

@@ -1,3 +1,4 @@
+/** `ipmatch report`: decision logs into a summary on the terminal, JSON, or a self-contained HTML page. */
 import { writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ReportBuilder } from '../observe/report/aggregate.js';
@@ -5,9 +6,9 @@ import { reportPage } from '../observe/report/html.js';
 import { printable, terminalJson } from '../observe/report/inert.js';
 import { openSource, readSource } from '../observe/report/read.js';
 import { formatReport } from '../observe/report/terminal.js';
-import { UsageError } from './args.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 import type { ReportCommand } from './report-args.js';
+import { UsageError } from './usage-error.js';
 
 /** The problem with a source in words: a missing file is the user's to fix, so it is a usage error. */
 function unreadable(name: string, error: unknown): UsageError {

@@ -1,4 +1,5 @@
-import { defaultAnswer } from '../adapters/answers.js';
+/** `ipmatch check`: one decision for a phone and an IP, as a route with the default options would make it. */
+import { defaultAnswer } from '../adapters/shared/answers.js';
 import { IpMatchConfigError } from '../core/errors.js';
 import { internals } from '../core/internal.js';
 import { isSupportedRegion } from '../core/phone.js';
@@ -6,10 +7,11 @@ import type { IpMatchProvider } from '../core/provider.js';
 import type { IpMatch, Logger } from '../core/types.js';
 import { createIpMatch } from '../create-ip-match.js';
 import { localProvider } from '../providers/local.js';
-import { type Command, UsageError } from './args.js';
+import type { Command } from './args.js';
 import { formatDecision } from './format.js';
 import { identityInsights } from './identity-insights.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
+import { UsageError } from './usage-error.js';
 
 /** Digits and separators without a leading '+': a number in national format, like "07400 123456". */
 const NATIONAL = /^[\d\s().-]*\d[\d\s().-]*$/;

@@ -1,23 +1,13 @@
-import { createPublicKey, generateKeyPair, type KeyObject, verify } from 'node:crypto';
+/** The fake's Identity Insights: JWT checks against its key pair, generated insights, a test's overrides. */
+import { createPublicKey, generateKeyPair, type KeyObject, randomUUID, verify } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { IiResponseJson, InsightName } from '../providers/identity-insights-schema.js';
+import type { IiResponseJson } from '../providers/identity-insights-schema.js';
+import { digits, errorBody, type FakeAnswer, type FakeApi, headersOf } from './fake-server.js';
+import type { FakeInsight, FakeInsights, FakeJwtClaims, FakeVonageRequest } from './fake-vonage-types.js';
 
 /** The path Identity Insights answers on. */
 export const II_PATH = '/identity-insights/v1/requests';
-
-/** One insight of an answer as Vonage writes it; `status.code` is any of the per-insight codes. */
-export type FakeInsight = Record<string, unknown> & { status?: { code: string; message?: string } };
-
-/** Per-insight overrides, merged over what the fake generates (e.g. `{ roaming: { is_roaming: true, country_codes: ['ES'] } }`). */
-export type FakeInsights = Partial<Record<InsightName | 'original_carrier', FakeInsight>>;
-
-/** The claims of a JWT the fake accepted, as a test may check them (no signature, no key). */
-export interface FakeJwtClaims {
-  application_id: string;
-  iat: number;
-  exp: number;
-  jti: string;
-}
 
 /** Every per-insight status code Vonage documents, with its message. */
 export const INSIGHT_STATUSES: Record<string, string> = {
@@ -157,19 +147,60 @@ export function iiAnswer(body: unknown, overrides: FakeInsights, requestId: stri
   return { request_id: requestId, insights } as IiResponseJson;
 }
 
-/** An HTTP error body in either shape Vonage has been seen to send. */
-export function errorBody(statusCode: number, title: string, shape: 'problem' | 'camara'): string {
-  if (shape === 'camara') {
-    const code = title
-      .toUpperCase()
-      .replace(/[^A-Z]+/g, '_')
-      .replace(/^_|_$/g, '');
-    return JSON.stringify({ status: statusCode, code, message: title });
-  }
-  return JSON.stringify({
-    type: 'about:blank',
-    title,
-    detail: title,
-    instance: `/identity-insights/${statusCode}`,
-  });
+export interface IdentityInsightsSetup {
+  /** The application whose JWTs it accepts, and the public key they must be signed for. */
+  applicationId: string;
+  publicKey: KeyObject;
+  /** A test's insights per number (by digits), merged over the behaviour's `insights`. */
+  insights: ReadonlyMap<string, FakeInsights>;
+}
+
+/** The Identity Insights API on II_PATH: a JSON body, a Bearer JWT, one answer per insight asked for. */
+export function identityInsights({ applicationId, publicKey, insights }: IdentityInsightsSetup): FakeApi {
+  return {
+    record(req: IncomingMessage, _url: URL, text: string): FakeVonageRequest {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {}
+      const bearer = /^Bearer /i.test(req.headers.authorization ?? '');
+      const jwt = verifyJwt(
+        req.headers.authorization,
+        publicKey,
+        applicationId,
+        Math.floor(Date.now() / 1000),
+      );
+      return {
+        method: req.method ?? 'POST',
+        path: II_PATH,
+        api: 'identity-insights',
+        level: null,
+        body,
+        jwt,
+        query: {},
+        headers: headersOf(req),
+        authorized: jwt !== null,
+        auth: bearer ? 'bearer' : null,
+      };
+    },
+
+    /** 401 without a valid JWT, 429 when throttled (status 1), 400 for a body that is not a request. */
+    answer(request, b): FakeAnswer {
+      const fail = (status: number, title: string) => ({
+        status,
+        body: errorBody(status, title, b.errorShape),
+      });
+      if (!request.authorized) return fail(401, 'Invalid or expired JWT');
+      if (b.status === 1) return fail(429, 'Too Many Requests');
+      const number = (request.body as { phone_number?: unknown } | undefined)?.phone_number;
+      const own = typeof number === 'string' ? insights.get(digits(number)) : undefined;
+      const merged: FakeInsights = { ...b.insights };
+      for (const [name, insight] of Object.entries(own ?? {})) {
+        merged[name as keyof FakeInsights] = { ...merged[name as keyof FakeInsights], ...insight };
+      }
+      const answer = iiAnswer(request.body, merged, randomUUID());
+      if (answer === null) return fail(400, 'Bad Request');
+      return { status: 200, body: JSON.stringify(answer) };
+    },
+  };
 }

@@ -1,10 +1,13 @@
-// `ipmatch/testing`: helpers for users' own tests of code that uses ipmatch.
+/** `ipmatch/testing`: helpers for users' own tests of code that uses ipmatch (the fake Vonage server). */
 
 export type { IiResponseJson } from '../providers/identity-insights-schema.js';
 export type { NiResponseJson } from '../providers/vonage-schema.js';
-export type { FakeInsight, FakeInsights, FakeJwtClaims } from './fake-identity-insights.js';
 export { INSIGHT_STATUSES } from './fake-identity-insights.js';
+export { startFakeVonage } from './fake-vonage.js';
 export type {
+  FakeInsight,
+  FakeInsights,
+  FakeJwtClaims,
   FakeVonage,
   FakeVonageBehaviour,
   FakeVonageFaultMix,
@@ -13,5 +16,4 @@ export type {
   FakeVonageOptions,
   FakeVonageRequest,
   FakeVonageRoaming,
-} from './fake-vonage.js';
-export { startFakeVonage } from './fake-vonage.js';
+} from './fake-vonage-types.js';

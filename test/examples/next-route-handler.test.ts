@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { POST } from '../../examples/next-route-handler.js';
 
 const GB_PHONE = '+447400123456';
@@ -15,8 +15,13 @@ const signup = (ip: string, body: unknown) =>
 
 describe('examples/next-route-handler.ts', () => {
   test('a GB phone from a GB IP is created, with the body still readable by the handler', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const res = await signup('81.2.69.160', { phone: '07400 123456', name: 'Ada' });
     expect(res.status).toBe(400); // national format, and the route sets no default country
+    // The developer is told once how to accept national numbers, without the number.
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/IPMATCH_NATIONAL_NUMBER/);
+    expect(warn.mock.calls.join('\n')).not.toContain('7400 123456');
+    warn.mockRestore();
     const ok = await signup('81.2.69.160', { phone: GB_PHONE, name: 'Ada' });
     expect(ok.status).toBe(201);
     expect(await ok.json()).toEqual({ created: true, name: 'Ada', phone: GB_PHONE, review: false });

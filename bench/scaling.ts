@@ -13,7 +13,7 @@
  *   node --expose-gc --no-flush-bytecode --import tsx bench/scaling.ts [--quick]
  */
 import './plain-stacks.js';
-import { LookupCache } from '../src/core/cache.js';
+import { LookupCache } from '../src/core/lookup/cache.js';
 import { MemoryStore } from '../src/core/memory-store.js';
 import { createPhoneParser, loadFullParser, parsePhoneFast } from '../src/core/phone.js';
 import type { IpMatchProvider } from '../src/core/provider.js';

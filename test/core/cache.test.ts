@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createIpMatch, type PhoneLookup, ProviderError, type Store } from 'ipmatch';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LookupCache, type LookupCacheOptions, type StoreOperation } from '../../src/core/cache.js';
+import { LookupCache, type LookupCacheOptions, type StoreOperation } from '../../src/core/lookup/cache.js';
 import { MemoryStore } from '../../src/core/memory-store.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { stubRemoteProvider } from '../helpers/stub-provider.js';

@@ -7,7 +7,7 @@ import { type FakeVonage, startFakeVonage } from 'ipmatch/testing';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LookupCache } from '../../src/core/cache.js';
+import { LookupCache } from '../../src/core/lookup/cache.js';
 import { memoryLogger } from '../helpers/logger.js';
 import { hasRedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { stubRemoteProvider } from '../helpers/stub-provider.js';

@@ -1,6 +1,6 @@
 /** A remote provider's lookup through the cache: a hit, a lookup already in flight, or one of our own. */
 import { runWithBudget } from '../budget.js';
-import { LookupCache } from '../cache.js';
+import { LookupCache } from '../lookup/cache.js';
 import { MemoryStore } from '../memory-store.js';
 import type { IpMatchProvider, LookupRequest, PhoneLookup } from '../provider.js';
 import type { Store } from '../store.js';

@@ -1,0 +1,65 @@
+/** One store call within a time budget that never rejects, and a caller that reports a failing store once per outage. */
+import { afterIo } from '../builtins.js';
+
+export type StoreOperation = 'get' | 'set' | 'lock' | 'unlock';
+
+/** What a store call that failed or timed out comes back as: the check carries on without the store. */
+export const FAILED = Symbol('store failed');
+
+/** One store call within the caller's budget; FAILED (already reported) when it failed or timed out. */
+export type StoreCall = <T>(
+  operation: StoreOperation,
+  work: () => T | Promise<T>,
+) => Promise<T | typeof FAILED>;
+
+/**
+ * Runs one store call within `ms`; never rejects: a timeout or an error comes back as `{ error }`.
+ * A synchronous store (the in-memory default) answers at once and needs no timer. For an asynchronous one the
+ * timeout is settled with setImmediate, after the event loop's I/O phase: when the loop was busy (a burst of
+ * checks), a reply that had already arrived is read first, and is not thrown away as a timeout.
+ */
+export function bounded<T>(
+  work: () => T | Promise<T>,
+  ms: number,
+): Promise<{ value: T } | { error: unknown }> {
+  let pending: T | Promise<T>;
+  try {
+    pending = work();
+  } catch (error) {
+    return Promise.resolve({ error });
+  }
+  if (typeof (pending as { then?: unknown } | null)?.then !== 'function')
+    return Promise.resolve({ value: pending as T });
+  return new Promise((resolve) => {
+    const timeout = () => resolve({ error: new Error(`store timeout after ${ms} ms`) });
+    const timer = setTimeout(() => afterIo(timeout), ms);
+    timer.unref?.();
+    Promise.resolve(pending)
+      .then(
+        (value) => resolve({ value }),
+        (error: unknown) => resolve({ error }),
+      )
+      .finally(() => clearTimeout(timer));
+  });
+}
+
+/**
+ * Store calls within `timeoutMs` each. `onStoreError` hears of the first failure, and of the first one after a
+ * call that worked: once per outage, not once per call.
+ */
+export function storeCaller(
+  timeoutMs: number,
+  onStoreError: (operation: StoreOperation, error: unknown) => void,
+): StoreCall {
+  let failing = false;
+  return async (operation, work) => {
+    const outcome = await bounded(work, timeoutMs);
+    if ('value' in outcome) {
+      failing = false;
+      return outcome.value;
+    }
+    if (!failing) onStoreError(operation, outcome.error);
+    failing = true;
+    return FAILED;
+  };
+}

@@ -1,13 +1,12 @@
+/** ipmatch/express: the Express middleware, which reads the parsed body, runs the route, stores and answers. */
 import type { NextFunction, Request, Response } from 'express';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
-import { callbackMiddleware } from './shared/callback-style.js';
-import type { FrameworkIp } from './shared/client-ip.js';
-import { requestState, storeDecision } from './shared/express-decision.js';
+import { expressFramework, storeDecision } from './shared/express-request.js';
 import {
   buildRoute,
-  type Framework,
   NO_BODY_PARSER,
+  type Outcome,
   type RouteOptions as SharedRouteOptions,
 } from './shared/route.js';
 import { announcesBody, UnreadBody } from './shared/unread-body.js';
@@ -33,33 +32,16 @@ export interface ExpressOptions extends IpMatchOptions, RouteOptions {}
 /** Returns a promise only when the check had to wait (a remote lookup, an async option); Express 5 awaits it. */
 export type IpMatchMiddleware = (req: Request, res: Response, next: NextFunction) => void | Promise<void>;
 
-const expressIp: FrameworkIp<Request> = {
-  ip: (req) => req.ip,
-  trust: (req) => requestState(req).trust,
-  advice: {
-    enableTrust: "app.set('trust proxy', …) set to its address or hop count (e.g. 'loopback' or 1)",
-    restrictTrust:
-      "set app.set('trust proxy', …) to your proxies' addresses (e.g. 'loopback') or a hop count (e.g. 1)",
-  },
-};
-
 /**
- * The matched route's pattern under its router's mount path: '/api' + '/users/:id'. Mounted with `app.use()`,
- * ipMatch runs before any route matched, so only the mount path is known.
+ * The parsed body. Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined)
+ * when one does: undefined then, with a body sent, is a content type the mounted parsers skip.
  */
-function routePattern(req: Request): string | null {
-  const path: unknown = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof path === 'string') return req.baseUrl + path;
-  return req.baseUrl || null;
+function parsedBody(req: Request): unknown {
+  const body: unknown = req.body;
+  if (body !== undefined) return body;
+  if (!('body' in req)) return NO_BODY_PARSER;
+  return announcesBody(req.headers) ? UnreadBody.unsupported : undefined;
 }
-
-const express: Framework<Request> = {
-  name: 'ipMatch (ipmatch/express)',
-  bodyParsers: 'express.json() or express.urlencoded()',
-  ip: { raw: (req) => req, framework: expressIp },
-  routePattern,
-  method: (req) => req.method,
-};
 
 /**
  * Express middleware that checks the client IP's country against the phone number's country.
@@ -76,21 +58,27 @@ const express: Framework<Request> = {
 export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchMiddleware;
 export function ipMatch(options?: ExpressOptions): IpMatchMiddleware;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
-  const route = buildRoute<Request, OnBlock>(first, second, express);
-  return callbackMiddleware(route, {
-    // Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined) when one does:
-    // undefined then, with a body sent, is a content type the mounted parsers skip.
-    body: (req) => {
-      const body: unknown = req.body;
-      if (body !== undefined) return body;
-      if (!('body' in req)) return NO_BODY_PARSER;
-      return announcesBody(req.headers) ? UnreadBody.unsupported : undefined;
-    },
-    store: storeDecision,
-    send: (res, status, body) => {
-      res.status(status).json(body);
-    },
-  }) as IpMatchMiddleware;
+  const route = buildRoute<Request, OnBlock>(first, second, expressFramework);
+  const { onBlock } = route;
+  const answer = (
+    outcome: Outcome,
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ): void | Promise<void> => {
+    storeDecision(req, outcome.decision);
+    if (outcome.kind === 'next') return next();
+    if (outcome.kind === 'block' && onBlock) return onBlock(req, res, outcome.decision);
+    res.status(outcome.status).json(outcome.body);
+  };
+  // Synchronous when the outcome is already here (offline: no promise per request). Every failure after the
+  // check, such as an onBlock that rejects, goes to next(err) rather than relying on Express to catch it.
+  return function ipMatchMiddleware(req, res, next) {
+    const outcome = route.run(req, parsedBody(req));
+    if (outcome instanceof Promise) return outcome.then((o) => answer(o, req, res, next)).catch(next);
+    const answered = answer(outcome, req, res, next);
+    if (answered instanceof Promise) return answered.catch(next);
+  };
 }
 
 export * from './shared/core-exports.js';

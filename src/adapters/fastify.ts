@@ -1,14 +1,14 @@
+/** ipmatch/fastify: a preHandler per route (reads the parsed body, runs the route, answers) and the plugin. */
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
 import { createIpMatch } from '../create-ip-match.js';
-import { callbackMiddleware } from './shared/callback-style.js';
-import type { FrameworkIp, ProxyTrust } from './shared/client-ip.js';
+import { fastifyFramework } from './shared/fastify-request.js';
 import {
   buildRoute,
-  type Framework,
   NO_BODY_PARSER,
+  type Outcome,
   type RouteOptions as SharedRouteOptions,
 } from './shared/route.js';
 import { announcesBody, UnreadBody } from './shared/unread-body.js';
@@ -45,46 +45,6 @@ export type IpMatchPreHandler = (
   done: HookHandlerDoneFunction,
 ) => void;
 
-// TEST-NET-3 addresses, which no real list of proxies names: a chain only `trustProxy: true` believes whole.
-const FORGED = Array.from({ length: 16 }, (_, i) => `203.0.113.${i + 1}`);
-const PROBE = {
-  raw: { headers: { 'x-forwarded-for': FORGED.join(', ') }, socket: { remoteAddress: '203.0.113.100' } },
-};
-
-const trustByServer = new WeakMap<object, ProxyTrust>();
-
-/**
- * Fastify keeps `trustProxy` private, so: without it requests have no `ips`; with it, Fastify's own `ip`
- * getter is asked about a forged 16-hop chain, which only unbounded trust follows to its first entry.
- */
-function proxyTrust(request: FastifyRequest): ProxyTrust {
-  let trust = trustByServer.get(request.server);
-  if (trust === undefined) {
-    trust = !('ips' in request) ? 'off' : Reflect.get(request, 'ip', PROBE) === FORGED[0] ? 'all' : 'some';
-    trustByServer.set(request.server, trust);
-  }
-  return trust;
-}
-
-const fastifyIp: FrameworkIp<FastifyRequest> = {
-  ip: (request) => request.ip,
-  trust: proxyTrust,
-  advice: {
-    enableTrust: "Fastify({ trustProxy: … }) set to its address or hop count (e.g. '127.0.0.1' or 1)",
-    restrictTrust:
-      "set Fastify({ trustProxy }) to your proxies' addresses (e.g. '10.0.0.0/8') or a hop count (e.g. 1)",
-  },
-};
-
-const fastify: Framework<FastifyRequest> = {
-  name: 'ipMatch (ipmatch/fastify)',
-  bodyParsers: 'a content-type parser (Fastify parses JSON itself; register @fastify/formbody for forms)',
-  ip: { raw: (request) => request.raw, framework: fastifyIp },
-  // The route as registered, prefix included ('/api/users/:id'); undefined in a not-found handler.
-  routePattern: (request) => request.routeOptions.url ?? null,
-  method: (request) => request.method,
-};
-
 /**
  * The parsed body. Fastify parses every body that arrives or answers 415 itself, so an unparsed body means a
  * catch-all content-type parser that keeps the stream: the operator's to fix. No body at all is the client's,
@@ -111,20 +71,31 @@ function parsedBody({ body, headers }: FastifyRequest): unknown {
 export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchPreHandler;
 export function ipMatch(options?: FastifyOptions): IpMatchPreHandler;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchPreHandler {
-  const route = buildRoute<FastifyRequest, OnBlock>(first, second, fastify);
-  const run = callbackMiddleware(route, {
-    body: parsedBody,
-    store: (request, decision) => {
-      request.ipMatch = decision;
-    },
+  const route = buildRoute<FastifyRequest, OnBlock>(first, second, fastifyFramework);
+  const { onBlock } = route;
+  const answer = (
+    outcome: Outcome,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ): void | Promise<void> => {
+    request.ipMatch = outcome.decision;
+    if (outcome.kind === 'next') return done();
+    if (outcome.kind === 'block' && onBlock) return onBlock(request, reply, outcome.decision);
     // A reply sent without done() ends the request: Fastify then skips the handler.
-    send: (reply, status, body) => {
-      reply.code(status).send(body);
-    },
-  });
+    reply.code(outcome.status).send(outcome.body);
+  };
+  // Synchronous when the outcome is already here (offline: no promise per request). Nothing is returned:
+  // Fastify would take a promise for an async hook and go on a second time. A failure after the check, such
+  // as an onBlock that rejects, goes to done(err).
   return function ipMatchMiddleware(request, reply, done) {
-    // Not returned: Fastify would take a promise for an async hook and go on a second time.
-    void run(request, reply, done);
+    const outcome = route.run(request, parsedBody(request));
+    if (outcome instanceof Promise) {
+      void outcome.then((o) => answer(o, request, reply, done)).catch(done);
+      return;
+    }
+    const answered = answer(outcome, request, reply, done);
+    if (answered instanceof Promise) void answered.catch(done);
   };
 }
 

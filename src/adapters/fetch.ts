@@ -1,3 +1,4 @@
+/** ipmatch/fetch: a guard for fetch-standard handlers (Request in, Response or null out); it reads the body. */
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
 import {

@@ -1,7 +1,8 @@
+/** ipmatch/hono: Hono middleware that reads the phone through Hono's body cache, runs the route and answers. */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
-import type { FrameworkIp, PeerRequest } from './shared/client-ip.js';
+import type { FrameworkIp, PeerRequest } from './shared/client-ip-types.js';
 import { buildRoute, type Framework, type RouteOptions as SharedRouteOptions } from './shared/route.js';
 import { announcesBody, UnreadBody } from './shared/unread-body.js';
 import { BODY_LIMIT, mediaType, PARSED, parseBody, peerRequest, readBody } from './shared/web-request.js';

@@ -1,10 +1,10 @@
+/** ipmatch/koa: Koa middleware (Koa 2 and 3) that reads `ctx.request.body`, runs the route and answers. */
 import type { Context, Next } from 'koa';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
-import type { FrameworkIp, ProxyTrust } from './shared/client-ip.js';
+import { koaFramework } from './shared/koa-request.js';
 import {
   buildRoute,
-  type Framework,
   NO_BODY_PARSER,
   type Outcome,
   type RouteOptions as SharedRouteOptions,
@@ -28,42 +28,6 @@ export type IpMatchMiddleware = (ctx: Context, next: Next) => Promise<void>;
 
 /** Options of `ipMatch(options)`, which builds its own core: the core's options and one route's. */
 export interface KoaOptions extends IpMatchOptions, RouteOptions {}
-
-// Koa 2 and 3 alike: `maxIpsCount` 0 makes ctx.ip the left-most X-Forwarded-For entry, which the client writes.
-function proxyTrust({ app }: Context): ProxyTrust {
-  return !app.proxy ? 'off' : app.maxIpsCount > 0 ? 'some' : 'all';
-}
-
-const koaIp: FrameworkIp<Context> = {
-  ip: (ctx) => ctx.ip,
-  trust: proxyTrust,
-  advice: {
-    enableTrust:
-      'new Koa({ proxy: true, maxIpsCount: 1 }) (maxIpsCount: the number of proxies in front of the app)',
-    restrictTrust:
-      'with app.maxIpsCount 0, ctx.ip is the left-most X-Forwarded-For entry, which the client writes; set ' +
-      'maxIpsCount to the number of proxies in front of the app (e.g. new Koa({ proxy: true, maxIpsCount: 1 }))',
-  },
-};
-
-/**
- * The pattern @koa/router matched, prefix included ('/api/users/:id'). @koa/router (8 to 15, as read) sets both
- * `ctx._matchedRoute` and `ctx.routerPath` to the layer's path before a route's middleware runs; other routers
- * that follow the convention set one of them.
- */
-function routePattern(ctx: Context): string | null {
-  const c = ctx as { _matchedRoute?: unknown; routerPath?: unknown };
-  const path = c._matchedRoute ?? c.routerPath;
-  return typeof path === 'string' ? path : null;
-}
-
-const koa: Framework<Context> = {
-  name: 'ipMatch (ipmatch/koa)',
-  bodyParsers: 'a Koa body parser such as bodyParser() from @koa/bodyparser (or koa-bodyparser)',
-  ip: { raw: (ctx) => ctx.req, framework: koaIp },
-  routePattern,
-  method: (ctx) => ctx.method,
-};
 
 // The methods Koa's body parsers read by default. On others (GET, DELETE…) they leave the body undefined too,
 // and that is the client's missing phone, not a parser the operator forgot.
@@ -103,7 +67,7 @@ function isEmptyObject(value: unknown): boolean {
 export function ipMatch(core: IpMatch, route?: RouteOptions): IpMatchMiddleware;
 export function ipMatch(options?: KoaOptions): IpMatchMiddleware;
 export function ipMatch(first?: unknown, second?: unknown): IpMatchMiddleware {
-  const route = buildRoute<Context, OnBlock>(first, second, koa);
+  const route = buildRoute<Context, OnBlock>(first, second, koaFramework);
   const { onBlock } = route;
   const answer = async (ctx: Context, next: Next, ran: Outcome | Promise<Outcome>): Promise<void> => {
     const outcome = await ran;

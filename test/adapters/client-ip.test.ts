@@ -1,11 +1,7 @@
 import { IpMatchConfigError } from 'ipmatch';
 import { describe, expect, test, vi } from 'vitest';
-import {
-  clientIpProblems,
-  compileClientIp,
-  type ProxyTrust,
-  type RequestIp,
-} from '../../src/adapters/shared/client-ip.js';
+import { clientIpProblems, compileClientIp } from '../../src/adapters/shared/client-ip.js';
+import type { ProxyTrust, RequestIp } from '../../src/adapters/shared/client-ip-types.js';
 
 interface FakeReq {
   peer: string;

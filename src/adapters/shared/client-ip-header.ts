@@ -1,6 +1,6 @@
 /** `clientIp: '<header>'`: a header your platform sets, believed as far as its socket peer allows. */
 import { normalizeIp } from '../../core/ip.js';
-import type { PeerRequest, WarnOnce } from './client-ip.js';
+import type { PeerRequest, WarnOnce } from './client-ip-types.js';
 
 /**
  * Who sets each well-known client-IP header, and from where that platform connects to the app:

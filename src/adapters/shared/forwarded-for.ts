@@ -1,6 +1,6 @@
 /** Walks X-Forwarded-For from the socket peer, right to left, skipping trusted proxies, as proxy-addr does. */
 import { normalizeIp } from '../../core/ip.js';
-import type { PeerRequest, WarnOnce } from './client-ip.js';
+import type { PeerRequest, WarnOnce } from './client-ip-types.js';
 
 /**
  * The client behind a chain of trusted proxies. Each proxy appends the address it received the request from,

@@ -1,3 +1,4 @@
+/** The route options' schema and defaults, checked once at startup, and the core a route runs on. */
 import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../../core/errors.js';
 import { type CompiledRoute, type CoreInternals, internals } from '../../core/internal.js';
@@ -6,13 +7,8 @@ import type { RouteSignalOptions } from '../../core/signal-source.js';
 import type { IpMatch, IpMatchDecision, Mode, Policy } from '../../core/types.js';
 import { parseOptions } from '../../core/validate.js';
 import { createIpMatch } from '../../create-ip-match.js';
-import {
-  type ClientIpOption,
-  clientIpProblems,
-  clientIpStringProblem,
-  isProxyEntry,
-  readsHeader,
-} from './client-ip.js';
+import { clientIpProblems, clientIpStringProblem, isProxyEntry, readsHeader } from './client-ip.js';
+import type { ClientIpOption } from './client-ip-types.js';
 import { phonePathProblem } from './phone-path.js';
 
 /**

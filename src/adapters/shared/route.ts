@@ -2,8 +2,10 @@
  * The route core, and the contract every framework adapter fulfils.
  *
  * An adapter is an entry file in src/adapters/ (express.ts, koa.ts, fastify.ts, hono.ts, fetch.ts); what they
- * share lives here in src/adapters/shared/. The entry file gives `buildRoute` a `Framework`, and then
- * translates an `Outcome` into its framework's terms:
+ * share lives here in src/adapters/shared/, with what the Node frameworks' requests hold in express-request.ts,
+ * koa-request.ts and fastify-request.ts. The entry file gives `buildRoute` a `Framework`, whose functions the
+ * route and the client-IP code call per request (so they live in shared/, and no call goes back up into the
+ * entry file), and its own middleware function then translates an `Outcome` into its framework's terms:
  * - `name`: the entry point, for error messages ('ipMatch (ipmatch/express)');
  * - `bodyParsers`: what to mount when the framework parsed no body (only adapters that pass `NO_BODY_PARSER`);
  * - `ip.raw(req)`: the request's headers and socket peer, as Node's IncomingMessage holds them;
@@ -20,7 +22,8 @@ import type { Checked, CoreInternals, RequestContext } from '../../core/internal
 import { regionHint } from '../../core/options.js';
 import type { CheckInput, IpMatch, IpMatchDecision } from '../../core/types.js';
 import { type BlockBody, blockBody, type PhoneAnswer, phoneAnswers } from './answers.js';
-import { compileClientIp, type RequestIp } from './client-ip.js';
+import { compileClientIp } from './client-ip.js';
+import type { RequestIp } from './client-ip-types.js';
 import { phoneHints } from './phone-hints.js';
 import { compilePhonePath } from './phone-path.js';
 import { resolve } from './route-options.js';

@@ -3,7 +3,7 @@
  * code reads them, and its body, which ipmatch reads itself since these runtimes have no body parser to rely on.
  */
 import { readUpTo } from '../../core/read-stream.js';
-import type { PeerRequest } from './client-ip.js';
+import type { PeerRequest } from './client-ip-types.js';
 import { UnreadBody } from './unread-body.js';
 
 /**

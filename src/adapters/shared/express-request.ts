@@ -1,7 +1,9 @@
+/** What ipmatch reads of an Express request (its IP, its app's trust, its route) and where it stores the decision. */
 import { IncomingMessage } from 'node:http';
 import type { Application, Request } from 'express';
 import type { IpMatchDecision } from '../../core/types.js';
-import type { ProxyTrust } from './client-ip.js';
+import type { ProxyTrust } from './client-ip-types.js';
+import type { Framework } from './route.js';
 
 /**
  * What ipMatch reads of a request's Express app, found through the request's prototype.
@@ -94,3 +96,37 @@ export function storeDecision(req: Request, decision: IpMatchDecision): void {
   if (requestState(req).getter) decisions.set(req, decision);
   else req.ipMatch = decision;
 }
+
+/**
+ * The matched route's pattern under its router's mount path: '/api' + '/users/:id'. Mounted with `app.use()`,
+ * ipMatch runs before any route matched, so only the mount path is known.
+ */
+function routePattern(req: Request): string | null {
+  const path: unknown = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof path === 'string') return req.baseUrl + path;
+  return req.baseUrl || null;
+}
+
+/**
+ * Express as the route code reads it. Everything the route and the client-IP code call per request is here,
+ * below the entry file, so that no call goes back up into express.ts.
+ */
+export const expressFramework: Framework<Request> = {
+  name: 'ipMatch (ipmatch/express)',
+  bodyParsers: 'express.json() or express.urlencoded()',
+  ip: {
+    // An Express request is Node's IncomingMessage: its headers and socket are read as they are.
+    raw: (req) => req,
+    framework: {
+      ip: (req) => req.ip,
+      trust: (req) => requestState(req).trust,
+      advice: {
+        enableTrust: "app.set('trust proxy', …) set to its address or hop count (e.g. 'loopback' or 1)",
+        restrictTrust:
+          "set app.set('trust proxy', …) to your proxies' addresses (e.g. 'loopback') or a hop count (e.g. 1)",
+      },
+    },
+  },
+  routePattern,
+  method: (req) => req.method,
+};

@@ -1,3 +1,4 @@
+/** One decision-log line from a decision: countries and outcomes, never the number or the address. */
 import ipaddr from 'ipaddr.js';
 import { requireBuiltin } from '../core/builtins.js';
 import type { Action, DecisionContext, IpMatchDecision, MatchLevel, Reason } from '../core/types.js';
@@ -23,30 +24,13 @@ export interface DecisionLine {
   cached: boolean;
   errorCode: string | null;
   durationMs: number;
+  /** Present when the remote provider was down and the offline data decided (the decision's `degraded`). */
+  degraded?: true;
   /** With `keySecret`: an HMAC of the E.164 number, so that a report can count repeats without the number. */
   phoneKey?: string;
   /** With `ipPrefix`: the address's /24 (IPv4) or /48 (IPv6) network. */
   ipPrefix?: string;
 }
-
-/** The line's fields that every line has, in the order they are written; the report checks for them. */
-export const LINE_FIELDS = [
-  'time',
-  'route',
-  'method',
-  'action',
-  'policyAction',
-  'matchLevel',
-  'reason',
-  'signals',
-  'ipCountry',
-  'phoneCountry',
-  'roamingCountry',
-  'provider',
-  'cached',
-  'errorCode',
-  'durationMs',
-] as const satisfies readonly (keyof DecisionLine)[];
 
 /** The /24 of an IPv4 address or the /48 of an IPv6 one, from the decision's canonical address. */
 export function networkOf(address: string): string {
@@ -88,6 +72,7 @@ export function decisionLine(
     errorCode: decision.error?.code ?? null,
     durationMs: Math.round(context.durationMs * 1000) / 1000,
   };
+  if (decision.degraded) line.degraded = true;
   if (keyOf && decision.phone.number !== null) line.phoneKey = keyOf(decision.phone.number);
   if (withPrefix && decision.ip.address !== null) line.ipPrefix = networkOf(decision.ip.address);
   return line;

@@ -1,3 +1,4 @@
+/** decisionLog(): an onDecision that writes one line per decision, in batches, off the request path. */
 import * as z from 'zod/mini';
 import { requireBuiltin } from '../core/builtins.js';
 import { consoleLogger } from '../core/logger.js';
@@ -146,8 +147,8 @@ function loggerSink(target: InfoLogger): Sink {
 
 /**
  * An `onDecision` that appends one JSON line per decision: time, route, method, action, policyAction,
- * matchLevel, reason, signals, the IP's, the phone's and the roaming country, provider, cached, error code and
- * durationMs. **Never the phone number or the IP address**; `keySecret` and `ipPrefix` add a keyed hash and a
+ * matchLevel, reason, signals, the IP's, the phone's and the roaming country, provider, cached, error code,
+ * durationMs, and `degraded: true` when the offline data decided for a remote provider that was down. **Never the phone number or the IP address**; `keySecret` and `ipPrefix` add a keyed hash and a
  * network when asked. `ipmatch report` reads the file.
  *
  * Lines are buffered and written off the request path, in batches. A failing destination is warned about once

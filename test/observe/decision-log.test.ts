@@ -13,12 +13,15 @@ import {
   IpMatchConfigError,
   type IpMatchDecision,
   type IpMatchOptions,
+  ProviderError,
 } from 'ipmatch';
 import { ipMatch } from 'ipmatch/express';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import request from 'supertest';
 import { afterAll, describe, expect, test } from 'vitest';
+import { parseLine } from '../../src/observe/report/parse-line.js';
 import { GB_IP, GB_PHONE, KR_IP, recorder, US_IPV6, US_PHONE } from '../helpers/adapter-suite.js';
+import { stubRemoteProvider } from '../helpers/stub-provider.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ipmatch-log-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -154,6 +157,28 @@ describe('decisionLog()', () => {
       { numRuns: 150 },
     );
     await core.close();
+  });
+
+  test('a decision the offline data made for a provider that was down says degraded: true, and the report reads it', async () => {
+    const file = tempFile();
+    const down = stubRemoteProvider(() => new ProviderError('upstream_error', 'down for maintenance'));
+    const { app, core } = signupApp({ provider: down, onDecision: decisionLog({ destination: file }) });
+    await signup(app, GB_PHONE, KR_IP).expect(200, { action: 'flag' });
+    await core.close();
+    const healthy = createIpMatch({ onDecision: decisionLog({ destination: file }) });
+    await healthy.check({ phone: GB_PHONE, ip: KR_IP });
+    await healthy.close();
+    const [degraded, plain] = readLines(file);
+    expect(degraded).toMatchObject({
+      reason: 'country_mismatch',
+      provider: 'local',
+      errorCode: 'upstream_error',
+    });
+    expect(degraded?.degraded).toBe(true);
+    expect(plain).not.toHaveProperty('degraded');
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    expect(parseLine(lines[0]!)).toMatchObject({ degraded: true, errorCode: 'upstream_error' });
+    expect(parseLine(lines[1]!)).not.toHaveProperty('degraded');
   });
 
   test('a pino-style logger gets one info(line) per decision', async () => {

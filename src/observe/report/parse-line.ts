@@ -1,5 +1,5 @@
 /** One decision-log line read and checked: a logged decision, or why the line is bad. */
-import { ACTIONS } from '../../core/options.js';
+import { isAction } from '../../core/policy.js';
 import type { Action, MatchLevel } from '../../core/types.js';
 import { EARLIEST, LATEST, MAX_NAME } from './limits.js';
 
@@ -17,10 +17,11 @@ export interface LoggedDecision {
   phoneCountry: string | null;
   errorCode: string | null;
   phoneKey: string | null;
+  /** Present when the offline data decided for a remote provider that was down. */
+  degraded?: true;
 }
 
 const LEVELS: readonly string[] = ['country', 'mismatch', 'unknown'] satisfies MatchLevel[];
-const isAction = (v: unknown): v is Action => (ACTIONS as readonly unknown[]).includes(v);
 const isLevel = (v: unknown): v is MatchLevel => LEVELS.includes(v as string);
 const NO_SIGNALS: readonly string[] = Object.freeze([]);
 const COUNTRY = /^[A-Za-z]{2}$/;
@@ -60,7 +61,7 @@ export function parseLine(text: string): LoggedDecision | string {
   const signals = Array.isArray(o.signals)
     ? o.signals.filter((s) => typeof s === 'string').map(name)
     : NO_SIGNALS;
-  return {
+  const decision: LoggedDecision = {
     time,
     route: nameOrNull(o.route),
     action: o.action,
@@ -73,6 +74,8 @@ export function parseLine(text: string): LoggedDecision | string {
     errorCode: nameOrNull(o.errorCode),
     phoneKey: typeof o.phoneKey === 'string' ? o.phoneKey : null,
   };
+  if (o.degraded === true) decision.degraded = true;
+  return decision;
 }
 
 function fieldProblem(o: Record<string, unknown>, field: string): string {

@@ -1,8 +1,8 @@
-import type { Action, MatchLevel } from '../../core/types.js';
-import type { TimelineUnit } from './timeline.js';
+/** The figures of `ipmatch report`: what `--json` prints and the page and the summary show. */
+import type { MatchLevel } from '../../core/types.js';
+import type { ActionCounts, TimelineFigures } from './counts.js';
 
-/** Counts per action: what happened (`action`) or what the policy wanted (`policyAction`). */
-export type ActionCounts = Record<Action, number>;
+export type { ActionCounts } from './counts.js';
 
 /** A phone-country → IP-country pair; `??` stands for a country that was not known. */
 export interface PairFigure {
@@ -88,7 +88,7 @@ export interface Report {
    * Decisions per bucket, stacked by policyAction, empty buckets included: per hour for spans up to 3 days, per
    * day up to a year, per week (from Monday) up to 5 years, then per month.
    */
-  timeline: { unit: TimelineUnit; buckets: (ActionCounts & { start: string })[] };
+  timeline: TimelineFigures;
   whatIf: { policies: WhatIfPolicy[]; rows: WhatIfRow[] };
   /**
    * With keyed logs (`keySecret`): how many distinct numbers, and how many came more than once. `capped`: more

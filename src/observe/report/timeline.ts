@@ -1,8 +1,8 @@
 /** Decisions over time in buckets that coarsen as the span grows (hour → day → week → month), so few stay held. */
 import type { Action } from '../../core/types.js';
-import type { ActionCounts } from './figures.js';
+import type { TimelineFigures, TimelineUnit } from './counts.js';
 
-export type TimelineUnit = 'hour' | 'day' | 'week' | 'month';
+export type { TimelineUnit } from './counts.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -90,11 +90,11 @@ export class Timeline {
   }
 
   /** Every bucket of the span, empty ones too, so that a quiet day shows as a gap rather than vanishing. */
-  result(): { unit: TimelineUnit; buckets: (ActionCounts & { start: string })[] } {
+  result(): TimelineFigures {
     const { unit } = UNITS[this.#unit]!;
     const counts = new Map(this.#held);
     if (HELD_IN[unit] !== unit) fold(counts, unit);
-    const buckets: (ActionCounts & { start: string })[] = [];
+    const buckets: TimelineFigures['buckets'] = [];
     if (counts.size > 0) {
       const last = bucketStart(unit, this.#to);
       for (let t = bucketStart(unit, this.#from); t <= last; t = nextStart(unit, t)) {

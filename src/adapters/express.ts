@@ -2,14 +2,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
-import { expressFramework, storeDecision } from './shared/express-request.js';
-import {
-  buildRoute,
-  NO_BODY_PARSER,
-  type Outcome,
-  type RouteOptions as SharedRouteOptions,
-} from './shared/route.js';
-import { announcesBody, UnreadBody } from './shared/unread-body.js';
+import { expressFramework, parsedBody, storeDecision } from './shared/express-request.js';
+import { buildRoute, type Outcome, type RouteOptions as SharedRouteOptions } from './shared/route.js';
 
 declare global {
   namespace Express {
@@ -31,17 +25,6 @@ export interface ExpressOptions extends IpMatchOptions, RouteOptions {}
 
 /** Returns a promise only when the check had to wait (a remote lookup, an async option); Express 5 awaits it. */
 export type IpMatchMiddleware = (req: Request, res: Response, next: NextFunction) => void | Promise<void>;
-
-/**
- * The parsed body. Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined)
- * when one does: undefined then, with a body sent, is a content type the mounted parsers skip.
- */
-function parsedBody(req: Request): unknown {
-  const body: unknown = req.body;
-  if (body !== undefined) return body;
-  if (!('body' in req)) return NO_BODY_PARSER;
-  return announcesBody(req.headers) ? UnreadBody.unsupported : undefined;
-}
 
 /**
  * Express middleware that checks the client IP's country against the phone number's country.

@@ -4,15 +4,8 @@ import fp from 'fastify-plugin';
 import type { IpMatchOptions } from '../core/options.js';
 import type { IpMatch, IpMatchDecision } from '../core/types.js';
 import { createIpMatch } from '../create-ip-match.js';
-import { fastifyFramework } from './shared/fastify-request.js';
-import {
-  buildRoute,
-  NO_BODY_PARSER,
-  type Outcome,
-  type RouteOptions as SharedRouteOptions,
-} from './shared/route.js';
-import { announcesBody, UnreadBody } from './shared/unread-body.js';
-import { mediaType } from './shared/web-request.js';
+import { fastifyFramework, parsedBody } from './shared/fastify-request.js';
+import { buildRoute, type Outcome, type RouteOptions as SharedRouteOptions } from './shared/route.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,17 +37,6 @@ export type IpMatchPreHandler = (
   reply: FastifyReply,
   done: HookHandlerDoneFunction,
 ) => void;
-
-/**
- * The parsed body. Fastify parses every body that arrives or answers 415 itself, so an unparsed body means a
- * catch-all content-type parser that keeps the stream: the operator's to fix. No body at all is the client's,
- * and so is text (Fastify's own text/plain parser gives a string), where no phone can be found: a 415.
- */
-function parsedBody({ body, headers }: FastifyRequest): unknown {
-  if (body === undefined) return announcesBody(headers) ? NO_BODY_PARSER : undefined;
-  const text = typeof body === 'string' && mediaType(headers['content-type']) !== 'application/json';
-  return text ? UnreadBody.unsupported : body;
-}
 
 /**
  * A Fastify `preHandler` that checks the client IP's country against the phone number's country.

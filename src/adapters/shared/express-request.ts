@@ -4,6 +4,7 @@ import type { Application, Request } from 'express';
 import type { IpMatchDecision } from '../../core/types.js';
 import type { ProxyTrust } from './client-ip-types.js';
 import type { Framework } from './route.js';
+import { announcesBody, NO_BODY_PARSER, UnreadBody } from './unread-body.js';
 
 /**
  * What ipMatch reads of a request's Express app, found through the request's prototype.
@@ -89,6 +90,17 @@ export function requestState(req: Request): ExpressRequestState {
   lastPrototype = proto;
   lastState = state;
   return state;
+}
+
+/**
+ * The parsed body. Express 5 leaves req.body unset until a body parser runs, and sets it (maybe undefined)
+ * when one does: undefined then, with a body sent, is a content type the mounted parsers skip.
+ */
+export function parsedBody(req: Request): unknown {
+  const body: unknown = req.body;
+  if (body !== undefined) return body;
+  if (!('body' in req)) return NO_BODY_PARSER;
+  return announcesBody(req.headers) ? UnreadBody.unsupported : undefined;
 }
 
 /** Stores the decision where `req.ipMatch` reads it. */

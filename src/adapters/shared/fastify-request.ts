@@ -2,6 +2,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { FrameworkIp, ProxyTrust } from './client-ip-types.js';
 import type { Framework } from './route.js';
+import { announcesBody, NO_BODY_PARSER, UnreadBody } from './unread-body.js';
+import { mediaType } from './web-request.js';
 
 // TEST-NET-3 addresses, which no real list of proxies names: a chain only `trustProxy: true` believes whole.
 const FORGED = Array.from({ length: 16 }, (_, i) => `203.0.113.${i + 1}`);
@@ -33,6 +35,17 @@ const fastifyIp: FrameworkIp<FastifyRequest> = {
       "set Fastify({ trustProxy }) to your proxies' addresses (e.g. '10.0.0.0/8') or a hop count (e.g. 1)",
   },
 };
+
+/**
+ * The parsed body. Fastify parses every body that arrives or answers 415 itself, so an unparsed body means a
+ * catch-all content-type parser that keeps the stream: the operator's to fix. No body at all is the client's,
+ * and so is text (Fastify's own text/plain parser gives a string), where no phone can be found: a 415.
+ */
+export function parsedBody({ body, headers }: FastifyRequest): unknown {
+  if (body === undefined) return announcesBody(headers) ? NO_BODY_PARSER : undefined;
+  const text = typeof body === 'string' && mediaType(headers['content-type']) !== 'application/json';
+  return text ? UnreadBody.unsupported : body;
+}
 
 /**
  * Fastify as the route code reads it. Everything the route and the client-IP code call per request is here,

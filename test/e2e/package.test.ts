@@ -1,11 +1,20 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countryDb, sha256, sha256Line } from '../fixtures/geo-data.js';
 import { startDataServer } from '../helpers/data-server.js';
+import { headingAnchors, relativeLinks } from '../helpers/markdown-links.js';
 import { installTarball } from '../helpers/tarball.js';
 
 /**
@@ -35,11 +44,28 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the packed tarball', () => {
-  it('ships dist, README, NOTICE and LICENSE, and no sources or tests', () => {
+  it('ships dist, the docs, the examples, README, SECURITY, NOTICE and LICENSE, and no sources or tests', () => {
     const files = readdirSync(installed);
-    expect(files).toEqual(expect.arrayContaining(['dist', 'README.md', 'NOTICE', 'LICENSE', 'package.json']));
+    expect(files).toEqual(
+      expect.arrayContaining(['dist', 'docs', 'examples', 'README.md', 'SECURITY.md', 'NOTICE', 'LICENSE']),
+    );
     expect(files).not.toContain('src');
     expect(files).not.toContain('test');
+  });
+
+  // In node_modules and on npm's package page, a README link opens only what the tarball holds.
+  it('resolves every relative link of the README inside the package, anchors included', () => {
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    const links = relativeLinks(readme);
+    expect(links.length).toBeGreaterThan(20);
+    const dead = links.filter((link) => {
+      const [path = '', anchor] = link.split('#');
+      const target = path ? join(installed, decodeURIComponent(path)) : join(installed, 'README.md');
+      if (!existsSync(target)) return true;
+      if (!anchor || !target.endsWith('.md')) return false;
+      return !headingAnchors(readFileSync(target, 'utf8')).has(anchor);
+    });
+    expect(dead).toEqual([]);
   });
 
   it('imports as ESM and checks a number', () => {

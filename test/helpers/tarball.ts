@@ -21,7 +21,16 @@ function newestSource(): number {
     if (stat.isDirectory()) for (const entry of readdirSync(path)) walk(join(path, entry));
     else newest = Math.max(newest, stat.mtimeMs);
   };
-  for (const path of ['src', 'package.json', 'tsup.config.ts', 'README.md']) walk(join(root, path));
+  for (const path of [
+    'src',
+    'package.json',
+    'tsup.config.ts',
+    'README.md',
+    'SECURITY.md',
+    'docs',
+    'examples',
+  ])
+    walk(join(root, path));
   return newest;
 }
 

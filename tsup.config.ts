@@ -9,6 +9,7 @@ export default defineConfig({
     fastify: 'src/adapters/fastify.ts',
     fetch: 'src/adapters/fetch.ts',
     hono: 'src/adapters/hono.ts',
+    nestjs: 'src/adapters/nestjs/index.ts',
     redis: 'src/stores/redis.ts',
     metrics: 'src/observe/metrics/index.ts',
     testing: 'src/testing/index.ts',

@@ -15,6 +15,7 @@ export default defineConfig({
       { find: /^ipmatch\/fastify$/, replacement: src('adapters/fastify.ts') },
       { find: /^ipmatch\/fetch$/, replacement: src('adapters/fetch.ts') },
       { find: /^ipmatch\/hono$/, replacement: src('adapters/hono.ts') },
+      { find: /^ipmatch\/nestjs$/, replacement: src('adapters/nestjs/index.ts') },
       { find: /^ipmatch\/redis$/, replacement: src('stores/redis.ts') },
       { find: /^ipmatch\/metrics$/, replacement: src('observe/metrics/index.ts') },
       { find: /^ipmatch\/testing$/, replacement: src('testing/index.ts') },

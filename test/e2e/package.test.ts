@@ -169,6 +169,30 @@ describe('the packed tarball', () => {
     expect(JSON.parse(run('metrics.cjs'))).toEqual(expected);
   });
 
+  it('imports ipmatch/nestjs as ESM and CJS, and nothing of Nest loads for a user of the other entry points', () => {
+    const names = ['IpMatchModule', 'IpMatchGuard', 'IpMatchRoute', 'IpMatchDecision', 'IPMATCH_CORE'];
+    writeFileSync(
+      join(work, 'nest.mjs'),
+      `import * as nest from 'ipmatch/nestjs';
+       const m = nest.IpMatchModule.forRoot();
+       console.log(JSON.stringify({ names: ${JSON.stringify(names)}.filter((n) => n in nest), global: m.global }));`,
+    );
+    writeFileSync(
+      join(work, 'nest.cjs'),
+      `const nest = require('ipmatch/nestjs');
+       console.log(JSON.stringify({ names: ${JSON.stringify(names)}.filter((n) => n in nest), global: nest.IpMatchModule.forRoot().global }));`,
+    );
+    expect(JSON.parse(run('nest.mjs'))).toEqual({ names, global: true });
+    expect(JSON.parse(run('nest.cjs'))).toEqual({ names, global: true });
+    writeFileSync(
+      join(work, 'no-nest.cjs'),
+      `for (const entry of ['', '/express', '/koa', '/fastify', '/hono', '/fetch', '/redis', '/metrics', '/testing'])
+         require('ipmatch' + entry);
+       console.log(JSON.stringify(Object.keys(require.cache).filter((f) => /@nestjs|reflect-metadata|rxjs/.test(f))));`,
+    );
+    expect(JSON.parse(run('no-nest.cjs'))).toEqual([]);
+  });
+
   it('imports ipmatch/testing and starts a fake Vonage', () => {
     writeFileSync(
       join(work, 'testing.mjs'),

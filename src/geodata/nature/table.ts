@@ -3,6 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { ipv4Value } from '../../core/ip.js';
 import { type NatureColumns, type NatureHeader, readNatureColumns } from './format.js';
 import { type FeedName, NATURE_KINDS, type NatureMatch, type NatureRange } from './types.js';
+import { readV6Words } from './v6-words.js';
 
 /** One answer per label, built once: a lookup returns a shared frozen object and allocates nothing. */
 function matchesOf(h: NatureHeader): NatureMatch[] {
@@ -18,6 +19,15 @@ function matchesOf(h: NatureHeader): NatureMatch[] {
 function kindOf(h: NatureHeader, source: number): string | undefined {
   const feed = h.sources[source]!.feed;
   return h.feeds.find((f) => f.name === feed)?.kind;
+}
+
+/** Compares the IPv6 bound at `i` (four words) with the key. */
+function cmpKey(words: Uint32Array, i: number, key: Uint32Array): number {
+  for (let k = 0; k < 4; k++) {
+    const d = words[i * 4 + k]! - key[k]!;
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 function toBigInt(words: Uint32Array, i: number): bigint {
@@ -54,16 +64,19 @@ export class NatureTable {
       const v = ipv4Value(address);
       return v < 0 ? null : this.lookupV4(v);
     }
-    let ip: ipaddr.IPv6;
-    try {
-      ip = ipaddr.IPv6.parse(address);
-    } catch {
-      return null;
-    }
-    const p = ip.parts;
-    if (ip.isIPv4MappedAddress()) return this.lookupV4((p[6]! * 65536 + p[7]!) >>> 0);
     const key = this.#key;
-    for (let k = 0; k < 4; k++) key[k] = p[k * 2]! * 65536 + p[k * 2 + 1]!;
+    if (!readV6Words(address, key)) {
+      // Rare forms (an embedded dotted quad such as ::ffff:1.2.3.4): the slow, allocating parse.
+      let ip: ipaddr.IPv6;
+      try {
+        ip = ipaddr.IPv6.parse(address);
+      } catch {
+        return null;
+      }
+      const p = ip.parts;
+      for (let k = 0; k < 4; k++) key[k] = p[k * 2]! * 65536 + p[k * 2 + 1]!;
+    }
+    if (key[0] === 0 && key[1] === 0 && key[2] === 0xffff) return this.lookupV4(key[3]!);
     return this.#lookupV6(key);
   }
 
@@ -85,24 +98,17 @@ export class NatureTable {
 
   #lookupV6(key: Uint32Array): NatureMatch | null {
     const { v6First: first, v6Last: last, v6Label: label } = this.#c;
-    const cmp = (words: Uint32Array, i: number): number => {
-      for (let k = 0; k < 4; k++) {
-        const d = words[i * 4 + k]! - key[k]!;
-        if (d !== 0) return d;
-      }
-      return 0;
-    };
     let lo = 0;
     let hi = label.length - 1;
     let at = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (cmp(first, mid) <= 0) {
+      if (cmpKey(first, mid, key) <= 0) {
         at = mid;
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    return at >= 0 && cmp(last, at) >= 0 ? this.#matches[label[at]!]! : null;
+    return at >= 0 && cmpKey(last, at, key) >= 0 ? this.#matches[label[at]!]! : null;
   }
 
   /**

@@ -438,7 +438,9 @@ describe('the full parser, loaded on first need', () => {
     const hooks = join(dir, 'hooks.mjs');
     writeFileSync(
       hooks,
-      `export async function resolve(s, c, next) { const r = await next(s, c); if (/libphonenumber-js[\\/]core[\\/]/.test(r.url)) process.stderr.write('FULL PARSER\\n'); return r; }`,
+      // writeSync: the hooks run on their own thread, whose process.stderr reaches the pipe after the main
+      // thread's lines on Node 22 and later; a direct write keeps the lines in the order things happened.
+      `import { writeSync } from 'node:fs'; export async function resolve(s, c, next) { const r = await next(s, c); if (/libphonenumber-js[\\/]core[\\/]/.test(r.url)) writeSync(2, 'FULL PARSER\\n'); return r; }`,
     );
     const register = join(dir, 'register.mjs');
     writeFileSync(

@@ -6,16 +6,23 @@ const r = (text: string, network: string) => ({ ...parseCidr(text)!, network });
 
 describe('the curated hosting-ASN list', () => {
   it('reads `AS<number> <network>` lines with their comments, and names every malformed or repeated line', () => {
-    const list = parseHostingAsnList('# hosting\nAS24940 hetzner # Hetzner Online GmbH\nAS16276  ovh  # OVH SAS\n24940 hetzner\nAS24940 hetzner\n');
+    const list = parseHostingAsnList(
+      '# hosting\nAS24940 hetzner # Hetzner Online GmbH\nAS16276  ovh  # OVH SAS\n24940 hetzner\nAS24940 hetzner\n',
+    );
     expect([...list.networks]).toEqual([
       [24940, 'hetzner'],
       [16276, 'ovh'],
     ]);
-    expect(list.problems).toEqual(['line 4: expected "AS<number> <network>"', 'line 5: AS24940 is listed twice']);
+    expect(list.problems).toEqual([
+      'line 4: expected "AS<number> <network>"',
+      'line 5: AS24940 is listed twice',
+    ]);
   });
 
   it('the committed list parses cleanly and names no consumer ISP or mobile carrier', () => {
-    const list = parseHostingAsnList(readFileSync(new URL('../../../data/hosting-asns.txt', import.meta.url), 'utf8'));
+    const list = parseHostingAsnList(
+      readFileSync(new URL('../../../data/hosting-asns.txt', import.meta.url), 'utf8'),
+    );
     expect(list.problems).toEqual([]);
     expect(list.networks.size).toBeGreaterThan(40);
     // Verizon, AT&T, NTT OCN, China Unicom, MTN Nigeria, Comcast, Deutsche Telekom, BT, Orange, Jio, Vodafone DE
@@ -46,7 +53,12 @@ describe('IP→ASN tables', () => {
   });
 
   it("reads iptoasn.com's TSV, and skips a listed row that is malformed or wider than a /8", () => {
-    const tsv = '5.9.0.0\t5.9.255.255\t24940\tDE\tHETZNER-AS\n1.0.0.0\t2.255.255.255\t16276\tFR\tOVH\n5.9.0.0\tnope\t24940\tDE\tX\n';
-    expect(parseAsnTable(tsv, networks)).toEqual({ ranges: [r('5.9.0.0/16', 'hetzner')], skipped: 2, version: null });
+    const tsv =
+      '5.9.0.0\t5.9.255.255\t24940\tDE\tHETZNER-AS\n1.0.0.0\t2.255.255.255\t16276\tFR\tOVH\n5.9.0.0\tnope\t24940\tDE\tX\n';
+    expect(parseAsnTable(tsv, networks)).toEqual({
+      ranges: [r('5.9.0.0/16', 'hetzner')],
+      skipped: 2,
+      version: null,
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAws, parseAzure, parseGcp, parseOracle, parseCidr } from '../../../src/data/feeds/index.js';
+import { parseAws, parseAzure, parseCidr, parseGcp, parseOracle } from '../../../src/data/feeds/index.js';
 
 const r = (text: string) => parseCidr(text)!;
 
@@ -14,20 +14,38 @@ const AWS = JSON.stringify({
   ],
   ipv6_prefixes: [
     { ipv6_prefix: '2600:1f14::/35', region: 'us-west-2', service: 'EC2', network_border_group: 'us-west-2' },
-    { ipv6_prefix: '2a05:d07a:a000::/40', region: 'eu-south-1', service: 'S3', network_border_group: 'eu-south-1' },
+    {
+      ipv6_prefix: '2a05:d07a:a000::/40',
+      region: 'eu-south-1',
+      service: 'S3',
+      network_border_group: 'eu-south-1',
+    },
   ],
 });
 
 describe('AWS ip-ranges.json', () => {
   it('reads IPv4 and IPv6 prefixes of every service, CloudFront edges included, with syncToken and date', () => {
     const out = parseAws(AWS);
-    expect(out.ranges).toEqual([r('3.4.12.4/32'), r('13.32.0.0/15'), r('52.94.76.0/22'), r('2600:1f14::/35'), r('2a05:d07a:a000::/40')]);
+    expect(out.ranges).toEqual([
+      r('3.4.12.4/32'),
+      r('13.32.0.0/15'),
+      r('52.94.76.0/22'),
+      r('2600:1f14::/35'),
+      r('2a05:d07a:a000::/40'),
+    ]);
     expect(out).toMatchObject({ skipped: 0, version: '1755836594 2026-08-22-04-23-14' });
     expect(out.problem).toBeUndefined();
   });
 
   it('counts a bad prefix and one wider than /8 as skipped, and a non-AWS document as a problem', () => {
-    const doc = { prefixes: [{ ip_prefix: '0.0.0.0/0' }, { ip_prefix: '300.1.1.0/24' }, { ip_prefix: 7 }, { ip_prefix: '15.177.0.0/18' }] };
+    const doc = {
+      prefixes: [
+        { ip_prefix: '0.0.0.0/0' },
+        { ip_prefix: '300.1.1.0/24' },
+        { ip_prefix: 7 },
+        { ip_prefix: '15.177.0.0/18' },
+      ],
+    };
     expect(parseAws(JSON.stringify(doc))).toMatchObject({ ranges: [r('15.177.0.0/18')], skipped: 3 });
     expect(parseAws('<html>503</html>').problem).toMatch(/not AWS/);
     expect(parseAws('{"prefixes": {}}').problem).toMatch(/not AWS/);
@@ -53,7 +71,10 @@ describe('Google cloud.json', () => {
   });
 
   it('skips an entry with neither prefix field', () => {
-    expect(parseGcp('{"prefixes":[{"service":"Google Cloud"},null]}')).toMatchObject({ ranges: [], skipped: 2 });
+    expect(parseGcp('{"prefixes":[{"service":"Google Cloud"},null]}')).toMatchObject({
+      ranges: [],
+      skipped: 2,
+    });
   });
 });
 
@@ -62,7 +83,13 @@ describe('Oracle public_ip_ranges.json', () => {
     const doc = {
       last_updated_timestamp: '2026-08-19T23:13:41.161545',
       regions: [
-        { region: 'us-phoenix-1', cidrs: [{ cidr: '129.146.0.0/21', tags: ['OCI'] }, { cidr: '134.70.24.0/21', tags: ['OBJECT_STORAGE'] }] },
+        {
+          region: 'us-phoenix-1',
+          cidrs: [
+            { cidr: '129.146.0.0/21', tags: ['OCI'] },
+            { cidr: '134.70.24.0/21', tags: ['OBJECT_STORAGE'] },
+          ],
+        },
         { region: 'eu-frankfurt-1', cidrs: [{ cidr: '130.61.0.0/16', tags: ['OCI'] }] },
       ],
     };
@@ -80,9 +107,21 @@ describe('Azure Service Tags JSON', () => {
       changeNumber: 349,
       cloud: 'Public',
       values: [
-        { name: 'ActionGroup', id: 'ActionGroup', properties: { changeNumber: 50, addressPrefixes: ['4.145.74.52/30'] } },
-        { name: 'AzureCloud', id: 'AzureCloud', properties: { addressPrefixes: ['4.145.0.0/16', '2603:1000::/40'] } },
-        { name: 'AzureCloud.westeurope', id: 'AzureCloud.westeurope', properties: { region: 'westeurope', addressPrefixes: ['13.69.0.0/17'] } },
+        {
+          name: 'ActionGroup',
+          id: 'ActionGroup',
+          properties: { changeNumber: 50, addressPrefixes: ['4.145.74.52/30'] },
+        },
+        {
+          name: 'AzureCloud',
+          id: 'AzureCloud',
+          properties: { addressPrefixes: ['4.145.0.0/16', '2603:1000::/40'] },
+        },
+        {
+          name: 'AzureCloud.westeurope',
+          id: 'AzureCloud.westeurope',
+          properties: { region: 'westeurope', addressPrefixes: ['13.69.0.0/17'] },
+        },
       ],
     };
     expect(parseAzure(JSON.stringify(doc))).toEqual({

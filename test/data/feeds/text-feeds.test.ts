@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseCidr, parseCidrLines, parseGeofeed, parseIcloudRelay, parseTorExits } from '../../../src/data/feeds/index.js';
+import {
+  parseCidr,
+  parseCidrLines,
+  parseGeofeed,
+  parseIcloudRelay,
+  parseTorExits,
+} from '../../../src/data/feeds/index.js';
 
 const r = (text: string, country?: string) => parseCidr(text, country)!;
 
@@ -15,14 +21,21 @@ describe('RFC 8805 geofeeds (DigitalOcean, Linode, Vultr)', () => {
       '103.3.60.0/22,,,,',
     ].join('\n');
     expect(parseGeofeed(feed)).toEqual({
-      ranges: [r('45.33.0.0/24', 'US'), r('2600:3c00::/32', 'US'), r('139.162.0.0/21', 'DE'), r('103.3.60.0/22')],
+      ranges: [
+        r('45.33.0.0/24', 'US'),
+        r('2600:3c00::/32', 'US'),
+        r('139.162.0.0/21', 'DE'),
+        r('103.3.60.0/22'),
+      ],
       skipped: 0,
       version: null,
     });
   });
 
   it('counts a line whose prefix does not parse, and keeps going (CRLF too)', () => {
-    expect(parseGeofeed('not-a-prefix,US,,,\r\n192.0.2.0/33,US,,,\r\n64.225.0.0/20,NL,NL-NH,Amsterdam,\r\n')).toEqual({
+    expect(
+      parseGeofeed('not-a-prefix,US,,,\r\n192.0.2.0/33,US,,,\r\n64.225.0.0/20,NL,NL-NH,Amsterdam,\r\n'),
+    ).toEqual({
       ranges: [r('64.225.0.0/20', 'NL')],
       skipped: 2,
       version: null,
@@ -32,7 +45,8 @@ describe('RFC 8805 geofeeds (DigitalOcean, Linode, Vultr)', () => {
 
 describe("Apple's iCloud Private Relay egress-ip-ranges.csv", () => {
   it('keeps the prefix and country of `prefix,country,region,city,` rows with the trailing empty column', () => {
-    const csv = '172.224.226.0/27,GB,GB-EN,London,\n2a02:26f7:b3c0:4000::/64,DE,DE-BE,Berlin,\n104.28.0.17/32,US,US-NY,,\n';
+    const csv =
+      '172.224.226.0/27,GB,GB-EN,London,\n2a02:26f7:b3c0:4000::/64,DE,DE-BE,Berlin,\n104.28.0.17/32,US,US-NY,,\n';
     expect(parseIcloudRelay(csv)).toEqual({
       ranges: [r('172.224.226.0/27', 'GB'), r('2a02:26f7:b3c0:4000::/64', 'DE'), r('104.28.0.17/32', 'US')],
       skipped: 0,
@@ -41,7 +55,9 @@ describe("Apple's iCloud Private Relay egress-ip-ranges.csv", () => {
   });
 
   it('keeps a row with a malformed country as a relay range without a country', () => {
-    expect(parseIcloudRelay('172.224.226.32/27,United Kingdom,,,\n').ranges).toEqual([r('172.224.226.32/27')]);
+    expect(parseIcloudRelay('172.224.226.32/27,United Kingdom,,,\n').ranges).toEqual([
+      r('172.224.226.32/27'),
+    ]);
   });
 });
 
@@ -56,7 +72,9 @@ describe('the Tor bulk exit list', () => {
   });
 
   it('skips a CIDR or an ExitAddress record: the list names addresses, not networks', () => {
-    expect(parseTorExits('185.220.101.0/24\nExitAddress 185.220.101.2 2026-08-22 10:00:00\n').skipped).toBe(2);
+    expect(parseTorExits('185.220.101.0/24\nExitAddress 185.220.101.2 2026-08-22 10:00:00\n').skipped).toBe(
+      2,
+    );
   });
 });
 

@@ -2,6 +2,8 @@
 import 'reflect-metadata';
 import formbody from '@fastify/formbody';
 import { type CanActivate, Controller, HttpCode, Injectable, Post, UseGuards } from '@nestjs/common';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
 import express from 'express';
 import Fastify from 'fastify';
 import { ipMatch as expressIpMatch } from 'ipmatch/express';
@@ -50,6 +52,7 @@ describe.each(PLATFORMS)('ipmatch/nestjs on %s', (platform) => {
       ['a number', { phone: 447400123456 }, 'application/json'],
       ['garbage', { phone: 'call me' }, 'application/json'],
       ['a form', `phone=${encodeURIComponent(GB_PHONE)}`, 'application/x-www-form-urlencoded'],
+      ['text', `phone=${GB_PHONE}`, 'text/plain'],
     ];
     for (const [what, body, type] of cases) {
       const send = (server: Parameters<typeof request>[0]) =>
@@ -115,4 +118,41 @@ describe.each(PLATFORMS)('ipmatch/nestjs on %s', (platform) => {
     expect(onDecision).toHaveBeenCalledTimes(1);
     expect(seen).toHaveBeenCalledWith('country_match');
   });
+
+  test('observe mode never answers by itself: a mismatch is flagged and a bad phone reaches the handler', async () => {
+    const module = IpMatchModule.forRoot({ logger: recorder().logger, mode: 'observe' });
+    const app = await nestApp(platform, { imports: [module], controllers: [SignupController] });
+    const mismatch = await post(app, '/signup', KR_IP, { phone: GB_PHONE });
+    expect(mismatch.status).toBe(200);
+    expect(mismatch.body.decision).toMatchObject({ action: 'flag', policyAction: 'block' });
+    const invalid = await post(app, '/signup', GB_IP, { phone: 'call me' });
+    expect(invalid.status).toBe(200);
+    expect(invalid.body.decision.reason).toBe('phone_invalid');
+  });
+});
+
+test("Nest's Express platform without its body parser: the end user gets the 400, the developer one hint naming it", async () => {
+  const { logger, codes, warn } = recorder();
+  const ref = await Test.createTestingModule({
+    imports: [IpMatchModule.forRoot({ logger })],
+    controllers: [SignupController],
+  }).compile();
+  const app = ref.createNestApplication<NestExpressApplication>(new ExpressAdapter(), {
+    logger: false,
+    bodyParser: false,
+  });
+  app.set('trust proxy', 'loopback');
+  await app.init();
+  try {
+    const res = await post(app, '/signup', GB_IP, { phone: GB_PHONE });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'invalid_phone',
+      message: 'The phone number could not be read from the request body.',
+    });
+    expect(codes()).toEqual(['IPMATCH_NO_BODY_PARSER']);
+    expect(warn.mock.calls[0]![0]).toContain("Nest's body parser");
+  } finally {
+    await app.close();
+  }
 });

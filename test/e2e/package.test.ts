@@ -169,20 +169,45 @@ describe('the packed tarball', () => {
     expect(JSON.parse(run('metrics.cjs'))).toEqual(expected);
   });
 
-  it('imports ipmatch/nestjs as ESM and CJS, and nothing of Nest loads for a user of the other entry points', () => {
+  it('runs a Nest app on ipmatch/nestjs as ESM, requires it as CJS, and the other entry points load nothing of Nest', () => {
     const names = ['IpMatchModule', 'IpMatchGuard', 'IpMatchRoute', 'IpMatchDecision', 'IPMATCH_CORE'];
+    // A Nest app from the built package: decorators applied as compiled code applies them, DI from @Inject alone.
     writeFileSync(
       join(work, 'nest.mjs'),
-      `import * as nest from 'ipmatch/nestjs';
-       const m = nest.IpMatchModule.forRoot();
-       console.log(JSON.stringify({ names: ${JSON.stringify(names)}.filter((n) => n in nest), global: m.global }));`,
+      `import 'reflect-metadata';
+       import { Controller, HttpCode, Module, Post, UseGuards } from '@nestjs/common';
+       import { NestFactory } from '@nestjs/core';
+       import * as nest from 'ipmatch/nestjs';
+       const { IpMatchDecision, IpMatchGuard, IpMatchModule, IpMatchRoute } = nest;
+       class Signup { signup(decision) { return { reason: decision.reason }; } }
+       const method = Object.getOwnPropertyDescriptor(Signup.prototype, 'signup');
+       for (const d of [Post('signup'), HttpCode(200), UseGuards(IpMatchGuard), IpMatchRoute({ name: 'signup' })])
+         d(Signup.prototype, 'signup', method);
+       IpMatchDecision()(Signup.prototype, 'signup', 0);
+       Controller()(Signup);
+       class App {}
+       Module({ imports: [IpMatchModule.forRoot({ logger: { warn() {}, error() {} } })], controllers: [Signup] })(App);
+       const app = await NestFactory.create(App, { logger: false });
+       app.set('trust proxy', 'loopback');
+       await app.listen(0, '127.0.0.1');
+       const statuses = [];
+       for (const ip of ['81.2.69.160', '211.234.0.1']) {
+         const res = await fetch((await app.getUrl()) + '/signup', { method: 'POST', body: '{"phone":"+447400123456"}',
+           headers: { 'content-type': 'application/json', 'x-forwarded-for': ip } });
+         statuses.push(res.status + ' ' + ((await res.json()).reason));
+       }
+       await app.close();
+       console.log(JSON.stringify({ names: ${JSON.stringify(names)}.filter((n) => n in nest), statuses }));`,
     );
     writeFileSync(
       join(work, 'nest.cjs'),
       `const nest = require('ipmatch/nestjs');
        console.log(JSON.stringify({ names: ${JSON.stringify(names)}.filter((n) => n in nest), global: nest.IpMatchModule.forRoot().global }));`,
     );
-    expect(JSON.parse(run('nest.mjs'))).toEqual({ names, global: true });
+    expect(JSON.parse(run('nest.mjs'))).toEqual({
+      names,
+      statuses: ['200 country_match', '403 country_mismatch'],
+    });
     expect(JSON.parse(run('nest.cjs'))).toEqual({ names, global: true });
     writeFileSync(
       join(work, 'no-nest.cjs'),

@@ -5,6 +5,7 @@ import {
   Catch,
   Controller,
   type ExceptionFilter,
+  type ExecutionContext,
   ForbiddenException,
   HttpCode,
   Injectable,
@@ -16,7 +17,14 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { Response as ExpressResponse } from 'express';
 import type { FastifyReply } from 'fastify';
 import { createIpMatch, type IpMatchDecision as Decision, IpMatchConfigError } from 'ipmatch';
-import { IPMATCH_CORE, IpMatchDecision, IpMatchGuard, IpMatchModule, IpMatchRoute } from 'ipmatch/nestjs';
+import {
+  IPMATCH_CORE,
+  IpMatchDecision,
+  IpMatchGuard,
+  IpMatchModule,
+  IpMatchRoute,
+  type IpMatchRoutes,
+} from 'ipmatch/nestjs';
 import { describe, expect, test, vi } from 'vitest';
 import { GB_IP, GB_PHONE, KR_IP, recorder } from '../helpers/adapter-suite.js';
 import { nestApp, PLATFORMS, post, quiet, SignupController } from '../helpers/nest-app.js';
@@ -180,4 +188,15 @@ describe.each(PLATFORMS)('IpMatchModule on %s', (platform) => {
 test('DI needs no emitted decorator metadata: the guard and its routes name what they inject', () => {
   // vitest compiles with esbuild, which emits no design:paramtypes: every application above resolved from @Inject.
   expect(Reflect.getMetadata('design:paramtypes', IpMatchGuard)).toBeUndefined();
+});
+
+test('a call that is not HTTP (a microservice, a WebSocket) passes unchecked, and the operator is told once', async () => {
+  const { logger, codes } = recorder();
+  const core = createIpMatch({ logger });
+  const guard = new IpMatchGuard({ core } as IpMatchRoutes);
+  const rpc = { getType: () => 'rpc' } as unknown as ExecutionContext;
+  expect(guard.canActivate(rpc)).toBe(true);
+  expect(guard.canActivate(rpc)).toBe(true);
+  expect(codes()).toEqual(['IPMATCH_NEST_NOT_HTTP']);
+  await core.close();
 });

@@ -38,10 +38,13 @@ async function duplicate(dir: string, from: string): Promise<string> {
  * file open keeps reading it.
  */
 export async function installCurrent(dir: string, tmp: string): Promise<void> {
+  await installAs(dir, tmp, dataFile(dir, 'current'), dataFile(dir, 'previous'));
+}
+
+/** `installCurrent` for any pair of names in the data dir (the IP-nature table's `ip-nature.bin`). */
+export async function installAs(dir: string, tmp: string, current: string, previous: string): Promise<void> {
   const fs = requireBuiltin('node:fs', NODE_ONLY);
-  const current = dataFile(dir, 'current');
-  if (await exists(current))
-    await fs.promises.rename(await duplicate(dir, current), dataFile(dir, 'previous'));
+  if (await exists(current)) await fs.promises.rename(await duplicate(dir, current), previous);
   await fs.promises.rename(tmp, current);
   await syncDir(dir);
 }

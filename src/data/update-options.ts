@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../core/errors.js';
 import { wholeNumber } from '../core/validate.js';
+import { FEED_NAMES, type FeedName } from '../geodata/nature/types.js';
 import { DATA_SOURCES, type DataSource } from '../geodata/sources.js';
 import { isSha256 } from './checksum.js';
 import type { DownloadLimits, OnProgress } from './download.js';
@@ -9,6 +10,16 @@ import { allowedUrl } from './redact.js';
 
 /** Options of `updateDatabase()` (and the flags of `ipmatch db update`). */
 export interface UpdateOptions {
+  /**
+   * Which dataset: the country MMDB or the IP-nature table. Default both, except that the options that point
+   * the country data somewhere (`source`, `url`, `sha256`, `sha256Url`, `insecureNoChecksum`) pick it alone.
+   */
+  dataset?: 'country' | 'ip-nature' | undefined;
+  /**
+   * A URL per IP-nature feed, in its publisher's format (a mirror inside your network): https, or http to a
+   * loopback host. Default: each publisher's own URL; `azure` is read only when given here.
+   */
+  feeds?: Partial<Record<FeedName, string>> | undefined;
   /** Which publisher's data. Default 'user-country' (ip-location-db, PDDL, daily). */
   source?: DataSource | undefined;
   /**
@@ -61,6 +72,8 @@ const urlSchema = z.string().check(
 );
 const ms = z.optional(z.number().check(z.int(), z.positive()));
 export const optionsSchema = z.strictObject({
+  dataset: z.optional(z.enum(['country', 'ip-nature'])),
+  feeds: z.optional(z.strictObject(Object.fromEntries(FEED_NAMES.map((n) => [n, z.optional(urlSchema)])))),
   source: z.optional(z.enum(DATA_SOURCES as [DataSource, ...DataSource[]])),
   url: z.optional(urlSchema),
   sha256: z.optional(z.string().check(z.refine(isSha256, { error: 'expected 64 hex digits' }))),
@@ -93,9 +106,31 @@ export const optionsSchema = z.strictObject({
 
 export type Options = z.infer<typeof optionsSchema>;
 
+const countryNamed = (o: Options): boolean =>
+  o.source !== undefined ||
+  o.url !== undefined ||
+  o.sha256 !== undefined ||
+  o.sha256Url !== undefined ||
+  o.insecureNoChecksum === true;
+
+/** The datasets a run updates: `dataset`, else the country data alone for country-only options, else both. */
+export function datasetsOf(o: Options): Array<'country' | 'ip-nature'> {
+  if (o.dataset !== undefined) return [o.dataset];
+  return countryNamed(o) ? ['country'] : ['country', 'ip-nature'];
+}
+
 /** The checksum choices that only make sense together, checked beyond the field types. */
 export function checkCombination(o: Options): void {
   const problems: string[] = [];
+  if (o.dataset === 'ip-nature' && countryNamed(o)) {
+    problems.push(
+      "dataset: source, url, sha256, sha256Url and insecureNoChecksum are the country data's; with dataset " +
+        "'ip-nature' point feeds at mirrors with feeds (--feed NAME=URL)",
+    );
+  }
+  if (o.dataset === 'country' && o.feeds !== undefined) {
+    problems.push("feeds: they are the IP-nature data's; drop dataset 'country' or drop feeds");
+  }
   if (o.sha256 !== undefined && o.sha256Url !== undefined)
     problems.push('sha256: give sha256 or sha256Url, not both');
   if ((o.sha256 !== undefined || o.sha256Url !== undefined) && o.url === undefined) {

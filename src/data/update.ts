@@ -14,11 +14,19 @@ import { installCurrent, removeLeftovers } from './install.js';
 import { installedSha, readInstalled } from './installed.js';
 import { acquireLock } from './lock.js';
 import { type Manifest, type ManifestEntry, readManifest, recordInstall } from './manifest.js';
+import { type NatureUpdateResult, updateNature } from './nature-update.js';
 import { withOfflineHint } from './offline-hint.js';
 import { type ProxySettings, proxySettings } from './proxy.js';
 import { redactUrl } from './redact.js';
-import { checkCombination, type Options, optionsSchema, type UpdateOptions } from './update-options.js';
+import {
+  checkCombination,
+  datasetsOf,
+  type Options,
+  optionsSchema,
+  type UpdateOptions,
+} from './update-options.js';
 
+export type { FeedUpdate, NatureUpdateResult } from './nature-update.js';
 export type { UpdateOptions } from './update-options.js';
 
 /** What an update did. A failure rejects with `IpMatchDataError` instead, and changes nothing. */
@@ -34,6 +42,8 @@ export interface UpdateResult {
   buildDate: string;
   /** Build date of the file that was current before this run; null when the data dir had none. */
   previousBuildDate: string | null;
+  /** The IP-nature data's update, when this run updated both datasets. */
+  ipNature?: NatureUpdateResult;
 }
 
 const RETRY_DELAY_MS = 5_000;
@@ -49,11 +59,22 @@ const sleep = (msDelay: number) => new Promise((resolve) => setTimeout(resolve, 
  * file's. Rejects with `IpMatchConfigError` for options that cannot work and `IpMatchDataError` (with a
  * `code`) when the update failed; the installed data is then untouched.
  *
+ * Without `dataset` it updates both datasets (the country data first) and the country result carries
+ * `ipNature`; with `dataset: 'ip-nature'` it resolves the IP-nature result alone. An IP-nature feed that fails
+ * keeps its previous ranges and is reported in `feeds`; it rejects (`no_feed_usable`) only when no feed could
+ * be used at all.
+ *
  * @example
  * const result = await updateDatabase({ source: 'user-country' });
  * console.log(result.status, result.buildDate);
  */
-export async function updateDatabase(options: UpdateOptions = {}): Promise<UpdateResult> {
+export async function updateDatabase(
+  options: UpdateOptions & { dataset: 'ip-nature' },
+): Promise<NatureUpdateResult>;
+export async function updateDatabase(options?: UpdateOptions): Promise<UpdateResult>;
+export async function updateDatabase(
+  options: UpdateOptions = {},
+): Promise<UpdateResult | NatureUpdateResult> {
   const fs = builtin('node:fs');
   if (!fs || !builtin('node:crypto')) {
     throw new IpMatchDataError(
@@ -65,18 +86,58 @@ export async function updateDatabase(options: UpdateOptions = {}): Promise<Updat
   const o = parseOptions(holdsSecrets(optionsSchema), options, 'update options');
   checkCombination(o);
   const env = o.env ?? process.env;
-  const source = resolveSource(o.source, o.url, env);
+  const datasets = datasetsOf(o);
+  const source = datasets.includes('country') ? resolveSource(o.source, o.url, env) : undefined;
   const proxy = proxySettings(env);
   const { dir } = resolveDataDir(o.dir, env);
   await fs.promises.mkdir(dir, { recursive: true });
   const lock = await acquireLock(dir, o.lockWaitMs ?? LOCK_WAIT_MS);
   try {
     await removeLeftovers(dir);
-    return await update(dir, source, o, proxy, lock.stillHeld);
+    const country = source && (await update(dir, source, o, proxy, lock.stillHeld));
+    if (!datasets.includes('ip-nature')) return country as UpdateResult;
+    const ipNature = await updateNatureIn(dir, o, proxy, lock.stillHeld);
+    return country ? { ...country, ipNature } : ipNature;
   } catch (error) {
     throw await withOfflineHint(error, dir, proxy);
   } finally {
     await lock.release();
+  }
+}
+
+/** The download limits: the defaults, with what the options give. */
+function limitsOf(o: Options) {
+  const given = Object.entries(o.limits ?? {}).filter(([, value]) => value !== undefined);
+  return { ...DEFAULT_LIMITS, ...Object.fromEntries(given) };
+}
+
+/** The IP-nature update, under the same lock, limits and proxy; its temporary files are gone when it returns. */
+async function updateNatureIn(
+  dir: string,
+  o: Options,
+  proxy: ProxySettings,
+  stillHeld: () => Promise<boolean>,
+): Promise<NatureUpdateResult> {
+  const created: string[] = [];
+  const temp = (what: string) => {
+    const path = tempFile(dir, what);
+    created.push(path);
+    return path;
+  };
+  const feeds = Object.fromEntries(Object.entries(o.feeds ?? {}).filter(([, url]) => url !== undefined));
+  try {
+    return await updateNature({
+      dir,
+      feeds,
+      force: o.force === true,
+      limits: limitsOf(o),
+      proxy,
+      temp,
+      stillHeld,
+    });
+  } finally {
+    const fs = builtin('node:fs')!;
+    await Promise.all(created.map((path) => fs.promises.rm(path, { force: true })));
   }
 }
 
@@ -121,8 +182,7 @@ async function update(
   stillHeld: () => Promise<boolean>,
 ): Promise<UpdateResult> {
   const fs = builtin('node:fs')!;
-  const given = Object.entries(o.limits ?? {}).filter(([, value]) => value !== undefined);
-  const limits = { ...DEFAULT_LIMITS, ...Object.fromEntries(given) };
+  const limits = limitsOf(o);
   const current = dataFile(dir, 'current');
   const created: string[] = [];
   const temp = (what: string) => {

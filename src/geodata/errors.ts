@@ -16,6 +16,7 @@ export type DataErrorCode =
   | 'sanity_failed'
   | 'locked'
   | 'no_previous'
+  | 'no_feed_usable'
   | 'unsupported_runtime';
 
 /**

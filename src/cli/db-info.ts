@@ -1,9 +1,10 @@
-/** `ipmatch db`: which GeoIP data is in use, why it was chosen, and what the data dir's manifest says. */
+/** `ipmatch db`: which GeoIP and IP-nature data are in use, why, and what the data dir's manifests say. */
 import { type Manifest, readManifest } from '../data/manifest.js';
 import { resolveDataDir } from '../geodata/dir.js';
 import type { GeoIpInfo } from '../providers/geoip/index.js';
 import { localProvider } from '../providers/local.js';
 import type { Command } from './args.js';
+import { formatNatureInfo, natureInfo } from './db-info-nature.js';
 import { lines } from './format.js';
 import type { CliIo } from './io.js';
 
@@ -30,7 +31,7 @@ export function formatInfo(info: GeoIpInfo, dataDir: string, manifest: Manifest 
   ]);
 }
 
-/** `ipmatch db`: the GeoIP data in use, and the data dir's facts. */
+/** `ipmatch db`: the GeoIP data in use, the data dir's facts, then the IP-nature data and its feeds. */
 export async function runDbInfo(command: Db, io: CliIo): Promise<number> {
   const provider = localProvider(
     command.database === undefined ? {} : { database: command.database, reload: false },
@@ -42,10 +43,11 @@ export async function runDbInfo(command: Db, io: CliIo): Promise<number> {
     const info = provider.info();
     const { dir } = resolveDataDir(undefined, io.env);
     const manifest = await readManifest(dir);
+    const ipNature = await natureInfo(dir);
     io.stdout(
       command.json
-        ? `${JSON.stringify({ ...info, dataDir: dir, manifest })}\n`
-        : formatInfo(info, dir, manifest),
+        ? `${JSON.stringify({ ...info, dataDir: dir, manifest, ipNature })}\n`
+        : formatInfo(info, dir, manifest) + formatNatureInfo(ipNature),
     );
     return 0;
   } finally {

@@ -12,7 +12,8 @@ import { allowedUrl } from './redact.js';
 export interface UpdateOptions {
   /**
    * Which dataset: the country MMDB or the IP-nature table. Default both, except that the options that point
-   * the country data somewhere (`source`, `url`, `sha256`, `sha256Url`, `insecureNoChecksum`) pick it alone.
+   * the country data somewhere (`source`, `url`, `sha256`, `sha256Url`, `insecureNoChecksum`) pick it alone
+   * when `feeds` is not given.
    */
   dataset?: 'country' | 'ip-nature' | undefined;
   /**
@@ -113,10 +114,10 @@ const countryNamed = (o: Options): boolean =>
   o.sha256Url !== undefined ||
   o.insecureNoChecksum === true;
 
-/** The datasets a run updates: `dataset`, else the country data alone for country-only options, else both. */
+/** The datasets a run updates: `dataset`, else the country data alone for its own options without `feeds`, else both. */
 export function datasetsOf(o: Options): Array<'country' | 'ip-nature'> {
   if (o.dataset !== undefined) return [o.dataset];
-  return countryNamed(o) ? ['country'] : ['country', 'ip-nature'];
+  return countryNamed(o) && o.feeds === undefined ? ['country'] : ['country', 'ip-nature'];
 }
 
 /** The checksum choices that only make sense together, checked beyond the field types. */

@@ -59,11 +59,10 @@ const sleep = (msDelay: number) => new Promise((resolve) => setTimeout(resolve, 
  * file's. Rejects with `IpMatchConfigError` for options that cannot work and `IpMatchDataError` (with a
  * `code`) when the update failed; the installed data is then untouched.
  *
- * Without `dataset` it updates both datasets (the country data first: when it fails, the IP-nature data is not
- * tried) and the country result carries
- * `ipNature`; with `dataset: 'ip-nature'` it resolves the IP-nature result alone. An IP-nature feed that fails
- * keeps its previous ranges and is reported in `feeds`; it rejects (`no_feed_usable`) only when no feed could
- * be used at all.
+ * Without `dataset` it updates both datasets (the country data first: when it fails, the IP-nature data is
+ * not tried) and the country result carries `ipNature`; with `dataset: 'ip-nature'` it resolves the IP-nature
+ * result alone. An IP-nature feed that fails keeps its previous ranges and is reported in `feeds`; it rejects
+ * (`no_feed_usable`) only when no feed could be used at all.
  *
  * @example
  * const result = await updateDatabase({ source: 'user-country' });

@@ -180,6 +180,29 @@ describe("updateDatabase({ dataset: 'ip-nature' })", () => {
     expect(feed(r, 'azure')).toEqual({ name: 'azure', status: 'kept', ranges: 0, skipped: 0 });
   });
 
+  it('holds each feed to the download limits: a feed that hangs fails alone, in bounded time', async () => {
+    const dir = freshDir();
+    const started = performance.now();
+    const r = await withFeed(
+      'tor',
+      () => {}, // headers never come
+      () => updateDatabase({ dataset: 'ip-nature', dir, feeds: feeds.urls, limits: { idleTimeoutMs: 300 } }),
+    );
+    expect(performance.now() - started).toBeLessThan(4_000);
+    expect(feed(r, 'tor')).toMatchObject({ status: 'failed', error: expect.stringMatching(/tor/) });
+    expect(feed(r, 'aws').status).toBe('updated');
+  });
+
+  it('never shows a token of a mirror URL, in the result or the manifest', async () => {
+    const dir = freshDir();
+    const secret = 'tok_Do_Not_Print_7c6b5a';
+    const r = await update(dir, { feeds: { ...feeds.urls, tor: `${feeds.urls.tor}?token=${secret}` } });
+    expect(feed(r, 'tor').status).toBe('failed'); // the route is /tor, not /tor?token=…: a 404
+    expect(JSON.stringify(r)).not.toContain(secret);
+    expect(readFileSync(join(dir, 'ip-nature.json'), 'utf8')).not.toContain(secret);
+    expect(feed(r, 'tor').error).toContain('token=REDACTED');
+  });
+
   it('refuses feed URLs that are not https (or http to loopback), and names an unknown feed', async () => {
     const bad = [
       { feeds: { aws: 'http://mirror.example.com/ip-ranges.json' } },

@@ -76,6 +76,14 @@ describe('ipmatch db update --dataset ip-nature', { timeout: 120_000 }, () => {
     expect(run.stderr).toMatch(/^ipmatch: feed oracle failed, its previous ranges kept: .*404/m);
     expect(run.stderr).not.toMatch(/feed aws/);
 
+    const again = await ipmatch(['db', 'update', '--dataset', 'ip-nature', ...feedFlags(), '--dir', dir]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(
+      /^updated: IP-nature data built \d{4}-\d\d-\d\d \(was \d{4}-\d\d-\d\d\) in .*ip-nature\.bin$/m,
+    );
+    expect(again.stdout).toMatch(/^ {2}aws +updated: 2 ranges$/m);
+    expect(again.stdout).toMatch(/^ {2}oracle +failed, kept: \d+ ranges \(.*404\)$/m);
+
     const info = await ipmatch(['db', '--json'], { IPMATCH_DATA_DIR: dir });
     expect(info.code).toBe(0);
     const db = JSON.parse(info.stdout);

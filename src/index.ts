@@ -15,6 +15,7 @@ export type {
   PhoneLookup,
   ProviderContext,
 } from './core/provider.js';
+export type { PhoneCountries } from './core/signal-source.js';
 export type { Store } from './core/store.js';
 export type {
   Action,
@@ -30,6 +31,7 @@ export type {
   Mode,
   OnDecision,
   PhoneFacts,
+  PhoneType,
   Policy,
   PolicyMap,
   Reason,

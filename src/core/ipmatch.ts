@@ -18,8 +18,9 @@ import {
 import { loadFullParser } from './phone.js';
 import { compilePolicy } from './policy.js';
 import type { IpMatchProvider } from './provider.js';
+import { SENDS_OTP_RAISE } from './sends-otp.js';
 import type { RouteSignalOptions, SignalSource } from './signal-source.js';
-import type { IpMatch } from './types.js';
+import type { IpMatch, Policy } from './types.js';
 import { parseOptions } from './validate.js';
 
 /** What the entry point supplies: the provider when the options name none, and the signal sources. */
@@ -30,6 +31,8 @@ export interface CoreDefaults {
 
 const routeSchema = z.object({ policy: z.optional(policySchema), mode: z.optional(modeSchema) });
 const NO_IP_HEADER: RouteSignalOptions = Object.freeze({ readsIpHeader: false });
+/** Whether a source of the route reads `phone.type`: only then does a check compute it. */
+const needsPhoneType = (sources: readonly SignalSource[]) => sources.some((s) => s.needs?.phoneType === true);
 
 /**
  * Builds the framework-free core. Options are validated here, once; `check()` never throws or rejects. Users call
@@ -70,12 +73,25 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
       return compiled ? [compiled] : [];
     });
   const mode = opts.mode ?? 'enforce';
-  const coreRoute: CompiledRoute = {
-    policy: compilePolicy(opts.policy, undefined, logger),
-    mode,
-    sources: sourcesFor(NO_IP_HEADER),
-    signalOptions: NO_IP_HEADER,
+  const coreSignals: RouteSignalOptions = Object.freeze({
+    readsIpHeader: false,
+    sendsOtp: opts.sendsOtp,
+    phoneCountries: opts.phoneCountries,
+  });
+  /** The policy of a route: `sendsOtp` raises its defaults (SENDS_OTP_RAISE), under the core's and route's maps. */
+  const policyFor = (policy: Policy | undefined, sendsOtp: boolean | undefined) => {
+    const raise = sendsOtp ? SENDS_OTP_RAISE : undefined;
+    return policy === undefined
+      ? compilePolicy(opts.policy, undefined, logger, raise)
+      : compilePolicy(policy, opts.policy, logger, raise);
   };
+  const coreRoute: CompiledRoute = {
+    policy: policyFor(undefined, opts.sendsOtp),
+    mode,
+    sources: sourcesFor(coreSignals),
+    signalOptions: coreSignals,
+  };
+  coreRoute.phoneType = needsPhoneType(coreRoute.sources);
 
   const internals: CoreInternals = {
     check: (input, route, request) => run(input, route, request),
@@ -85,15 +101,27 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
         { policy: overrides.policy, mode: overrides.mode },
         'route options',
       );
-      const signalOptions = overrides.signals ?? NO_IP_HEADER;
-      if (o.policy === undefined && o.mode === undefined && signalOptions.readsIpHeader === false)
+      const given = overrides.signals ?? NO_IP_HEADER;
+      const sameAsCore = given.sendsOtp === undefined && given.phoneCountries === undefined;
+      if (o.policy === undefined && o.mode === undefined && !given.readsIpHeader && sameAsCore)
         return coreRoute;
-      return {
-        policy: o.policy === undefined ? coreRoute.policy : compilePolicy(o.policy, opts.policy, logger),
+      // A route's sendsOtp and phoneCountries replace the core's; without them it keeps the core's.
+      const signalOptions: RouteSignalOptions = {
+        ...given,
+        sendsOtp: given.sendsOtp ?? opts.sendsOtp,
+        phoneCountries: given.phoneCountries ?? opts.phoneCountries,
+      };
+      const route: CompiledRoute = {
+        policy:
+          o.policy === undefined && signalOptions.sendsOtp === opts.sendsOtp
+            ? coreRoute.policy
+            : policyFor(o.policy, signalOptions.sendsOtp),
         mode: o.mode ?? mode,
         sources: sourcesFor(signalOptions),
         signalOptions,
       };
+      route.phoneType = needsPhoneType(route.sources);
+      return route;
     },
     observed: notifier !== undefined,
     mode,

@@ -1,7 +1,9 @@
 /** createIpMatch's options: their types with each default, their schema, and the defaults themselves. */
 import * as z from 'zod/mini';
 import { isSupportedRegion } from './phone.js';
+import { phoneCountriesSchema } from './phone-countries.js';
 import type { IpMatchProvider } from './provider.js';
+import type { PhoneCountries } from './signal-source.js';
 import { SIGNAL_DEFAULTS, SIGNAL_NAMES, type Signal } from './signals.js';
 import type { Store } from './store.js';
 import type { Logger, Mode, OnDecision, Policy } from './types.js';
@@ -47,6 +49,19 @@ export interface IpMatchOptions {
    * failures only the operator can fix are errors either way.
    */
   remoteDown?: RemoteDown | undefined;
+  /**
+   * Which countries' numbers are welcome, as ISO 3166-1 alpha-2 codes: a number outside `allow`, or inside `deny`,
+   * carries `country_not_allowed` (default action `block`). A number of unknown country (non-geographic, +882…)
+   * is outside every `allow` list and never in a `deny` list. A route's own list replaces this one. No list is
+   * built in. Default: none.
+   */
+  phoneCountries?: PhoneCountries | undefined;
+  /**
+   * Every route of this core sends a one-time code by SMS or voice: premium-rate, shared-cost and SMS-incapable
+   * numbers are then blocked and VoIP numbers flagged, unless a policy map says otherwise (see SENDS_OTP_RAISE).
+   * A route's own `sendsOtp` wins. Default false.
+   */
+  sendsOtp?: boolean | undefined;
 }
 
 /** See `IpMatchOptions.remoteDown`. */
@@ -158,6 +173,8 @@ export const coreOptionsShape = {
   defaultCountry: z.optional(region),
   logger: z.optional(loggerSchema),
   remoteDown: z.optional(z.enum(REMOTE_DOWN)),
+  phoneCountries: z.optional(phoneCountriesSchema),
+  sendsOtp: z.optional(z.boolean()),
   onDecision: z.optional(
     z.union(
       [

@@ -28,9 +28,13 @@ const PLAIN: Record<Action, Verdict> = {
 
 export const isAction = (v: unknown): v is Action => (ACTIONS as readonly unknown[]).includes(v);
 
-/** The map in force: `overrides` over `base` over the defaults. */
-export function mergePolicy(base: Policy | undefined, overrides: PolicyMap | undefined): Required<PolicyMap> {
-  return { ...DEFAULT_POLICY, ...(typeof base === 'object' ? base : {}), ...overrides };
+/** The map in force: `overrides` over `base` over `raise` (a `sendsOtp` route's, see sends-otp.ts) over the defaults. */
+export function mergePolicy(
+  base: Policy | undefined,
+  overrides: PolicyMap | undefined,
+  raise?: Readonly<PolicyMap>,
+): Required<PolicyMap> {
+  return { ...DEFAULT_POLICY, ...raise, ...(typeof base === 'object' ? base : {}), ...overrides };
 }
 
 /**
@@ -66,7 +70,7 @@ function fromMap(map: Required<PolicyMap>, result: MatchResult): Verdict {
 const DEFAULT_MAP = mergePolicy(undefined, undefined);
 
 /**
- * Compiles a policy once: a map merged over `base` (the core's) over the defaults, or a function. A function is
+ * Compiles a policy once: a map merged over `base` (the core's) over `raise` over the defaults, or a function. A function is
  * called once per result; the cause of its block is read from the map it stands beside (the core's, else the
  * defaults): the first present signal that map blocks, else the first signal present when the level alone would
  * not have blocked. A function that throws or returns something other than an action falls back to the default
@@ -76,12 +80,13 @@ export function compilePolicy(
   policy: Policy | undefined,
   base: Policy | undefined,
   logger: Logger,
+  raise?: Readonly<PolicyMap>,
 ): CompiledPolicy {
   if (typeof policy !== 'function') {
-    const map = mergePolicy(typeof base === 'function' ? undefined : base, policy);
+    const map = mergePolicy(typeof base === 'function' ? undefined : base, policy, raise);
     return { decide: (result) => fromMap(map, result) };
   }
-  const beside = mergePolicy(typeof base === 'function' ? undefined : base, undefined);
+  const beside = mergePolicy(typeof base === 'function' ? undefined : base, undefined, raise);
   return {
     decide(result) {
       let action: unknown;

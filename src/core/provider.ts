@@ -34,7 +34,7 @@ export interface LookupRequest {
 export interface PhoneLookup {
   country: string | null;
   roamingCountry: string | null;
-  facts?: Omit<PhoneFacts, 'number' | 'country' | 'roamingCountry'>;
+  facts?: Omit<PhoneFacts, 'number' | 'country' | 'roamingCountry' | 'type'>;
   cost?: CostFacts;
   /** Signals for the policy (e.g. `sim_swapped`); they are cached with the lookup. */
   signals?: Signal[];

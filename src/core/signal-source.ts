@@ -9,6 +9,18 @@ import type { IpFacts, PhoneFacts } from './types.js';
 export interface RouteSignalOptions {
   /** The route reads the client IP from a header (`'request-ip'` or a header name): none is `ip_missing`. */
   readonly readsIpHeader: boolean;
+  /** The route sends a one-time code by SMS or voice (`sendsOtp`, the route's or else the core's). Default false. */
+  readonly sendsOtp?: boolean | undefined;
+  /** The phone-country lists in force on the route (the route's, else the core's). Default: none. */
+  readonly phoneCountries?: PhoneCountries | undefined;
+}
+
+/** `phoneCountries`: ISO 3166-1 alpha-2 codes, upper case once validated. */
+export interface PhoneCountries {
+  /** Only numbers of these countries pass; any other (and one of unknown country) is `country_not_allowed`. */
+  readonly allow?: readonly string[] | undefined;
+  /** Numbers of these countries are `country_not_allowed`; a number of unknown country passes. */
+  readonly deny?: readonly string[] | undefined;
 }
 
 /** What one check hands each source: the facts found so far, the route's options and a clock. */
@@ -38,6 +50,11 @@ export interface SignalSource {
   readonly name: string;
   /** Every signal it can give; each has its row (default action, 403 message) in `SIGNALS`. */
   readonly signals: readonly Signal[];
+  /**
+   * Facts the source reads that the check computes only on request: `phoneType` fills `phone.type` (a
+   * libphonenumber-js max parse, cached per number). A route where no source asks leaves it null and pays nothing.
+   */
+  readonly needs?: { readonly phoneType?: boolean };
   /**
    * Compiles the source for one route, once, when the route is built: its thresholds and whether it runs at
    * all there (undefined: not on this route). Without it the source runs as it is on every route.

@@ -16,6 +16,29 @@ export const SIGNALS = {
     action: 'flag',
     message: 'Your network address could not be determined, so this request cannot be checked.',
   },
+  // The number's type (libphonenumber-js max metadata): see src/signals/number-type/.
+  premium_rate_number: {
+    action: 'flag',
+    message: 'Premium-rate numbers cannot be used here. Please use a mobile number.',
+  },
+  shared_cost_number: {
+    action: 'flag',
+    message: 'Shared-cost numbers cannot be used here. Please use a mobile number.',
+  },
+  // Toll free, pager, UAN or voicemail: a number that cannot receive a text message.
+  sms_incapable_number: {
+    action: 'allow',
+    message: 'This number cannot receive text messages. Please use a mobile number.',
+  },
+  voip_number: {
+    action: 'allow',
+    message: 'Internet (VoIP) numbers cannot be used here. Please use a mobile number.',
+  },
+  // The number's country is outside the route's phoneCountries.allow, or in its deny: src/signals/country-list/.
+  country_not_allowed: {
+    action: 'block',
+    message: "Phone numbers from this number's country cannot be used here.",
+  },
 } as const satisfies Record<string, { action: Action; message: string }>;
 
 /** A signal's name: the key of its policy entry, and the 403 body's `error` when it decided a block. */

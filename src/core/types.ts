@@ -30,7 +30,24 @@ export interface IpFacts {
   country: string | null;
 }
 
-/** The phone side of a decision. Providers may add facts beside the three that are always present. */
+/**
+ * What kind of number it is, by libphonenumber-js's `max` metadata (`getNumberType`, lower-cased). US and
+ * Canadian numbers are `fixed_line_or_mobile`: the plan does not tell mobiles, landlines and VoIP apart there.
+ */
+export type PhoneType =
+  | 'mobile'
+  | 'fixed_line'
+  | 'fixed_line_or_mobile'
+  | 'toll_free'
+  | 'premium_rate'
+  | 'shared_cost'
+  | 'voip'
+  | 'personal_number'
+  | 'pager'
+  | 'uan'
+  | 'voicemail';
+
+/** The phone side of a decision. Providers may add facts beside the four that are always present. */
 export interface PhoneFacts {
   /** E.164, or null when the input is not a plausible phone number. */
   number: string | null;
@@ -38,6 +55,11 @@ export interface PhoneFacts {
   country: string | null;
   /** Where the phone is roaming right now, when the provider knows: the first of `roamingCountries`. */
   roamingCountry: string | null;
+  /**
+   * The kind of number (`premium_rate`, `toll_free`, `mobile`…), or null when it is unknown: an invalid number,
+   * one the metadata gives no type, or a route where no signal source asked for it (see `SignalSource.needs`).
+   */
+  type: PhoneType | null;
   /** Every country the phone is roaming in (Identity Insights may name several); set when the provider answered on roaming. */
   roamingCountries?: string[];
   /** Identity Insights' SIM-swap answer: whether the SIM changed within the configured period, and when it last did. */

@@ -1,7 +1,14 @@
 /** The signal families every core runs by default, in the order their signals appear on a decision. */
 import type { SignalSource } from '../core/signal-source.js';
 import { clientIpSignals } from './client-ip/index.js';
+import { countryListSignals } from './country-list/index.js';
+import { numberTypeSignals } from './number-type/index.js';
 import { simSwapSignals } from './sim-swap/index.js';
 
 /** Adding a family is its folder here, its rows in core/signals.ts' SIGNALS, and one line in this list. */
-export const DEFAULT_SIGNALS: readonly SignalSource[] = Object.freeze([simSwapSignals, clientIpSignals]);
+export const DEFAULT_SIGNALS: readonly SignalSource[] = Object.freeze([
+  simSwapSignals,
+  clientIpSignals,
+  numberTypeSignals,
+  countryListSignals,
+]);

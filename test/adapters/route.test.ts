@@ -299,7 +299,7 @@ describe('the 403 body names the cause', () => {
   test('blockBody maps each match level', () => {
     const base = {
       ip: { address: null, country: null },
-      phone: { number: null, country: null, roamingCountry: null },
+      phone: { number: null, country: null, roamingCountry: null, type: null },
     };
     const d = (over: Partial<IpMatchDecision>): IpMatchDecision => ({
       action: 'block',

@@ -35,7 +35,7 @@ describe('createIpMatch() on the offline default', () => {
       matchLevel: 'country',
       reason: 'country_match',
       ip: { address: GB_IP, country: 'GB' },
-      phone: { number: GB_PHONE, country: 'GB', roamingCountry: null, valid: true },
+      phone: { number: GB_PHONE, country: 'GB', roamingCountry: null, type: 'mobile', valid: true },
       provider: 'local',
       signals: [],
       cached: false,

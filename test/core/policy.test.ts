@@ -9,7 +9,7 @@ const result = (over: Partial<MatchResult>): MatchResult => ({
   matchLevel: 'country',
   reason: 'country_match',
   ip: { address: '81.2.69.160', country: 'GB' },
-  phone: { number: '+447400123456', country: 'GB', roamingCountry: null },
+  phone: { number: '+447400123456', country: 'GB', roamingCountry: null, type: null },
   provider: 'local',
   signals: [],
   ...over,

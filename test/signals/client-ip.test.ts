@@ -3,7 +3,7 @@ import type { SignalContext } from '../../src/core/signal-source.js';
 import { clientIpSignals } from '../../src/signals/client-ip/index.js';
 
 const ctx = (address: string | null, readsIpHeader: boolean): SignalContext => ({
-  phone: { number: '+447400123456', country: 'GB', roamingCountry: null },
+  phone: { number: '+447400123456', country: 'GB', roamingCountry: null, type: null },
   ip: { address, country: null },
   route: { readsIpHeader },
   now: () => 0,

@@ -6,7 +6,13 @@ import { memoryLogger } from '../helpers/logger.js';
 import { stubRemoteProvider } from '../helpers/stub-provider.js';
 
 const ctx = (simSwap?: { swapped: boolean; at: string | null }): SignalContext => ({
-  phone: { number: '+447400123456', country: 'GB', roamingCountry: null, ...(simSwap ? { simSwap } : {}) },
+  phone: {
+    number: '+447400123456',
+    country: 'GB',
+    roamingCountry: null,
+    type: null,
+    ...(simSwap ? { simSwap } : {}),
+  },
   ip: { address: '81.2.69.160', country: 'GB' },
   route: { readsIpHeader: false },
   now: () => 0,

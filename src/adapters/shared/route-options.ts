@@ -3,7 +3,8 @@ import * as z from 'zod/mini';
 import { IpMatchConfigError } from '../../core/errors.js';
 import { type CompiledRoute, type CoreInternals, internals } from '../../core/internal.js';
 import { coreOptionsShape, modeSchema, policySchema, regionHint } from '../../core/options.js';
-import type { RouteSignalOptions } from '../../core/signal-source.js';
+import { phoneCountriesSchema } from '../../core/phone-countries.js';
+import type { PhoneCountries, RouteSignalOptions } from '../../core/signal-source.js';
 import type { IpMatch, IpMatchDecision, Mode, Policy } from '../../core/types.js';
 import { parseOptions } from '../../core/validate.js';
 import { createIpMatch } from '../../create-ip-match.js';
@@ -63,6 +64,18 @@ export interface RouteOptions<Req, OnBlock = (req: Req, decision: IpMatchDecisio
    * Default: the route pattern the framework matched ('/users/:id/checkout'), or null where it has none.
    */
   name?: string | undefined;
+  /**
+   * This route sends a one-time code by SMS or voice: `premium_rate_number`, `shared_cost_number` and
+   * `sms_incapable_number` then default to `block`, `voip_number` to `flag` (the core's and this route's policy
+   * maps still win). Default: the core's `sendsOtp`, else false.
+   */
+  sendsOtp?: boolean | undefined;
+  /**
+   * Which countries' numbers this route takes, as ISO 3166-1 alpha-2 codes: outside `allow` or inside `deny` is
+   * `country_not_allowed` (default `block`, 403 `{ error: 'country_not_allowed' }`). Replaces the core's lists.
+   * Default: the core's `phoneCountries`, else none.
+   */
+  phoneCountries?: PhoneCountries | undefined;
 }
 
 /** A function, or a value that `check` accepts (it returns the problem in words). */
@@ -105,6 +118,8 @@ const routeShape = {
   mode: z.optional(modeSchema),
   onBlock: z.optional(fnOr(() => 'expected a function')),
   onInvalidPhone: z.optional(z.enum(['reject', 'skip'])),
+  sendsOtp: z.optional(z.boolean()),
+  phoneCountries: z.optional(phoneCountriesSchema),
   name: z.optional(
     z
       .string()
@@ -199,7 +214,14 @@ export function resolve(first: unknown, second: unknown, at: Where): Resolved {
   return { core, inner, route: all, compiled, mode: compiled.mode };
 }
 
-/** What a route tells the signal sources: whether its client IP comes from a header (then none is `ip_missing`). */
+/**
+ * What a route tells the signal sources: whether its client IP comes from a header (then none is `ip_missing`),
+ * and its own `sendsOtp` and `phoneCountries` (undefined: the core's).
+ */
 function signalOptions(route: AnyRoute): RouteSignalOptions {
-  return { readsIpHeader: readsHeader(route.clientIp) };
+  return {
+    readsIpHeader: readsHeader(route.clientIp),
+    sendsOtp: route.sendsOtp,
+    phoneCountries: route.phoneCountries,
+  };
 }

@@ -7,6 +7,7 @@ import { lookupError } from '../budget.js';
 import { normalizeIp } from '../ip.js';
 import { type Match, matchCountries, NOT_PUBLIC, PHONE_INVALID } from '../match.js';
 import { regionHint } from '../options.js';
+import { phoneType } from '../phone-type.js';
 import type { CompiledPolicy } from '../policy.js';
 import type { IpMatchProvider, ParsedPhone, PhoneLookup } from '../provider.js';
 import { offlineLookup, remoteIsDown } from '../remote-down.js';
@@ -26,6 +27,8 @@ export interface CompiledRoute {
   /** The signal sources that run on this route, compiled for it. */
   sources: readonly SignalSource[];
   signalOptions: RouteSignalOptions;
+  /** Whether a source on this route reads `phone.type` (its `needs.phoneType`): only then is it computed. */
+  phoneType?: boolean;
 }
 
 export interface CheckDeps {
@@ -145,6 +148,9 @@ export function createCheck(deps: CheckDeps): Check {
         policy: route.policy,
         mode: route.mode,
       });
+    if (route.phoneType && phone.number !== null && phone.valid !== false) {
+      phone.type = phoneType(phone.number, phone.country);
+    }
     if (route.sources.length === 0) return decide(found?.signals ? [...found.signals] : []);
     const ctx: SignalContext = { phone, ip, route: route.signalOptions, now };
     const signals = collectSignals(route.sources, ctx, found?.signals, onSourceError);
@@ -156,7 +162,13 @@ export function createCheck(deps: CheckDeps): Check {
 
 /** The phone side as parsed locally: before (or without) a provider lookup. */
 function parsedFacts(parsed: ParsedPhone): PhoneFacts {
-  return { number: parsed.number, country: parsed.country, roamingCountry: null, valid: parsed.valid };
+  return {
+    number: parsed.number,
+    country: parsed.country,
+    roamingCountry: null,
+    type: null,
+    valid: parsed.valid,
+  };
 }
 
 /** The phone side as the provider saw it, with whatever extra facts it found. */
@@ -165,6 +177,7 @@ function lookedUpFacts(parsed: ParsedPhone, lookup: PhoneLookup): PhoneFacts {
     number: parsed.number,
     country: lookup.country,
     roamingCountry: lookup.roamingCountry,
+    type: null,
   };
   if (lookup.facts) {
     for (const key in lookup.facts) {
@@ -175,7 +188,7 @@ function lookedUpFacts(parsed: ParsedPhone, lookup: PhoneLookup): PhoneFacts {
   return facts;
 }
 
-const noPhone = (): PhoneFacts => ({ number: null, country: null, roamingCountry: null });
+const noPhone = (): PhoneFacts => ({ number: null, country: null, roamingCountry: null, type: null });
 
 let neverAborts: AbortSignal | undefined;
 /** The signal of an in-process lookup, which nothing aborts. Made on first use: Workers refuse it at import. */

@@ -29,7 +29,7 @@ export function safeCheck(
     return buildDecision({
       match: { matchLevel: 'unknown', reason: 'lookup_failed' },
       ip: { address: null, country: null },
-      phone: { number: null, country: null, roamingCountry: null },
+      phone: { number: null, country: null, roamingCountry: null, type: null },
       provider: providerName,
       cached: false,
       signals: [],

@@ -4,7 +4,7 @@ import type { SignalContext, SignalSource } from '../../../src/core/signal-sourc
 import type { Signal } from '../../../src/core/signals.js';
 
 const ctx: SignalContext = {
-  phone: { number: '+447400123456', country: 'GB', roamingCountry: null },
+  phone: { number: '+447400123456', country: 'GB', roamingCountry: null, type: null },
   ip: { address: '81.2.69.160', country: 'GB' },
   route: { readsIpHeader: false },
   now: () => 0,

@@ -79,10 +79,11 @@ export async function refreshFeed(
   docs: readonly FeedDocument[],
   run: FeedRun,
 ): Promise<FeedOutcome> {
+  const url = docs.length === 0 ? null : docs.map((d) => redactUrl(d.url)).join(' ');
   const kept = (status: FeedUpdate['status'], skipped: number, error?: string): FeedOutcome => ({
     input: previousInput(name, run),
     report: { name, status, ranges: 0, skipped, ...(error === undefined ? {} : { error }) },
-    url: docs.length === 0 ? null : docs.map((d) => redactUrl(d.url)).join(' '),
+    url,
     fetchedAt: null,
   });
   if (docs.length === 0) return kept('kept', 0);
@@ -117,7 +118,7 @@ export async function refreshFeed(
   return {
     input,
     report: { name, status: 'updated', ranges: 0, skipped: parsed.skipped },
-    url: kept('updated', 0).url,
+    url,
     fetchedAt,
   };
 }

@@ -86,6 +86,8 @@ async function writeTemp(path: string, bytes: Uint8Array): Promise<void> {
 export async function updateNature(run: NatureUpdateRun): Promise<NatureUpdateResult> {
   const { createHash } = builtin('node:crypto')!;
   const { table: previous, fromDataDir } = previousTable(run.dir);
+  // What the manifest said of the installed ranges (when they were fetched), if they are the data dir's.
+  const before = fromDataDir ? await readNatureManifest(run.dir) : null;
   const feedRun: FeedRun = { ...run, previous, installed: fromDataDir, hostingAsns: await hostingAsns() };
   const outcomes = await Promise.all(
     FEED_NAMES.map((name) => refreshFeed(name, feedDocuments(name, run.feeds[name]), feedRun)),
@@ -111,7 +113,6 @@ export async function updateNature(run: NatureUpdateRun): Promise<NatureUpdateRe
   }
   await installAs(run.dir, tmp, natureFile(run.dir, 'current'), natureFile(run.dir, 'previous'));
 
-  const before = await readNatureManifest(run.dir);
   const feeds = outcomes.map((o) => {
     const summary = compiled.feeds.find((f) => f.name === o.report.name);
     const report: FeedUpdate = { ...o.report, ranges: summary?.ranges ?? 0 };

@@ -1,21 +1,27 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEED_NAMES } from '../../src/geodata/nature/types.js';
 import { countryDb, sha256Line } from '../fixtures/geo-data.js';
+import { type ConnectProxy, startConnectProxy } from '../helpers/connect-proxy.js';
 import { type DataServer, startDataServer } from '../helpers/data-server.js';
-import { type FeedServer, startFeedServer } from '../helpers/feed-server.js';
+import { type FeedServer, feedDocument, startFeedServer } from '../helpers/feed-server.js';
 
 // Run as a user runs it: a separate process, through tsx so that no build is needed.
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'ipmatch-cli-nature-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const baseEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !/^(VONAGE_|MAXMIND_|IPINFO_|IPMATCH_DATA_DIR)/.test(k)),
+  Object.entries(process.env).filter(
+    ([k]) => !/^(VONAGE_|MAXMIND_|IPINFO_|IPMATCH_DATA_DIR|https?_proxy|no_proxy)/i.test(k),
+  ),
 );
+const tls = join(root, 'test/fixtures/tls');
+/** A reserved .test name that resolves nowhere but at the test's CONNECT proxy, which sends it to loopback. */
+const HOST = 'ipmatch-data.test';
 
 function ipmatch(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
@@ -123,6 +129,45 @@ describe('ipmatch db update --dataset ip-nature', { timeout: 120_000 }, () => {
     const out = JSON.parse(run.stdout);
     expect(out).toMatchObject({ status: 'updated', path: join(dir, 'current.mmdb') });
     expect(out.ipNature).toMatchObject({ dataset: 'ip-nature', status: 'updated' });
+  });
+
+  it('reads an https mirror through HTTPS_PROXY (CONNECT), as the country data does, and loopback feeds straight', async () => {
+    const mirror = await startDataServer(
+      { '/torbulkexitlist': feedDocument('tor', ['192.0.2.9']) },
+      { tls: { key: readFileSync(join(tls, `${HOST}.key`)), cert: readFileSync(join(tls, `${HOST}.crt`)) } },
+    );
+    const proxy: ConnectProxy = await startConnectProxy({ resolve: (h) => (h === HOST ? '127.0.0.1' : h) });
+    try {
+      const tor = `https://${HOST}:${new URL(mirror.url).port}/torbulkexitlist`;
+      const flags = FEED_NAMES.flatMap((name) => [
+        '--feed',
+        `${name}=${name === 'tor' ? tor : feeds.urls[name]}`,
+      ]);
+      const args = [
+        'db',
+        'update',
+        '--dataset',
+        'ip-nature',
+        ...flags,
+        '--dir',
+        join(work, 'proxy'),
+        '--json',
+      ];
+      const run = await ipmatch(args, {
+        HTTPS_PROXY: proxy.url,
+        NODE_EXTRA_CA_CERTS: join(tls, `${HOST}.crt`),
+      });
+      expect(run.code).toBe(0);
+      const out = JSON.parse(run.stdout);
+      expect(out.feeds.find((f: { name: string }) => f.name === 'tor')).toMatchObject({
+        status: 'updated',
+        ranges: 1,
+      });
+      expect(proxy.connects.map((c) => c.target)).toEqual([`${HOST}:${new URL(mirror.url).port}`]);
+      expect(mirror.count('/torbulkexitlist')).toBe(1);
+    } finally {
+      await Promise.all([mirror.close(), proxy.close()]);
+    }
   });
 
   it('exits 2 when no feed could be used, with nothing installed', async () => {

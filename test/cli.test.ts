@@ -94,7 +94,7 @@ describe('ipmatch check', slow, () => {
         'match     country (country_match)',
         'action    allow',
         'ip        81.2.69.160  GB',
-        'phone     +447400123456  GB  valid',
+        'phone     +447400123456  GB  mobile  valid',
         'provider  local',
         '',
       ].join('\n'),
@@ -105,7 +105,7 @@ describe('ipmatch check', slow, () => {
       matchLevel: 'country',
       reason: 'country_match',
       ip: { address: '81.2.69.160', country: 'GB' },
-      phone: { number: '+447400123456', country: 'GB', roamingCountry: null, valid: true },
+      phone: { number: '+447400123456', country: 'GB', roamingCountry: null, type: 'mobile', valid: true },
       provider: 'local',
       signals: [],
       cached: false,
@@ -126,7 +126,7 @@ describe('ipmatch check', slow, () => {
       /^answer {4}403 ip_phone_mismatch: The phone number's country does not match/m,
     );
     expect(text.stdout).toMatch(/^ip {8}211\.234\.0\.1 {2}KR$/m);
-    expect(text.stdout).toMatch(/^phone {5}\+447400123456 {2}GB {2}valid$/m);
+    expect(text.stdout).toMatch(/^phone {5}\+447400123456 {2}GB {2}mobile {2}valid$/m);
     expect(decisionOf(json)).toMatchObject({
       action: 'block',
       matchLevel: 'mismatch',
@@ -171,7 +171,7 @@ describe('ipmatch check', slow, () => {
       ipmatch(['check', '07400 123456', '81.2.69.160', '--country=GB', '--json']),
     ]);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/^phone {5}\+447400123456 {2}GB {2}valid$/m);
+    expect(text.stdout).toMatch(/^phone {5}\+447400123456 {2}GB {2}mobile {2}valid$/m);
     expect(text.stdout).toMatch(/^match {5}country \(country_match\)$/m);
     expect(decisionOf(json)).toMatchObject({
       matchLevel: 'country',

@@ -21,7 +21,8 @@ function phoneLine(d: IpMatchDecision, input: string): string {
   const country = d.phone.country ?? 'no country (non-geographic number)';
   const valid =
     d.phone.valid === undefined ? '' : d.phone.valid ? '  valid' : '  not valid (outside allocated ranges)';
-  return `${d.phone.number}  ${country}${valid}`;
+  const type = d.phone.type === null ? '' : `  ${d.phone.type}`;
+  return `${d.phone.number}  ${country}${type}${valid}`;
 }
 
 function carrierLine(d: IpMatchDecision): string | undefined {

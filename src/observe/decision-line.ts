@@ -1,7 +1,14 @@
 /** One decision-log line from a decision: countries and outcomes, never the number or the address. */
 import ipaddr from 'ipaddr.js';
 import { requireBuiltin } from '../core/builtins.js';
-import type { Action, DecisionContext, IpMatchDecision, MatchLevel, Reason } from '../core/types.js';
+import type {
+  Action,
+  DecisionContext,
+  IpMatchDecision,
+  MatchLevel,
+  PhoneType,
+  Reason,
+} from '../core/types.js';
 
 /**
  * One line of the decision log. It holds countries and outcomes, never a phone number or an IP address: both
@@ -19,6 +26,8 @@ export interface DecisionLine {
   signals: string[];
   ipCountry: string | null;
   phoneCountry: string | null;
+  /** The kind of number (`mobile`, `premium_rate`…): it names a range of numbers, not a person. */
+  phoneType: PhoneType | null;
   roamingCountry: string | null;
   provider: string;
   cached: boolean;
@@ -66,6 +75,7 @@ export function decisionLine(
     signals: [...decision.signals],
     ipCountry: decision.ip.country,
     phoneCountry: decision.phone.country,
+    phoneType: decision.phone.type,
     roamingCountry: decision.phone.roamingCountry,
     provider: decision.provider,
     cached: decision.cached,

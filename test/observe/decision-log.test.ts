@@ -90,6 +90,7 @@ describe('decisionLog()', () => {
         signals: d.signals,
         ipCountry: d.ip.country,
         phoneCountry: d.phone.country,
+        phoneType: d.phone.type,
         roamingCountry: d.phone.roamingCountry,
         provider: 'local',
         cached: false,

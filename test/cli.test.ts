@@ -427,6 +427,7 @@ describe('ipmatch --help and usage errors', slow, () => {
       json: true,
       vonage: false,
       identityInsights: false,
+      sendsOtp: false,
     });
     expect(mistake(['check', 'a', 'b', '--vonage', '--identity-insights'])).toThrow('give one of them');
   });

@@ -17,6 +17,8 @@ export type Command =
       vonage: boolean;
       /** Vonage Identity Insights instead of the offline data (`--identity-insights`). */
       identityInsights: boolean;
+      /** Decide as a route with `sendsOtp: true` (`--sends-otp`). */
+      sendsOtp: boolean;
       database?: string;
     }
   | { kind: 'db'; json: boolean; database?: string }
@@ -27,6 +29,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   vonage: { type: 'boolean' },
   'identity-insights': { type: 'boolean' },
+  'sends-otp': { type: 'boolean' },
   country: { type: 'string' },
   database: { type: 'string' },
   html: { type: 'string' },
@@ -37,7 +40,7 @@ const OPTIONS = {
 type OptionName = keyof typeof OPTIONS;
 
 const COMMANDS = {
-  check: ['help', 'json', 'vonage', 'identity-insights', 'country', 'database'],
+  check: ['help', 'json', 'vonage', 'identity-insights', 'sends-otp', 'country', 'database'],
   db: ['help', 'json', 'database'],
   report: ['help', 'json', 'html', 'since', 'until', 'route'],
 } as const satisfies Record<string, readonly OptionName[]>;
@@ -112,6 +115,7 @@ export function parseCli(argv: readonly string[]): Command {
     json,
     vonage: values.has('vonage'),
     identityInsights: values.has('identity-insights'),
+    sendsOtp: values.has('sends-otp'),
     ...(country === undefined ? {} : { country }),
     ...(database === undefined ? {} : { database }),
   };

@@ -86,7 +86,10 @@ export async function runCheck(command: Check, io: CliIo): Promise<number> {
     const input = { phone: command.phone, ip: command.ip };
     // The route's own check, so that the answer names what caused a block, as a route's 403 does.
     const inner = internals(core)!;
-    const checked = await inner.check(country ? { ...input, country } : input, inner.compileRoute({}));
+    const route = inner.compileRoute(
+      command.sendsOtp ? { signals: { readsIpHeader: false, sendsOtp: true } } : {},
+    );
+    const checked = await inner.check(country ? { ...input, country } : input, route);
     const { decision } = checked;
     const answer = defaultAnswer(checked, command.phone);
     io.stdout(

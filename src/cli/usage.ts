@@ -1,6 +1,6 @@
 /** `ipmatch --help`. Kept beside the parser's options so that the two are read together. */
 export const USAGE = `Usage:
-  ipmatch check <phone> <ip> [--country GB] [--json] [--vonage | --identity-insights] [--database <file.mmdb>]
+  ipmatch check <phone> <ip> [--country GB] [--json] [--vonage | --identity-insights] [--sends-otp] [--database <file.mmdb>]
   ipmatch db [--json] [--database <file.mmdb>]
   ipmatch db update [--source S | --url U (--sha256-url U | --sha256 H)] [--dir D] [--force] [--json]
   ipmatch db rollback [--dir D] [--json]
@@ -25,6 +25,8 @@ Options:
   --identity-insights Look the phone up with Vonage Identity Insights (country, carrier, roaming, SIM
                       swap; paid). Reads VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY_PATH (or
                       VONAGE_PRIVATE_KEY) from the environment.
+  --sends-otp         check: decide as a route that sends a one-time code (sendsOtp: true), which blocks
+                      premium-rate, shared-cost and SMS-incapable numbers and flags VoIP ones.
   --database <file>   Use this MMDB (GeoLite2, ip-location-db, IPinfo) instead of the bundled data.
   --html <file>       report: also write the report as one self-contained HTML page with charts.
   --since <date>      report: only decisions from this date (UTC day, or an ISO 8601 time).

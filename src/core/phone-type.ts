@@ -36,10 +36,11 @@ interface TypeRule {
 interface Plan {
   national: RegExp;
   leadingDigits: RegExp | null;
-  /** By metadata position; null where the type is absent or merged into fixed line (an empty pattern). */
+  /**
+   * By metadata position; null where the type is absent or merged into fixed line (an empty pattern): a fixed
+   * line number is then FIXED_LINE_OR_MOBILE when the mobile type is null.
+   */
   types: readonly (TypeRule | null)[];
-  /** The mobile type is present but its pattern empty: libphonenumber-js then says FIXED_LINE_OR_MOBILE. */
-  mobileMerged: boolean;
 }
 
 type RawPlan = unknown[];
@@ -62,13 +63,11 @@ function planOf(key: string, raw: RawPlan | undefined): Plan | null {
       if (!t?.[0]) return null;
       return { pattern: new RegExp(`^(?:${t[0]})$`), lengths: t[1] ?? lengths };
     });
-    const mobile = types[MOBILE] as [string] | undefined | 0;
     const leading = raw[LEADING_DIGITS];
     plan = {
       national: new RegExp(`^(?:${raw[NATIONAL_PATTERN] as string})$`),
       leadingDigits: typeof leading === 'string' && leading ? new RegExp(`^(?:${leading})`) : null,
       types: rules,
-      mobileMerged: Boolean(mobile) && (mobile as [string])[0] === '',
     };
   }
   plans.set(key, plan);
@@ -82,7 +81,7 @@ const is = (rule: TypeRule | null, n: string) =>
 function typeIn(plan: Plan, national: string): PhoneType | null {
   if (!plan.national.test(national)) return null;
   if (is(plan.types[FIXED_LINE]!, national)) {
-    if (plan.mobileMerged || plan.types[MOBILE] === null) return 'fixed_line_or_mobile';
+    if (plan.types[MOBILE] === null) return 'fixed_line_or_mobile';
     return is(plan.types[MOBILE]!, national) ? 'fixed_line_or_mobile' : 'fixed_line';
   }
   for (const i of TRIAL_ORDER) if (is(plan.types[i]!, national)) return BY_POSITION[i]!;

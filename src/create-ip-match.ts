@@ -1,11 +1,19 @@
 /** `createIpMatch`: the core with what the entry points supply by default, the offline provider and the signals. */
 import { createCore } from './core/ipmatch.js';
 import type { IpMatchOptions } from './core/options.js';
-import type { IpMatch } from './core/types.js';
+import type { IpMatchProvider } from './core/provider.js';
+import type { IpMatch, Logger } from './core/types.js';
 import { localProvider } from './providers/local.js';
-import { DEFAULT_SIGNALS } from './signals/index.js';
+import { DEFAULT_SIGNALS, ipNatureFor } from './signals/index.js';
 
-const DEFAULTS = { provider: () => localProvider(), signals: DEFAULT_SIGNALS };
+/** The IP-nature family reads the provider's `ipNature` setting (localProvider's), else the bundled data. */
+const DEFAULTS = {
+  provider: () => localProvider(),
+  signals: (provider: IpMatchProvider, logger: Logger) => [
+    ...DEFAULT_SIGNALS,
+    ...ipNatureFor(provider, logger),
+  ],
+};
 
 /**
  * Builds the framework-free core. Options are validated here, once; `check()` never throws or rejects.

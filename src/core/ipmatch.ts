@@ -20,13 +20,16 @@ import { compilePolicy } from './policy.js';
 import type { IpMatchProvider } from './provider.js';
 import { SENDS_OTP_RAISE } from './sends-otp.js';
 import type { RouteSignalOptions, SignalSource } from './signal-source.js';
-import type { IpMatch, Policy } from './types.js';
+import type { IpMatch, Logger, Policy } from './types.js';
 import { parseOptions } from './validate.js';
 
-/** What the entry point supplies: the provider when the options name none, and the signal sources. */
+/**
+ * What the entry point supplies: the provider when the options name none, and the signal sources (or a function
+ * of the core's provider and logger that gives them: the IP-nature family reads the provider's `ipNature`).
+ */
 export interface CoreDefaults {
   provider(): IpMatchProvider;
-  signals: readonly SignalSource[];
+  signals: readonly SignalSource[] | ((provider: IpMatchProvider, logger: Logger) => readonly SignalSource[]);
 }
 
 const routeSchema = z.object({ policy: z.optional(policySchema), mode: z.optional(modeSchema) });
@@ -44,6 +47,8 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
   const once = onceLogger(logger);
   const provider = opts.provider ?? defaults.provider();
   provider.attach?.({ logger });
+  const signals =
+    typeof defaults.signals === 'function' ? defaults.signals(provider, logger) : defaults.signals;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cacheSettings = opts.cache === false ? undefined : { ...DEFAULT_CACHE, ...opts.cache };
   const remote = remoteLookupFor(provider, cacheSettings, timeoutMs, logger, once.warn);
@@ -68,7 +73,7 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
 
   /** The route's sources: each compiled for it, or left out where it does not run. */
   const sourcesFor = (signalOptions: RouteSignalOptions) =>
-    defaults.signals.flatMap((s) => {
+    signals.flatMap((s) => {
       const compiled = s.forRoute ? s.forRoute(signalOptions) : s;
       return compiled ? [compiled] : [];
     });
@@ -92,6 +97,7 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
     signalOptions: coreSignals,
   };
   coreRoute.phoneType = needsPhoneType(coreRoute.sources);
+  coreRoute.locators = locatorsOf(coreRoute.sources);
 
   const internals: CoreInternals = {
     check: (input, route, request) => run(input, route, request),
@@ -121,6 +127,7 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
         signalOptions,
       };
       route.phoneType = needsPhoneType(route.sources);
+      route.locators = locatorsOf(route.sources);
       return route;
     },
     observed: notifier !== undefined,
@@ -135,16 +142,22 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
     check: async (input) => (await run(input, coreRoute)).decision,
     async ready() {
       // The built-in providers' full phone parser is loaded on first need; a warmed server has it already.
-      await Promise.all([provider.ready?.(), loadFullParser(), ...defaults.signals.map((s) => s.ready?.())]);
+      await Promise.all([provider.ready?.(), loadFullParser(), ...signals.map((s) => s.ready?.())]);
     },
     async close() {
       if (closed) return;
       closed = true;
       remote?.cache?.clear();
       // A decision log flushes here, so that the last decisions reach the file before the process exits.
-      await Promise.all([provider.close?.(), notifier?.close(), ...defaults.signals.map((s) => s.close?.())]);
+      await Promise.all([provider.close?.(), notifier?.close(), ...signals.map((s) => s.close?.())]);
     },
     [kInternals]: internals,
   };
   return core;
+}
+
+/** The sources that locate the IP: the spine runs them after GeoIP, and only those. Undefined when none do. */
+function locatorsOf(sources: readonly SignalSource[]): readonly SignalSource[] | undefined {
+  const locators = sources.filter((s) => s.locate !== undefined);
+  return locators.length > 0 ? locators : undefined;
 }

@@ -60,6 +60,12 @@ export interface SignalSource {
    * all there (undefined: not on this route). Without it the source runs as it is on every route.
    */
   forRoute?(route: RouteSignalOptions): SignalSource | undefined;
+  /**
+   * Locates the IP further, for every check with a public IP, right after its GeoIP country and before the
+   * match: it may set `ip.network` and, where its data says where the user is (an iCloud Private Relay egress),
+   * `ip.country`. Synchronous; it never throws. The spine runs only the sources that have it.
+   */
+  locate?(ip: IpFacts): void;
   /** The signals present for one check. Synchronous when it can be: the offline check then needs no promise. */
   evaluate(ctx: SignalContext): readonly Signal[] | Promise<readonly Signal[]>;
   /** Loads what the source reads (data, a connection), for `IpMatch.ready()`. */

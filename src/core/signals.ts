@@ -39,6 +39,26 @@ export const SIGNALS = {
     action: 'block',
     message: "Phone numbers from this number's country cannot be used here.",
   },
+  // What kind of IP it is, from offline lists (src/signals/ip-nature/): see docs/ip-signals.md.
+  hosting: {
+    action: 'flag',
+    message:
+      'Requests from cloud or hosting networks cannot be accepted here. Please connect from your own network.',
+  },
+  tor_exit: {
+    action: 'flag',
+    message: 'Requests through the Tor network cannot be accepted here. Please connect without Tor.',
+  },
+  vpn: {
+    action: 'flag',
+    message: 'Requests through a VPN cannot be accepted here. Please turn off your VPN and try again.',
+  },
+  // iCloud Private Relay users are ordinary people: information, not suspicion.
+  private_relay: {
+    action: 'allow',
+    message:
+      'Requests through iCloud Private Relay cannot be accepted here. Please turn it off and try again.',
+  },
 } as const satisfies Record<string, { action: Action; message: string }>;
 
 /** A signal's name: the key of its policy entry, and the 403 body's `error` when it decided a block. */

@@ -26,8 +26,16 @@ export type Reason =
 /** The IP side of a decision. `address` is canonical (IPv4-mapped IPv6 unwrapped), or null when unparseable. */
 export interface IpFacts {
   address: string | null;
-  /** ISO 3166-1 alpha-2, or null when the address is not public or not in the database. */
+  /**
+   * ISO 3166-1 alpha-2, or null when the address is not public or not in the database. For an iCloud Private
+   * Relay egress, the country Apple's list declares for its range (the relay stands for the user's location).
+   */
   country: string | null;
+  /**
+   * The IP-nature list that matched, first in precedence order (`icloud-private-relay`, `tor`, `mullvad`, `aws`,
+   * `hetzner`…), or null when none did or the address is not public. It names a provider, never a person.
+   */
+  network: string | null;
 }
 
 /**

@@ -37,6 +37,17 @@ export interface LocalProviderOptions {
    * unset (it writes to the data dir, which reload then picks up). Default off.
    */
   autoUpdate?: false | { source?: DataSource | undefined; intervalMs?: number | undefined } | undefined;
+  /**
+   * The IP-nature data behind the `hosting`, `tor_exit`, `vpn` and `private_relay` signals and `ip.network`
+   * (docs/ip-signals.md). `database`: a compiled IP-nature file (path) or its bytes; default the bundled
+   * snapshot, read once on first use or at `ready()` (on Workers, pass the bytes). `maxAgeDays`: given data
+   * built longer ago earns one warning (IPMATCH_DATA_STALE), default 7; the bundled snapshot's age is said
+   * by the GeoIP data's line. `false` turns the four signals off.
+   */
+  ipNature?:
+    | false
+    | { database?: string | Uint8Array | undefined; maxAgeDays?: number | undefined }
+    | undefined;
 }
 
 /** The offline provider, with `info()` about the GeoIP data in use. */
@@ -47,6 +58,8 @@ export interface LocalProvider extends IpMatchProvider {
   reload(): Promise<boolean>;
   /** Reads the GeoIP data now, so that the first check does not pay for it. Rejects when it cannot be read. */
   ready(): Promise<void>;
+  /** The `ipNature` option as validated: the core builds the IP-nature signals from it. */
+  readonly ipNature: false | { database?: string | Uint8Array; maxAgeDays?: number } | undefined;
 }
 
 const schema = z.strictObject({
@@ -61,6 +74,15 @@ const schema = z.strictObject({
       z.strictObject({
         source: z.optional(z.enum(DATA_SOURCES as [DataSource, ...DataSource[]])),
         intervalMs: z.optional(wholeNumber(60_000)),
+      }),
+    ]),
+  ),
+  ipNature: z.optional(
+    z.union([
+      z.literal(false),
+      z.strictObject({
+        database: z.optional(z.union([z.string().check(z.minLength(1)), z.instanceof(Uint8Array)])),
+        maxAgeDays: z.optional(z.number().check(z.positive())),
       }),
     ]),
   ),
@@ -115,6 +137,7 @@ export function localProvider(options: LocalProviderOptions = {}, update?: Updat
     },
     parsePhone,
     ipCountry: (address) => geo.country(address),
+    ipNature: opts.ipNature,
     info: () => geo.info(),
     reload: () => geo.reload(),
     async ready() {

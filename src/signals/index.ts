@@ -5,6 +5,9 @@ import { countryListSignals } from './country-list/index.js';
 import { numberTypeSignals } from './number-type/index.js';
 import { simSwapSignals } from './sim-swap/index.js';
 
+/** The IP-nature family is built per core from its provider's `ipNature` setting: see create-ip-match.ts. */
+export { ipNatureFor } from './ip-nature/index.js';
+
 /** Adding a family is its folder here, its rows in core/signals.ts' SIGNALS, and one line in this list. */
 export const DEFAULT_SIGNALS: readonly SignalSource[] = Object.freeze([
   simSwapSignals,

@@ -298,7 +298,7 @@ describe('the 403 body names the cause', () => {
 
   test('blockBody maps each match level', () => {
     const base = {
-      ip: { address: null, country: null },
+      ip: { address: null, country: null, network: null },
       phone: { number: null, country: null, roamingCountry: null, type: null },
     };
     const d = (over: Partial<IpMatchDecision>): IpMatchDecision => ({

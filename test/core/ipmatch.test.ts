@@ -34,7 +34,7 @@ describe('createIpMatch() on the offline default', () => {
       policyAction: 'allow',
       matchLevel: 'country',
       reason: 'country_match',
-      ip: { address: GB_IP, country: 'GB' },
+      ip: { address: GB_IP, country: 'GB', network: null },
       phone: { number: GB_PHONE, country: 'GB', roamingCountry: null, type: 'mobile', valid: true },
       provider: 'local',
       signals: [],

@@ -8,7 +8,7 @@ import { memoryLogger } from '../helpers/logger.js';
 const result = (over: Partial<MatchResult>): MatchResult => ({
   matchLevel: 'country',
   reason: 'country_match',
-  ip: { address: '81.2.69.160', country: 'GB' },
+  ip: { address: '81.2.69.160', country: 'GB', network: null },
   phone: { number: '+447400123456', country: 'GB', roamingCountry: null, type: null },
   provider: 'local',
   signals: [],

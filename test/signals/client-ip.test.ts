@@ -4,7 +4,7 @@ import { clientIpSignals } from '../../src/signals/client-ip/index.js';
 
 const ctx = (address: string | null, readsIpHeader: boolean): SignalContext => ({
   phone: { number: '+447400123456', country: 'GB', roamingCountry: null, type: null },
-  ip: { address, country: null },
+  ip: { address, country: null, network: null },
   route: { readsIpHeader },
   now: () => 0,
 });

@@ -13,7 +13,7 @@ const ctx = (simSwap?: { swapped: boolean; at: string | null }): SignalContext =
     type: null,
     ...(simSwap ? { simSwap } : {}),
   },
-  ip: { address: '81.2.69.160', country: 'GB' },
+  ip: { address: '81.2.69.160', country: 'GB', network: null },
   route: { readsIpHeader: false },
   now: () => 0,
 });

@@ -27,6 +27,8 @@ export interface CompiledRoute {
   /** The signal sources that run on this route, compiled for it. */
   sources: readonly SignalSource[];
   signalOptions: RouteSignalOptions;
+  /** The sources among them that `locate` the IP (set `ip.network`…), so that the spine loops over only those. */
+  locators?: readonly SignalSource[];
   /** Whether a source on this route reads `phone.type` (its `needs.phoneType`): only then is it computed. */
   phoneType?: boolean;
 }
@@ -58,11 +60,12 @@ export function createCheck(deps: CheckDeps): Check {
       typeof raw === 'string' ? provider.parsePhone(raw, regionHint(input.country) ?? defaultCountry) : null;
     // Locate: the canonical IP, and its country when it is public.
     const ip = normalizeIp(input?.ip);
-    const ipFacts: IpFacts = { address: ip.address, country: null };
+    const ipFacts: IpFacts = { address: ip.address, country: null, network: null };
     if (!parsed) return conclude(route, PHONE_INVALID, ipFacts, noPhone());
     if (!ip.public || ip.address === null) return conclude(route, NOT_PUBLIC, ipFacts, parsedFacts(parsed));
     const address = ip.address;
     ipFacts.country = provider.ipCountry(address);
+    if (route.locators) locate(route.locators, ipFacts);
     // Look up, then match.
     if (!lookup) return matched(route, parsed, ipFacts, undefined, false);
     if (remoteLookup) {
@@ -83,6 +86,17 @@ export function createCheck(deps: CheckDeps): Check {
       (found) => matched(route, parsed, ipFacts, found, false),
       (err: unknown) => failed(route, err, parsed, ipFacts),
     );
+  }
+
+  /** Runs the route's locators; one that throws breaks its contract, is logged once and skipped. */
+  function locate(locators: readonly SignalSource[], ip: IpFacts): void {
+    for (let i = 0; i < locators.length; i++) {
+      try {
+        locators[i]!.locate!(ip);
+      } catch (err) {
+        onSourceError(locators[i]!, err);
+      }
+    }
   }
 
   /** Every tail of a check that has a phone and a public IP: the lookup's facts (or the parse's) matched. */

@@ -28,7 +28,7 @@ export function safeCheck(
     logger.error('ipmatch: internal error during check', { error: String(err) });
     return buildDecision({
       match: { matchLevel: 'unknown', reason: 'lookup_failed' },
-      ip: { address: null, country: null },
+      ip: { address: null, country: null, network: null },
       phone: { number: null, country: null, roamingCountry: null, type: null },
       provider: providerName,
       cached: false,

@@ -5,7 +5,7 @@ import type { Signal } from '../../../src/core/signals.js';
 
 const ctx: SignalContext = {
   phone: { number: '+447400123456', country: 'GB', roamingCountry: null, type: null },
-  ip: { address: '81.2.69.160', country: 'GB' },
+  ip: { address: '81.2.69.160', country: 'GB', network: null },
   route: { readsIpHeader: false },
   now: () => 0,
 };

@@ -11,6 +11,10 @@ const signups = [
   { what: 'GB phone, KR IP', phone: '+44 7700 900001', ip: '211.234.0.1' },
   { what: 'US phone, US IPv6', phone: '+1 202-555-0123', ip: '2001:4860:4860::8888' },
   { what: 'GB phone, private IP', phone: '+447400123456', ip: '192.168.1.20' },
+  // From the bundled IP-nature data: an AWS range that GeoIP places in GB, and an iCloud Private Relay egress
+  // that GeoIP places in the US (Cloudflare) but Apple's list declares Australian.
+  { what: 'GB phone, AWS IP', phone: '+447400123456', ip: '3.2.48.1' },
+  { what: 'AU phone, Private Relay', phone: '+61412345678', ip: '104.28.137.110' },
   { what: 'invalid phone', phone: 'call me maybe', ip: '81.2.69.160' },
 ];
 
@@ -36,6 +40,7 @@ for (const s of signups) {
     d?.ip.country ?? '-',
     d?.phone.country ?? '-',
     d ? `${d.matchLevel} (${d.reason})` : '-',
+    d && d.signals.length > 0 ? `${d.signals.join(', ')} (${d.ip.network ?? '-'})` : '-',
     // The route rejects an invalid phone before the policy's 'allow' could let it through.
     d?.reason === 'phone_invalid' && res.status === 400 ? 'reject' : (d?.action ?? '-'),
     `${res.status} ${body.error ?? 'created'}`,
@@ -43,12 +48,23 @@ for (const s of signups) {
 }
 server.close();
 
-const head = ['signup', 'phone', 'IP', 'IP country', 'phone country', 'match', 'action', 'HTTP answer'];
+const head = [
+  'signup',
+  'phone',
+  'IP',
+  'IP country',
+  'phone country',
+  'match',
+  'signals',
+  'action',
+  'HTTP answer',
+];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
 console.log(line(head));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));
 console.log(
-  '\nOffline: GeoIP data from ip-location-db (CC BY 4.0, NRO) and libphonenumber-js; no network call was made.',
+  '\nOffline: GeoIP data from ip-location-db (CC BY 4.0, NRO), the bundled IP-nature lists (docs/ip-signals.md) and\n' +
+    'libphonenumber-js; no network call was made.',
 );

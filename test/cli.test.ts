@@ -104,7 +104,7 @@ describe('ipmatch check', slow, () => {
       policyAction: 'allow',
       matchLevel: 'country',
       reason: 'country_match',
-      ip: { address: '81.2.69.160', country: 'GB' },
+      ip: { address: '81.2.69.160', country: 'GB', network: null },
       phone: { number: '+447400123456', country: 'GB', roamingCountry: null, type: 'mobile', valid: true },
       provider: 'local',
       signals: [],
@@ -133,6 +133,22 @@ describe('ipmatch check', slow, () => {
       reason: 'country_mismatch',
       ip: { country: 'KR' },
       phone: { country: 'GB' },
+    });
+  });
+
+  it("prints the IP-nature signals and the network: a Tor exit, and a Private Relay egress in Apple's country", async () => {
+    const [tor, relay] = await Promise.all([
+      ipmatch(['check', '+12025550123', '204.8.96.141']),
+      ipmatch(['check', '+61412345678', '104.28.137.110', '--json']),
+    ]);
+    expect(noise(tor.stderr)).toBe('');
+    expect(tor.stdout).toMatch(/^action {4}flag$/m);
+    expect(tor.stdout).toMatch(/^network {3}tor$/m);
+    expect(tor.stdout).toMatch(/^signals {3}tor_exit$/m);
+    expect(decisionOf(relay)).toMatchObject({
+      reason: 'country_match',
+      signals: ['private_relay'],
+      ip: { address: '104.28.137.110', country: 'AU', network: 'icloud-private-relay' },
     });
   });
 

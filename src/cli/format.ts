@@ -16,6 +16,13 @@ function ipLine(d: IpMatchDecision, input: string): string {
   return `${d.ip.address}  ${d.ip.country ?? 'not in the GeoIP data'}`;
 }
 
+/** The IP-nature list that matched: a provider's name, with what it changed for a Private Relay egress. */
+function networkLine(network: string): string {
+  return network === 'icloud-private-relay'
+    ? `${network} (the IP's country is the one Apple's relay list declares)`
+    : network;
+}
+
 function phoneLine(d: IpMatchDecision, input: string): string {
   if (d.phone.number === null) return `${JSON.stringify(input)} is not a phone number`;
   const country = d.phone.country ?? 'no country (non-geographic number)';
@@ -51,6 +58,7 @@ export function formatDecision(
     ['action', actionLine(d, answer)],
     answer ? ['answer', `${answer.status} ${answer.body.error}: ${answer.body.message}`] : undefined,
     ['ip', ipLine(d, input.ip)],
+    d.ip.network ? ['network', networkLine(d.ip.network)] : undefined,
     ['phone', phoneLine(d, input.phone)],
     d.phone.roamingCountry
       ? ['roaming', (d.phone.roamingCountries ?? [d.phone.roamingCountry]).join(', ')]

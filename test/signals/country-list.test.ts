@@ -96,6 +96,21 @@ describe('phoneCountries on the core', () => {
     expect((await post('/b')).body.action).toBe('allow');
   });
 
+  test('ipMatch(options) builds its own core with the lists and sendsOtp', async () => {
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    app.use(express.json());
+    const logger = recorder().logger;
+    app.post('/otp', ipMatch({ logger, sendsOtp: true, phoneCountries: { deny: ['US'] } }), (req, res) =>
+      res.json(req.ipMatch),
+    );
+    const post = (phone: string, ip: string) =>
+      request(app).post('/otp').set('X-Forwarded-For', ip).send({ phone });
+    expect((await post(US_PHONE, US_IP)).body.error).toBe('country_not_allowed');
+    expect((await post('+449098790000', GB_IP)).body.error).toBe('premium_rate_number');
+    expect((await post(GB_PHONE, GB_IP)).body.action).toBe('allow');
+  });
+
   test('without any list nothing is refused: there is no built-in risk list', async () => {
     const d = await core().check({ phone: '+3584012345678', ip: GB_IP });
     expect(d.signals).not.toContain('country_not_allowed');

@@ -213,6 +213,18 @@ describe('sendsOtp: a route that sends a code raises the number-type signals', (
     expect([res.status, res.body.action]).toEqual([200, 'flag']);
   });
 
+  test('a policy function decides alone; a block it makes names the signal the raised map blocks', async () => {
+    const send = otpApp({
+      sendsOtp: true,
+      phoneCountries: { deny: ['GB'] },
+      policy: (r) => (r.signals.length > 0 ? 'block' : 'allow'),
+    });
+    // Both signals: without the raise, the defaults would name country_not_allowed (premium is only flagged there).
+    const premium = await send('+449098790000');
+    expect(premium.body).toMatchObject({ error: 'premium_rate_number' });
+    expect((await send('+447400123456')).body).toMatchObject({ error: 'country_not_allowed' });
+  });
+
   test('the raise is one table: block for the number types that cost money, flag for VoIP', () => {
     expect(SENDS_OTP_RAISE).toEqual({
       premium_rate_number: 'block',

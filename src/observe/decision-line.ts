@@ -25,6 +25,8 @@ export interface DecisionLine {
   reason: Reason;
   signals: string[];
   ipCountry: string | null;
+  /** The IP-nature list that matched (`aws`, `tor`, `icloud-private-relay`…): a provider's name, not a person's. */
+  ipNetwork: string | null;
   phoneCountry: string | null;
   /** The kind of number (`mobile`, `premium_rate`…): it names a range of numbers, not a person. */
   phoneType: PhoneType | null;
@@ -74,6 +76,7 @@ export function decisionLine(
     reason: decision.reason,
     signals: [...decision.signals],
     ipCountry: decision.ip.country,
+    ipNetwork: decision.ip.network,
     phoneCountry: decision.phone.country,
     phoneType: decision.phone.type,
     roamingCountry: decision.phone.roamingCountry,

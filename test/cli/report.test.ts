@@ -86,7 +86,11 @@ describe('ipmatch report on a hand-counted fixture', () => {
     ]);
     expect(r.pairs).toEqual({ mismatches: 4, top: [pair('GB', 'KR', 3, 0.75), pair('US', 'MX', 1, 0.25)] });
     expect(r.errors).toEqual([{ code: 'lookup_timeout', count: 1 }]);
-    expect(r.signals).toEqual([{ signal: 'sim_swapped', count: 2 }]);
+    // One of the two was blocked already (line 12): blocking sim_swapped would add the flagged one (line 13).
+    expect(r.signals).toEqual([
+      { signal: 'sim_swapped', count: 2, ifBlocked: 1, ifBlockedShare: expect.closeTo(1 / 11, 6) },
+    ]);
+    expect(r.networks).toEqual([]);
     expect(r.phones).toEqual({ keyedLines: 10, distinct: 7, repeated: 2, capped: false });
   });
 

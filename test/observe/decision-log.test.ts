@@ -89,6 +89,7 @@ describe('decisionLog()', () => {
         reason: d.reason,
         signals: d.signals,
         ipCountry: d.ip.country,
+        ipNetwork: d.ip.network,
         phoneCountry: d.phone.country,
         phoneType: d.phone.type,
         roamingCountry: d.phone.roamingCountry,
@@ -180,6 +181,18 @@ describe('decisionLog()', () => {
     const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
     expect(parseLine(lines[0]!)).toMatchObject({ degraded: true, errorCode: 'upstream_error' });
     expect(parseLine(lines[1]!)).not.toHaveProperty('degraded');
+  });
+
+  test('a line keeps the IP-nature signals and the network (a provider), never the address', async () => {
+    const file = tempFile();
+    const { app, core } = signupApp({ onDecision: decisionLog({ destination: file }) });
+    const tor = '204.8.96.141'; // a Tor exit of the bundled IP-nature data
+    await signup(app, US_PHONE, tor).expect(200, { action: 'flag' });
+    await core.close();
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain(tor);
+    expect(readLines(file)[0]).toMatchObject({ signals: ['tor_exit'], ipNetwork: 'tor', ipCountry: 'US' });
+    expect(parseLine(text.split('\n')[0]!)).toMatchObject({ signals: ['tor_exit'], ipNetwork: 'tor' });
   });
 
   test('a pino-style logger gets one info(line) per decision', async () => {

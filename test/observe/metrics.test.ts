@@ -80,6 +80,26 @@ describe('prometheusMetrics() through Express', () => {
     expect(text).toContain('ipmatch_check_duration_seconds_count{provider="local",cached="false"} 13');
   });
 
+  test('ipmatch_signals_total counts the signals decisions carried, by route, signal and action', async () => {
+    const registry = new Registry();
+    const app = shop(registry);
+    const tor = '204.8.96.141'; // a Tor exit of the bundled IP-nature data
+    const mullvad = '37.19.200.130'; // a Mullvad server in hosting space: vpn and hosting
+    for (let i = 0; i < 2; i++) await send(app, '/signup', US_PHONE, tor).expect(200);
+    await send(app, '/users/9/checkout', US_PHONE, mullvad).expect(200);
+    await send(app, '/signup', GB_PHONE, GB_IP).expect(200);
+    const text = (await request(app).get('/metrics').expect(200)).text;
+    const counts = series(text, 'ipmatch_signals_total').map((s) => [s.labels, s.value]);
+    expect(counts).toEqual(
+      expect.arrayContaining([
+        [{ route: '/signup', signal: 'tor_exit', action: 'flag' }, 2],
+        [{ route: '/users/:id/checkout', signal: 'vpn', action: 'flag' }, 1],
+        [{ route: '/users/:id/checkout', signal: 'hosting', action: 'flag' }, 1],
+      ]),
+    );
+    expect(counts).toHaveLength(3);
+  });
+
   test('label values stay in closed vocabularies whatever the requests hold', async () => {
     const registry = new Registry();
     const app = shop(registry);
@@ -193,6 +213,7 @@ describe('openTelemetryMetrics()', () => {
     expect(m.instruments).toEqual([
       { name: 'ipmatch.decisions', kind: 'counter' },
       { name: 'ipmatch.check.duration', kind: 'histogram', unit: 's' },
+      { name: 'ipmatch.signals', kind: 'counter' },
     ]);
     expect(m.added).toEqual([
       [
@@ -210,6 +231,17 @@ describe('openTelemetryMetrics()', () => {
       [expect.any(Number), { 'ipmatch.provider': 'local', 'ipmatch.cached': false }],
     ]);
     expect(m.recorded[0]![0]).toBeLessThan(1);
+  });
+
+  test('counts each signal a decision carried as ipmatch.signals', async () => {
+    const m = recordingMeter();
+    const core = createIpMatch({ onDecision: openTelemetryMetrics({ meter: m.meter }) });
+    cores.push(core);
+    await core.check({ phone: US_PHONE, ip: '37.19.200.130' }); // Mullvad in hosting space
+    expect(m.added.slice(1)).toEqual([
+      [1, { 'http.route': '', 'ipmatch.signal': 'vpn', 'ipmatch.action': 'flag' }],
+      [1, { 'http.route': '', 'ipmatch.signal': 'hosting', 'ipmatch.action': 'flag' }],
+    ]);
   });
 
   test('a meter is required', () => {

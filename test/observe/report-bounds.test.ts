@@ -24,6 +24,7 @@ const decision = (over: Partial<LoggedDecision> = {}): LoggedDecision => ({
   reason: 'country_match',
   signals: [],
   ipCountry: 'GB',
+  ipNetwork: null,
   phoneCountry: 'GB',
   errorCode: null,
   phoneKey: null,

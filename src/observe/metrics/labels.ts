@@ -1,5 +1,6 @@
 /** The metrics' labels, from closed sets: an unbounded route or reason never becomes a time series. */
 import { ACTIONS } from '../../core/options.js';
+import { SIGNAL_NAMES } from '../../core/signals.js';
 import type { DecisionContext, IpMatchDecision, Logger, Reason } from '../../core/types.js';
 
 /** Every reason the core can give: the only values a `reason` label takes, so that the label set is closed. */
@@ -20,6 +21,9 @@ export const OTHER = 'other';
 export const DEFAULT_MAX_ROUTES = 100;
 
 const within = (vocabulary: readonly string[], value: string) => (vocabulary.includes(value) ? value : OTHER);
+
+/** A signal's label: its name when ipmatch knows it (core/signals.ts' table), else `other`. */
+export const signalLabel = (signal: string): string => within(SIGNAL_NAMES, signal);
 
 export interface DecisionLabels {
   route: string;

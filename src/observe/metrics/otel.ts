@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import { consoleLogger } from '../../core/logger.js';
 import type { Logger, OnDecision } from '../../core/types.js';
 import { parseOptions, wholeNumber } from '../../core/validate.js';
-import { DEFAULT_MAX_ROUTES, labeller } from './labels.js';
+import { DEFAULT_MAX_ROUTES, labeller, signalLabel } from './labels.js';
 
 /** Options of `openTelemetryMetrics()`. */
 export interface OpenTelemetryMetricsOptions {
@@ -32,7 +32,8 @@ const schema = z.strictObject({
  * An `onDecision` that records the same two metrics as `prometheusMetrics()` through an OpenTelemetry meter
  * (@opentelemetry/api, an optional peer dependency): the counter `ipmatch.decisions` with `http.route`,
  * `ipmatch.action`, `ipmatch.policy_action`, `ipmatch.match_level` and `ipmatch.reason`, and the histogram
- * `ipmatch.check.duration` (seconds) with `ipmatch.provider` and `ipmatch.cached`. Attribute values come from
+ * `ipmatch.check.duration` (seconds) with `ipmatch.provider` and `ipmatch.cached`, and the counter `ipmatch.signals`
+ * with `http.route`, `ipmatch.signal` and `ipmatch.action`, once per signal a decision carried. Attribute values come from
  * closed vocabularies and route patterns only.
  */
 export function openTelemetryMetrics(options: OpenTelemetryMetricsOptions): OnDecision {
@@ -44,6 +45,9 @@ export function openTelemetryMetrics(options: OpenTelemetryMetricsOptions): OnDe
     description: 'Time ipmatch spent deciding',
     unit: 's',
   });
+  const signals = opts.meter.createCounter('ipmatch.signals', {
+    description: 'Signals ipmatch decisions carried, by route, signal and action',
+  });
   const labels = labeller(opts.maxRoutes ?? DEFAULT_MAX_ROUTES, opts.logger ?? consoleLogger);
   return function recordDecision(decision, context) {
     const l = labels(decision, context);
@@ -54,6 +58,9 @@ export function openTelemetryMetrics(options: OpenTelemetryMetricsOptions): OnDe
       'ipmatch.match_level': l.match_level,
       'ipmatch.reason': l.reason,
     });
+    for (const s of decision.signals) {
+      signals.add(1, { 'http.route': l.route, 'ipmatch.signal': signalLabel(s), 'ipmatch.action': l.action });
+    }
     duration.record(context.durationMs / 1000, {
       'ipmatch.provider': decision.provider,
       'ipmatch.cached': decision.cached,

@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import { consoleLogger } from '../../core/logger.js';
 import type { Logger, OnDecision } from '../../core/types.js';
 import { parseOptions, wholeNumber } from '../../core/validate.js';
-import { DEFAULT_MAX_ROUTES, labeller } from './labels.js';
+import { DEFAULT_MAX_ROUTES, labeller, signalLabel } from './labels.js';
 import { requirePeer } from './peer.js';
 
 /** Options of `prometheusMetrics()`. */
@@ -24,6 +24,7 @@ const DURATION_BUCKETS = [
 ];
 const DECISIONS = 'ipmatch_decisions_total';
 const DURATION = 'ipmatch_check_duration_seconds';
+const SIGNALS = 'ipmatch_signals_total';
 
 const hasFunction = (key: string) => (v: unknown) =>
   typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)[key] === 'function';
@@ -46,7 +47,9 @@ function metric<T>(registry: Registry, name: string, create: () => T): T {
  * An `onDecision` that keeps two Prometheus metrics (prom-client, an optional peer dependency):
  *
  * - `ipmatch_decisions_total{route, action, policy_action, match_level, reason}`, a counter;
- * - `ipmatch_check_duration_seconds{provider, cached}`, a histogram of the time spent deciding.
+ * - `ipmatch_check_duration_seconds{provider, cached}`, a histogram of the time spent deciding;
+ * - `ipmatch_signals_total{route, signal, action}`, a counter of the signals decisions carried (`hosting`,
+ *   `tor_exit`…; one decision may count under several).
  *
  * Label values come from closed vocabularies and from route patterns, never from the request, so the number
  * of series stays bounded. Several cores may share one registry: they share the metrics.
@@ -85,9 +88,23 @@ export function prometheusMetrics(options: PrometheusMetricsOptions = {}): OnDec
         registers: [registry],
       }),
   );
+  const signals = metric(
+    registry,
+    SIGNALS,
+    () =>
+      new Counter({
+        name: SIGNALS,
+        help: 'Signals ipmatch decisions carried, by route, signal and action',
+        labelNames: ['route', 'signal', 'action'] as const,
+        registers: [registry],
+      }),
+  );
   const labels = labeller(opts.maxRoutes ?? DEFAULT_MAX_ROUTES, opts.logger ?? consoleLogger);
   return function recordDecision(decision, context) {
-    decisions.inc(labels(decision, context));
+    const l = labels(decision, context);
+    decisions.inc(l);
+    for (const s of decision.signals)
+      signals.inc({ route: l.route, signal: signalLabel(s), action: l.action });
     duration.observe(
       { provider: decision.provider, cached: decision.cached ? 'true' : 'false' },
       context.durationMs / 1000,

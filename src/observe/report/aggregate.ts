@@ -38,6 +38,9 @@ export class ReportBuilder {
   readonly #mismatchPairs: Tally;
   readonly #errors: Tally;
   readonly #signals: Tally;
+  /** Per signal, its decisions the policy did not block: what `policy: { [signal]: 'block' }` would add. */
+  readonly #signalsUnblocked: Tally;
+  readonly #networks: Tally;
   readonly #timeline = new Timeline();
   readonly #seenPhones = new Set<number>();
   readonly #repeatedPhones = new Set<number>();
@@ -63,6 +66,8 @@ export class ReportBuilder {
     this.#mismatchPairs = new Tally(limits.pairs);
     this.#errors = new Tally(limits.names);
     this.#signals = new Tally(limits.names);
+    this.#signalsUnblocked = new Tally(limits.names);
+    this.#networks = new Tally(limits.names);
   }
 
   source(name: string): void {
@@ -103,7 +108,13 @@ export class ReportBuilder {
       this.#mismatchPairs.add(pair!);
     }
     if (d.errorCode !== null) this.#errors.add(d.errorCode);
-    for (const s of d.signals) this.#signals.add(s);
+    // Invalid phones are left out of the what-if, as in CANDIDATES: enforce mode answers them 400 anyway.
+    const unblocked = d.policyAction !== 'block' && d.reason !== 'phone_invalid';
+    for (const s of d.signals) {
+      this.#signals.add(s);
+      if (unblocked) this.#signalsUnblocked.add(s);
+    }
+    if (d.ipNetwork !== null) this.#networks.add(d.ipNetwork);
     this.#timeline.add(d.time, d.policyAction);
     if (d.phoneKey !== null) this.#countPhone(d.phoneKey);
   }
@@ -129,6 +140,15 @@ export class ReportBuilder {
     if (this.#seenPhones.has(key)) this.#repeatedPhones.add(key);
     else if (this.#seenPhones.size < this.#limits.phones) this.#seenPhones.add(key);
     else this.#phonesCapped = true;
+  }
+
+  #signalFigures(): Report['signals'] {
+    const unblocked = new Map(this.#signalsUnblocked.entries());
+    const decisions = this.#all.decisions;
+    return this.#signals.entries().map(([signal, count]) => {
+      const ifBlocked = unblocked.get(signal) ?? 0;
+      return { signal, count, ifBlocked, ifBlockedShare: decisions === 0 ? 0 : ifBlocked / decisions };
+    });
   }
 
   result(): Report {
@@ -159,7 +179,8 @@ export class ReportBuilder {
         top: topPairs(this.#mismatchPairs, this.#mismatches, TOP_PAIRS),
       },
       errors: this.#errors.entries().map(([code, count]) => ({ code, count })),
-      signals: this.#signals.entries().map(([signal, count]) => ({ signal, count })),
+      signals: this.#signalFigures(),
+      networks: this.#networks.entries().map(([network, count]) => ({ network, count })),
       timeline: this.#timeline.result(),
       whatIf: {
         policies: CANDIDATES.map(({ id, label }) => ({ id, label })),

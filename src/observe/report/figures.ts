@@ -82,8 +82,14 @@ export interface Report {
   pairs: { mismatches: number; top: PairFigure[] };
   /** Provider errors by code, most frequent first; code "(other)" last counts the codes past the first 100. */
   errors: { code: string; count: number }[];
-  /** Signals likewise, "(other)" last for those past the first 100. */
-  signals: { signal: string; count: number }[];
+  /**
+   * Signals likewise, "(other)" last for those past the first 100. `ifBlocked`: the decisions with the signal
+   * that the policy did not block (invalid phones left out), which `policy: { [signal]: 'block' }` would have
+   * blocked; `ifBlockedShare` is their share of all decisions.
+   */
+  signals: { signal: string; count: number; ifBlocked: number; ifBlockedShare: number }[];
+  /** Decisions per IP-nature network (`aws`, `tor`, `icloud-private-relay`…), "(other)" last past the first 100. */
+  networks: { network: string; count: number }[];
   /**
    * Decisions per bucket, stacked by policyAction, empty buckets included: per hour for spans up to 3 days, per
    * day up to a year, per week (from Monday) up to 5 years, then per month.

@@ -92,6 +92,14 @@ export function reportPage(report: Report): string {
     report.errors.length === 0
       ? '<p class="none">None.</p>'
       : `<table id="errors"><tr><th>Code</th><th>Count</th></tr>${report.errors.map((e) => `<tr><td>${esc(e.code)}</td><td>${count(e.count)}</td></tr>`).join('')}</table>`;
+  const signals =
+    report.signals.length === 0
+      ? '<p class="none">None.</p>'
+      : `<table id="signals"><tr><th>Signal</th><th>Decisions</th><th>Blocking it would add</th></tr>${report.signals.map((s) => `<tr><td>${esc(s.signal)}</td><td>${count(s.count)}</td><td>${count(s.ifBlocked)} (${percent(s.ifBlockedShare)})</td></tr>`).join('')}</table>`;
+  const networks =
+    report.networks.length === 0
+      ? '<p class="none">None.</p>'
+      : `<table id="networks"><tr><th>Network</th><th>Decisions</th></tr>${report.networks.map((n) => `<tr><td>${esc(n.network)}</td><td>${count(n.count)}</td></tr>`).join('')}</table>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>ipmatch report</title><style>${STYLE}</style></head>
@@ -118,6 +126,10 @@ ${heatmap(pairs.top)}
 ${barList(reasons, totals.decisions)}
 <h2>Routes</h2>
 ${routesTable(report)}
+<h2>Signals, and what blocking each would add</h2>
+${signals}
+<h2>IP networks (hosting, Tor, VPN, iCloud Private Relay lists)</h2>
+${networks}
 <h2>Provider errors</h2>
 ${errors}
 ${badLines(report)}

@@ -14,6 +14,8 @@ export interface LoggedDecision {
   reason: string;
   signals: readonly string[];
   ipCountry: string | null;
+  /** The IP-nature list that matched; null when none did, or in logs written before it was logged. */
+  ipNetwork: string | null;
   phoneCountry: string | null;
   errorCode: string | null;
   phoneKey: string | null;
@@ -70,6 +72,7 @@ export function parseLine(text: string): LoggedDecision | string {
     reason: name(o.reason),
     signals,
     ipCountry: country(o.ipCountry),
+    ipNetwork: nameOrNull(o.ipNetwork),
     phoneCountry: country(o.phoneCountry),
     errorCode: nameOrNull(o.errorCode),
     phoneKey: typeof o.phoneKey === 'string' ? o.phoneKey : null,

@@ -113,7 +113,20 @@ export function formatReport(logged: Report): string {
   out.push('', 'Provider errors');
   out.push(report.errors.length === 0 ? '  none' : table(report.errors.map((e) => [e.code, count(e.count)])));
   if (report.signals.length > 0) {
-    out.push('', 'Signals', table(report.signals.map((s) => [s.signal, count(s.count)])));
+    const head = ['signal', 'decisions', 'blocking it would add'];
+    const rows = report.signals.map((s) => [
+      s.signal,
+      count(s.count),
+      `${count(s.ifBlocked)} ${percent(s.ifBlockedShare)}`,
+    ]);
+    out.push('', 'Signals', table([head, ...rows]));
+  }
+  if (report.networks.length > 0) {
+    out.push(
+      '',
+      'IP networks (IP-nature lists)',
+      table(report.networks.map((n) => [n.network, count(n.count)])),
+    );
   }
   if (report.phones) {
     const p = report.phones;

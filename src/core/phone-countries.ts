@@ -32,9 +32,20 @@ export function countryCodeProblem(code: unknown): string | undefined {
   const upper = code.toUpperCase();
   if (/^[A-Z]{2}$/.test(upper) && isSupportedRegion(upper)) return undefined;
   const hint = ALIASES[upper];
-  return hint === undefined
+  if (hint !== undefined) return `expected an ISO 3166-1 alpha-2 code (did you mean "${hint}"?)`;
+  const name = /^[A-Z]{2}$/.test(upper) ? regionName(upper) : undefined;
+  return name === undefined
     ? 'expected an ISO 3166-1 alpha-2 code such as "GB" or "US"'
-    : `expected an ISO 3166-1 alpha-2 code (did you mean "${hint}"?)`;
+    : `expected a region with phone numbers of its own: ${name} has none, so no number is ever of it`;
+}
+
+/** A region's English name where the runtime knows one (Antarctica for AQ): only to explain a refusal. */
+function regionName(code: string): string | undefined {
+  try {
+    return new Intl.DisplayNames(['en'], { type: 'region', fallback: 'none' }).of(code);
+  } catch {
+    return undefined;
+  }
 }
 
 const codes = z.pipe(

@@ -152,6 +152,12 @@ describe('phoneCountries: codes that are not ISO 3166-1 alpha-2 are config error
     expect(problems(() => core({ phoneCountries: { alow: ['GB'] } as never }))[0]).toMatch(/allow/);
   });
 
+  test('a region without phone numbers of its own is named, not just refused', () => {
+    expect(problems(() => core({ phoneCountries: { allow: ['GB', 'AQ'] } }))[0]).toMatch(
+      /allow\.1: expected a region with phone numbers of its own: Antarctica has none/,
+    );
+  });
+
   test('the same on a route', () => {
     expect(problems(() => ipMatch(core(), { phoneCountries: { allow: ['UK'] } }))[0]).toMatch(
       /did you mean "GB"\?/,

@@ -2,7 +2,7 @@
  * `npm run bench`: the whole suite, a table on stdout and bench/results.json. See bench/README.md.
  *
  *   npx tsx bench/run.ts [--quick] [--rounds=N] [--burst=seconds] [--schedule=in-turn|together]
- *                        [--only=route,check,remote,cold-start,memory,report,scaling] [--servers=bare,floor,ipmatch,…]
+ *                        [--only=route,check,nature,remote,cold-start,memory,report,scaling] [--servers=bare,floor,ipmatch,…]
  *
  * A new part is one entry in PARTS (what to log, how to run it), one field in `Figures`, and its targets in
  * targets.ts and lines in report.ts.
@@ -13,6 +13,7 @@ import type { CheckThroughput } from './check-throughput.js';
 import { benchFile, runChild } from './children.js';
 import type { ColdStart } from './cold-start.js';
 import { measureMemory } from './memory.js';
+import type { NatureCost } from './nature.js';
 import { report } from './report.js';
 import type { ReportSpeed } from './report-speed.js';
 import { ALL_SERVERS, DEFAULT_SERVERS, routeOverhead, type ServerName } from './route-overhead.js';
@@ -44,7 +45,7 @@ const machine = {
   loadAverageAtStart: load,
 };
 const streams = buildStreams();
-const figures: Figures & { scaling?: ScalingRow[] } = {};
+const figures: Figures & { scaling?: ScalingRow[]; nature?: NatureCost } = {};
 
 // Each part in the order it runs: what it logs, and what it puts into `figures`.
 const PARTS = {
@@ -73,6 +74,12 @@ const PARTS = {
     log: 'cold start (whole processes, from dist/)…',
     run: async () => {
       figures.coldStart = await runChild<ColdStart>('cold-start.ts', flags);
+    },
+  },
+  nature: {
+    log: 'IP-nature signals: check() with and without them, and the table lookup…',
+    run: async () => {
+      figures.nature = await runChild<NatureCost>('nature.ts', flags);
     },
   },
   memory: {

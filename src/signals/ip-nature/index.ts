@@ -3,7 +3,7 @@ import { builtin } from '../../core/builtins.js';
 import type { SignalSource } from '../../core/signal-source.js';
 import type { Signal } from '../../core/signals.js';
 import type { IpFacts, Logger } from '../../core/types.js';
-import type { NatureMatch, NatureTable } from '../../geodata/nature/index.js';
+import { bundledNaturePath, type NatureMatch, type NatureTable } from '../../geodata/nature/index.js';
 import { NATURE_SIGNALS, signalsOf } from './signals-of.js';
 import { NatureTableHolder, type NatureTableOptions } from './table-holder.js';
 
@@ -71,6 +71,22 @@ export function ipNatureFor(provider: object, logger: Logger): SignalSource[] {
   const setting = (provider as { ipNature?: NatureSetting }).ipNature;
   if (setting === false) return [];
   const options = setting ?? {};
-  if (options.database === undefined && !builtin('node:fs')) return [];
+  if (options.database === undefined && !bundledReadable()) return [];
   return [ipNatureSource(options, logger)];
+}
+
+let bundled: boolean | undefined;
+/**
+ * Whether this runtime can read the bundled snapshot: files, and a package it can resolve itself in. Workers
+ * offer `node:fs` and `node:module` under nodejs_compat, but neither the package's files nor `require.resolve`.
+ */
+function bundledReadable(): boolean {
+  if (bundled === undefined) {
+    try {
+      bundled = builtin('node:fs')?.existsSync(bundledNaturePath()) === true;
+    } catch {
+      bundled = false;
+    }
+  }
+  return bundled;
 }

@@ -151,6 +151,24 @@ describe('the ip-nature data given to localProvider', () => {
     expect(body.decision).toMatchObject({ signals: [], action: 'allow', ip: { network: null } });
   });
 
+  it('reads the file at ready(): a check after it needs the file no more', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipmatch-nature-'));
+    const path = join(dir, 'own.bin');
+    writeFileSync(path, ownTable());
+    const core = createIpMatch({ provider: localProvider({ ipNature: { database: path } }) });
+    try {
+      await core.ready();
+      rmSync(path);
+      expect(await core.check({ phone: GB_PHONE, ip: '81.2.69.200' })).toMatchObject({
+        signals: ['hosting'],
+        ip: { network: 'cdn' },
+      });
+    } finally {
+      await core.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('loads the table at ready(), and a broken file is a clear error there', async () => {
     const broken = createIpMatch({
       provider: localProvider({ ipNature: { database: new Uint8Array([1, 2, 3, 4]) } }),

@@ -58,8 +58,10 @@ export interface LocalProvider extends IpMatchProvider {
   reload(): Promise<boolean>;
   /** Reads the GeoIP data now, so that the first check does not pay for it. Rejects when it cannot be read. */
   ready(): Promise<void>;
-  /** The `ipNature` option as validated: the core builds the IP-nature signals from it. */
-  readonly ipNature: false | { database?: string | Uint8Array; maxAgeDays?: number } | undefined;
+  /** The `ipNature` option as validated, with `reload`: the core builds the IP-nature signals from it. */
+  readonly ipNature:
+    | false
+    | { database?: string | Uint8Array; maxAgeDays?: number; reload?: boolean | { intervalMs: number } };
 }
 
 const schema = z.strictObject({
@@ -137,7 +139,10 @@ export function localProvider(options: LocalProviderOptions = {}, update?: Updat
     },
     parsePhone,
     ipCountry: (address) => geo.country(address),
-    ipNature: opts.ipNature,
+    ipNature:
+      opts.ipNature === false
+        ? false
+        : { ...opts.ipNature, ...(opts.reload === undefined ? {} : { reload: opts.reload }) },
     info: () => geo.info(),
     reload: () => geo.reload(),
     async ready() {

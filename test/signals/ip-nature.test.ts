@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
@@ -141,6 +141,40 @@ describe('the ip-nature data given to localProvider', () => {
       });
       await core.close();
     } finally {
+      vi.unstubAllEnvs();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("hot-reloads the data dir's ip-nature.bin once db update installs it, and never swaps in a broken one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipmatch-nature-'));
+    vi.stubEnv('IPMATCH_DATA_DIR', dir);
+    const logger = memoryLogger();
+    const core = createIpMatch({ provider: localProvider({ reload: { intervalMs: 100 } }), logger });
+    const cdn = () => core.check({ phone: GB_PHONE, ip: '81.2.69.200' });
+    /** Checks until `done`, within two seconds (twenty reload intervals). */
+    const until = async (done: (d: IpMatchDecision) => boolean) => {
+      for (let i = 0; i < 40 && !done(await cdn()); i++) await new Promise((r) => setTimeout(r, 50));
+      return cdn();
+    };
+    try {
+      await core.ready();
+      expect((await cdn()).signals).toEqual([]);
+      // As the updater installs it: a temporary file renamed over the target.
+      writeFileSync(join(dir, 'tmp.bin'), ownTable());
+      renameSync(join(dir, 'tmp.bin'), join(dir, 'ip-nature.bin'));
+      expect(await until((d) => d.signals.length > 0)).toMatchObject({
+        signals: ['hosting'],
+        ip: { network: 'cdn' },
+      });
+      writeFileSync(join(dir, 'ip-nature.bin'), 'not a table');
+      await until(() => logger.lines.length > 0);
+      expect(logger.lines.map((l) => (l.meta as { code?: string }).code)).toEqual([
+        'IPMATCH_DATA_RELOAD_FAILED',
+      ]);
+      expect((await cdn()).signals).toEqual(['hosting']);
+    } finally {
+      await core.close();
       vi.unstubAllEnvs();
       rmSync(dir, { recursive: true, force: true });
     }

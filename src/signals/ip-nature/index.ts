@@ -50,6 +50,9 @@ export function ipNatureSource(options: NatureTableOptions, logger: Logger): IpN
     // Only a located IP (public, with a network named) carries nature signals.
     evaluate: ({ ip }) =>
       ip.network === null || ip.address === null ? NONE : signalsFor(lookup(ip.address)),
+    async close() {
+      table.close();
+    },
     async ready() {
       // The first lookups are the slow ones (the JIT): pay them here, as the GeoIP reader does.
       table.load().lookup('81.2.69.160');

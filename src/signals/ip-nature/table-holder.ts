@@ -5,6 +5,8 @@ import type { Logger } from '../../core/types.js';
 import { resolveDataDir } from '../../geodata/dir.js';
 import { bundledNaturePath, loadNatureTable, type NatureTable } from '../../geodata/nature/index.js';
 import { NATURE_MAX_AGE_DAYS, naturePathInDataDir } from '../../geodata/nature-files.js';
+import { RELOAD_INTERVAL_MS } from '../../providers/geoip/index.js';
+import { type FileWatch, watchFile } from '../../providers/geoip/reload.js';
 
 /** Where the table comes from and how old it may get. */
 export interface NatureTableOptions {
@@ -19,6 +21,12 @@ export interface NatureTableOptions {
    * `npx ipmatch db update` refreshes both.
    */
   maxAgeDays?: number | undefined;
+  /**
+   * The provider's `reload`: poll the file (every 60 s, or `intervalMs`) and swap in a replacement once it
+   * validates; a broken one is never swapped in (IPMATCH_DATA_RELOAD_FAILED). Default: on for the data dir's
+   * file (without `database`), off for a given path; never for bytes.
+   */
+  reload?: boolean | { intervalMs: number } | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -28,6 +36,7 @@ export class NatureTableHolder {
   #table: NatureTable | undefined;
   #error: Error | undefined;
   #said = false;
+  #watch: FileWatch | undefined;
   readonly #options: NatureTableOptions;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -79,7 +88,43 @@ export class NatureTableHolder {
       throw this.#error;
     }
     if (!bundled) this.#warnIfStale(this.#table);
+    this.#startWatch();
     return this.#table;
+  }
+
+  /** Stops watching the file. */
+  close(): void {
+    this.#watch?.close();
+    this.#watch = undefined;
+  }
+
+  /** Watches the file a reload reads: the given path when `reload` is set, else the data dir's file. */
+  #startWatch(): void {
+    const { database, reload } = this.#options;
+    if (this.#watch || reload === false || typeof database === 'object') return;
+    if (typeof database === 'string' && reload === undefined) return;
+    const path = database ?? dataDirPath();
+    if (path === undefined) return;
+    const intervalMs = typeof reload === 'object' ? reload.intervalMs : RELOAD_INTERVAL_MS;
+    this.#watch = watchFile(path, intervalMs, async () => this.#reload(path));
+    this.#watch.markRead();
+  }
+
+  async #reload(path: string): Promise<boolean> {
+    try {
+      this.replace(loadNatureTable(path));
+      return true;
+    } catch (err) {
+      this.#logger.warn(
+        `ipmatch: the IP-nature file ${path} changed but is not valid; the data in use stays`,
+        {
+          code: 'IPMATCH_DATA_RELOAD_FAILED',
+          dataset: 'ip-nature',
+          error: (err as Error).message.slice(0, 300),
+        },
+      );
+      return false;
+    }
   }
 
   /** Puts a newer, already validated table in service (a reload): the next check reads it. */
@@ -102,13 +147,18 @@ export class NatureTableHolder {
   }
 }
 
+/** The path of the data dir's table, or undefined on a runtime without files. */
+function dataDirPath(): string | undefined {
+  if (!builtin('node:fs') || !builtin('node:os') || !builtin('node:path')) return undefined;
+  return naturePathInDataDir(resolveDataDir().dir);
+}
+
 /** The data dir's installed table, or undefined when there is none, no data dir here, or it does not load. */
 function dataDirTable(): NatureTable | undefined {
-  const fs = builtin('node:fs');
-  if (!fs || !builtin('node:os') || !builtin('node:path')) return undefined;
+  const path = dataDirPath();
+  if (path === undefined) return undefined;
   try {
-    const path = naturePathInDataDir(resolveDataDir().dir);
-    return fs.existsSync(path) ? loadNatureTable(path) : undefined;
+    return builtin('node:fs')!.existsSync(path) ? loadNatureTable(path) : undefined;
   } catch {
     // A broken installed file is never put in service: the updater validates before it installs, so this is
     // a file changed by hand; the bundled snapshot serves.

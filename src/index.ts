@@ -38,8 +38,11 @@ export type {
   Signal,
 } from './core/types.js';
 export { createIpMatch } from './create-ip-match.js';
+export type { FeedUpdate } from './data/nature-feed.js';
+export type { NatureUpdateResult } from './data/nature-update.js';
 export { type UpdateOptions, type UpdateResult, updateDatabase } from './data/update.js';
 export { type DataErrorCode, IpMatchDataError } from './geodata/errors.js';
+export type { FeedName } from './geodata/nature/types.js';
 export type { DataSource } from './geodata/sources.js';
 export { combineDecisionHandlers } from './observe/combine.js';
 export type { DecisionLine } from './observe/decision-line.js';

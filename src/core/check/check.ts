@@ -148,27 +148,43 @@ export function createCheck(deps: CheckDeps): Check {
     cached = false,
     error?: { code: string; message: string },
   ): Checked | Promise<Checked> {
-    const providerName = found?.provider ?? provider.name;
-    const decide = (signals: Signal[]) =>
-      buildDecision({
-        match,
-        ip,
-        phone,
-        provider: providerName,
-        cached,
-        signals,
-        error,
-        lookup: found,
-        policy: route.policy,
-        mode: route.mode,
-      });
     if (route.phoneType && phone.number !== null && phone.valid !== false) {
       phone.type = phoneType(phone.number, phone.country);
     }
-    if (route.sources.length === 0) return decide(found?.signals ? [...found.signals] : []);
+    if (route.sources.length === 0) {
+      const signals = found?.signals ? [...found.signals] : [];
+      return decide(route, match, ip, phone, found, cached, error, signals);
+    }
     const ctx: SignalContext = { phone, ip, route: route.signalOptions, now };
     const signals = collectSignals(route.sources, ctx, found?.signals, onSourceError);
-    return signals instanceof Promise ? signals.then(decide) : decide(signals);
+    // No closure on the synchronous path: the offline check allocates only what the decision holds.
+    if (!(signals instanceof Promise)) return decide(route, match, ip, phone, found, cached, error, signals);
+    return signals.then((s) => decide(route, match, ip, phone, found, cached, error, s));
+  }
+
+  /** The policy, then the decision, from one object (buildDecision). */
+  function decide(
+    route: CompiledRoute,
+    match: Match,
+    ip: IpFacts,
+    phone: PhoneFacts,
+    found: PhoneLookup | undefined,
+    cached: boolean,
+    error: { code: string; message: string } | undefined,
+    signals: Signal[],
+  ): Checked {
+    return buildDecision({
+      match,
+      ip,
+      phone,
+      provider: found?.provider ?? provider.name,
+      cached,
+      signals,
+      error,
+      lookup: found,
+      policy: route.policy,
+      mode: route.mode,
+    });
   }
 
   return check;

@@ -95,6 +95,21 @@ function typeIn(plan: Plan, national: string): PhoneType | null {
  * A few microseconds: a handful of regular expressions, compiled once per region.
  */
 export function phoneType(e164: string, country: string | null): PhoneType | null {
+  // A signup stream repeats its numbers (retries, a hot number): each is matched against its patterns once. Keyed
+  // by the number alone, with the region it was typed for beside it: no key string is built per check.
+  const known = recent.get(e164);
+  if (known !== undefined && known.country === country) return known.type;
+  const type = typeOf(e164, country);
+  if (recent.size >= RECENT_MAX) recent.clear();
+  recent.set(e164, { country, type });
+  return type;
+}
+
+/** The types of the numbers seen last, with the region hint each was typed for; cleared whole when full. */
+const recent = new Map<string, { country: string | null; type: PhoneType | null }>();
+const RECENT_MAX = 10_000;
+
+function typeOf(e164: string, country: string | null): PhoneType | null {
   for (let len = 1; len <= 3; len++) {
     const code = e164.slice(1, 1 + len);
     const national = e164.slice(1 + len);

@@ -58,6 +58,10 @@ describe('walkForwardedFor', () => {
       '81.2.69.160',
     ],
     ['only empty entries: the peer', '10.0.0.1', ' , ', '10.0.0.1'],
+    // These looped for ever: lastIndexOf(',', -1) finds a leading comma again and again (a one-header DoS).
+    ['a lone comma: the peer', '10.0.0.1', ',', '10.0.0.1'],
+    ['a leading comma before trusted hops: the left-most hop', '10.0.0.1', ',10.0.0.2', '10.0.0.2'],
+    ['leading commas before a client', '10.0.0.1', ',,211.234.0.1,10.0.0.2', '211.234.0.1'],
     ['a malformed entry left of the client is never read', '10.0.0.1', 'garbage, 211.234.0.1', '211.234.0.1'],
     ['a hex or octal entry is not a trusted hop', '10.0.0.1', '81.2.69.160, 0xa.0.0.1', undefined],
     ['no peer (no socket): no client', undefined, '81.2.69.160', undefined],
@@ -83,6 +87,18 @@ describe('walkForwardedFor', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  test('ends on any list of commas, spaces and trusted hops, and agrees with proxy-addr there', () => {
+    const piece = fc.constantFrom('', ' ', '10.0.0.2', '10.9.8.7', '211.234.0.1');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 10 }), fc.constantFrom(',', ', ', ' ,'), (pieces, sep) => {
+        const xff = pieces.join(sep);
+        const expected = viaProxyAddr('10.0.0.1', xff, LB);
+        expect(walk('10.0.0.1', xff)).toBe(normalizeIp(expected).address === null ? undefined : expected);
+      }),
+      { numRuns: 1000 },
     );
   });
 

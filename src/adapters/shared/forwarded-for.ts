@@ -25,7 +25,9 @@ export function walkForwardedFor(
   if (!list) return peer;
   let end = list.length;
   let hop = peer;
-  while (end >= 0) {
+  while (end > 0) {
+    // lastIndexOf reads a negative start as 0: at the start of the list there is no comma left to find, even
+    // when the list opens with one (`,1.2.3.4`), which would otherwise be found again for ever.
     const comma = list.lastIndexOf(',', end - 1);
     const entry = list.slice(comma + 1, end).trim();
     // Empty entries (`a,,b`, a trailing comma) are skipped, as the `forwarded` parser under proxy-addr skips them.

@@ -47,8 +47,10 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
   const once = onceLogger(logger);
   const provider = opts.provider ?? defaults.provider();
   provider.attach?.({ logger });
-  const signals =
+  const offered =
     typeof defaults.signals === 'function' ? defaults.signals(provider, logger) : defaults.signals;
+  // A source that reads only a lookup's facts has nothing to read from a provider without one.
+  const signals = offered.filter((s) => s.needs?.lookup !== true || typeof provider.lookup === 'function');
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cacheSettings = opts.cache === false ? undefined : { ...DEFAULT_CACHE, ...opts.cache };
   const remote = remoteLookupFor(provider, cacheSettings, timeoutMs, logger, once.warn);

@@ -53,8 +53,10 @@ export interface SignalSource {
   /**
    * Facts the source reads that the check computes only on request: `phoneType` fills `phone.type` (a
    * libphonenumber-js max parse, cached per number). A route where no source asks leaves it null and pays nothing.
+   * `lookup`: the source reads facts only a provider's lookup gives (SIM swap), so a core whose provider has no
+   * lookup (the offline one) leaves it out instead of running it on every check for nothing.
    */
-  readonly needs?: { readonly phoneType?: boolean };
+  readonly needs?: { readonly phoneType?: boolean; readonly lookup?: boolean };
   /**
    * Compiles the source for one route, once, when the route is built: its thresholds and whether it runs at
    * all there (undefined: not on this route). Without it the source runs as it is on every route.

@@ -1,5 +1,6 @@
-import { createIpMatch } from 'ipmatch';
+import { createIpMatch, type IpMatch } from 'ipmatch';
 import { describe, expect, it } from 'vitest';
+import { internals } from '../../src/core/internal.js';
 import type { SignalContext } from '../../src/core/signal-source.js';
 import { simSwapSignals } from '../../src/signals/sim-swap/index.js';
 import { memoryLogger } from '../helpers/logger.js';
@@ -43,5 +44,17 @@ describe('sim_swapped (src/signals/sim-swap)', () => {
     } finally {
       await core.close();
     }
+  });
+
+  it('is left out of a core whose provider has no lookup: the offline check does not run it for nothing', () => {
+    const offline = createIpMatch({ logger: memoryLogger() });
+    const remote = createIpMatch({ logger: memoryLogger(), provider: stubRemoteProvider() });
+    const names = (core: IpMatch) =>
+      internals(core)!
+        .compileRoute({})
+        .sources.map((s) => s.name);
+    expect(names(offline)).not.toContain('sim-swap');
+    expect(names(remote)).toContain('sim-swap');
+    return Promise.all([offline.close(), remote.close()]);
   });
 });

@@ -8,5 +8,7 @@ const NONE = Object.freeze([] as const);
 export const simSwapSignals: SignalSource = {
   name: 'sim-swap',
   signals: SWAPPED,
+  // Only a provider's lookup (Identity Insights) knows of a SIM swap: the offline core leaves this source out.
+  needs: Object.freeze({ lookup: true }),
   evaluate: ({ phone }) => (phone.simSwap?.swapped === true ? SWAPPED : NONE),
 };

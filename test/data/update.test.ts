@@ -1,41 +1,28 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IpMatchConfigError, IpMatchDataError, type UpdateOptions, updateDatabase } from 'ipmatch';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { countryDb, sha256, sha256Line, shrunkDb } from '../fixtures/geo-data.js';
-import { type DataServer, startDataServer } from '../helpers/data-server.js';
+import { startDataServer, useDataServer } from '../helpers/data-server.js';
 
-const root = mkdtempSync(join(tmpdir(), 'ipmatch-update-'));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = () => join(root, `d${n++}`);
+const data = useDataServer('ipmatch-update-');
+const { freshDir } = data;
 
 const GB = countryDb('GB', 2);
 const FR = countryDb('FR', 1);
 const FILE = '/user-country.mmdb';
 const SUM = '/user-country.mmdb.sha256';
 
-let server: DataServer;
-beforeAll(async () => {
-  server = await startDataServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.routes.clear();
-  server.requests.length = 0;
-});
-
 /** Serves `bytes` as the user-country file with its checksum (or `checksum` when given). */
 function publish(bytes: Uint8Array | string, checksum = sha256Line(Buffer.from(bytes))) {
-  server.routes.set(FILE, bytes);
-  server.routes.set(SUM, checksum);
+  data.server.routes.set(FILE, bytes);
+  data.server.routes.set(SUM, checksum);
 }
 
 function update(dir: string, extra: Partial<UpdateOptions> = {}) {
   return updateDatabase({
     source: 'user-country',
-    url: `${server.url}${FILE}`,
+    url: `${data.server.url}${FILE}`,
     dir,
     retryDelayMs: 10,
     ...extra,
@@ -74,7 +61,7 @@ describe('updateDatabase', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({
       source: 'user-country',
-      url: `${server.url}${FILE}`,
+      url: `${data.server.url}${FILE}`,
       sha256: sha256(GB),
       buildDate: first.buildDate,
       size: GB.length,
@@ -83,8 +70,8 @@ describe('updateDatabase', () => {
 
     const again = await update(dir);
     expect(again).toMatchObject({ status: 'up_to_date', sha256: sha256(GB), buildDate: first.buildDate });
-    expect(server.count(FILE)).toBe(1);
-    expect(server.count(SUM)).toBe(2);
+    expect(data.server.count(FILE)).toBe(1);
+    expect(data.server.count(SUM)).toBe(2);
   });
 
   it('keeps the replaced file as previous.mmdb', async () => {
@@ -112,23 +99,23 @@ describe('updateDatabase', () => {
     const error = await failure(update(dir));
     expect(error.code).toBe('checksum_mismatch');
     expect(error.message).toMatch(/twice/);
-    expect(server.count(FILE)).toBe(3); // the first install, then a download and one retry
+    expect(data.server.count(FILE)).toBe(3); // the first install, then a download and one retry
     expect(readFileSync(join(dir, 'current.mmdb'))).toEqual(Buffer.from(GB));
     expect(filesOf(dir)).toEqual(['current.mmdb', 'manifest.json']);
   });
 
   it('accepts the file when the checksum catches up during the pause (the publisher mid-upload)', async () => {
     const dir = freshDir();
-    server.routes.set(FILE, FR);
-    server.routes.set(SUM, (res, hit) => res.end(hit === 1 ? sha256Line(GB) : sha256Line(FR)));
+    data.server.routes.set(FILE, FR);
+    data.server.routes.set(SUM, (res, hit) => res.end(hit === 1 ? sha256Line(GB) : sha256Line(FR)));
     expect(await update(dir)).toMatchObject({ status: 'updated', sha256: sha256(FR) });
-    expect(server.count(FILE)).toBe(1);
+    expect(data.server.count(FILE)).toBe(1);
   });
 
   it('fails on a body cut short, and leaves no partial file', async () => {
     const dir = freshDir();
-    server.routes.set(SUM, sha256Line(GB));
-    server.routes.set(FILE, (res) => {
+    data.server.routes.set(SUM, sha256Line(GB));
+    data.server.routes.set(FILE, (res) => {
       res.writeHead(200, { 'content-length': GB.length });
       res.write(Buffer.from(GB).subarray(0, 1000));
       setTimeout(() => res.socket?.destroy(), 20);
@@ -140,8 +127,8 @@ describe('updateDatabase', () => {
 
   it.each([404, 500])('fails on HTTP %i', async (status) => {
     const dir = freshDir();
-    server.routes.set(SUM, sha256Line(GB));
-    server.routes.set(FILE, (res) => res.writeHead(status).end('nope'));
+    data.server.routes.set(SUM, sha256Line(GB));
+    data.server.routes.set(FILE, (res) => res.writeHead(status).end('nope'));
     const error = await failure(update(dir));
     expect(error.code).toBe('http_status');
     expect(error.message).toContain(`HTTP ${status}`);
@@ -149,8 +136,8 @@ describe('updateDatabase', () => {
 
   it('gives up on a server that goes silent', async () => {
     const dir = freshDir();
-    server.routes.set(SUM, sha256Line(GB));
-    server.routes.set(FILE, (res) => {
+    data.server.routes.set(SUM, sha256Line(GB));
+    data.server.routes.set(FILE, (res) => {
       res.writeHead(200, { 'content-length': GB.length });
       res.write(Buffer.from(GB).subarray(0, 100)); // then nothing
     });
@@ -163,7 +150,7 @@ describe('updateDatabase', () => {
     const dir = freshDir();
     publish(GB);
     expect((await failure(update(dir, { limits: { maxBytes: 1000 } }))).code).toBe('too_large');
-    server.routes.set(FILE, (res) => {
+    data.server.routes.set(FILE, (res) => {
       res.writeHead(200); // chunked: no length announced
       res.end(Buffer.from(GB));
     });
@@ -175,19 +162,19 @@ describe('updateDatabase', () => {
     const dir = freshDir();
     const cdn = await startDataServer({ '/signed/user-country.mmdb': GB });
     try {
-      server.routes.set(FILE, (res) =>
+      data.server.routes.set(FILE, (res) =>
         res.writeHead(302, { location: `${cdn.url}/signed/user-country.mmdb` }).end(),
       );
       // IPinfo publishes its checksum as JSON at <file>/checksums.
-      server.routes.set(`${FILE}/checksums`, JSON.stringify({ checksums: { sha256: sha256(GB) } }));
+      data.server.routes.set(`${FILE}/checksums`, JSON.stringify({ checksums: { sha256: sha256(GB) } }));
       const ok = await updateDatabase({
         source: 'ipinfo-lite',
-        url: `${server.url}${FILE}`,
+        url: `${data.server.url}${FILE}`,
         dir,
         env: { IPINFO_TOKEN: 'tok_secret_123' },
       });
       expect(ok).toMatchObject({ status: 'updated', source: 'ipinfo-lite' });
-      expect(server.requests.find((r) => r.path === FILE)?.headers.authorization).toBe(
+      expect(data.server.requests.find((r) => r.path === FILE)?.headers.authorization).toBe(
         'Bearer tok_secret_123',
       );
       expect(cdn.requests[0]?.headers.authorization).toBeUndefined();
@@ -235,15 +222,15 @@ describe('updateDatabase', () => {
 
   it('runs two updaters at once without harm: one downloads, the other finds it up to date', async () => {
     const dir = freshDir();
-    server.routes.set(SUM, sha256Line(GB));
+    data.server.routes.set(SUM, sha256Line(GB));
     // Slow enough that the second updater arrives while the first holds the lock.
-    server.routes.set(FILE, (res) => {
+    data.server.routes.set(FILE, (res) => {
       res.writeHead(200, { 'content-length': GB.length });
       setTimeout(() => res.end(Buffer.from(GB)), 300);
     });
     const results = await Promise.all([update(dir), update(dir)]);
     expect(results.map((r) => r.status).sort()).toEqual(['up_to_date', 'updated']);
-    expect(server.count(FILE)).toBe(1);
+    expect(data.server.count(FILE)).toBe(1);
     expect(filesOf(dir)).toEqual(['current.mmdb', 'manifest.json']);
   });
 
@@ -282,20 +269,22 @@ describe('updateDatabase options', () => {
   it('needs a checksum for a bare --url, unless skipped on purpose', async () => {
     publish(GB);
     const dir = freshDir();
-    await expect(updateDatabase({ url: `${server.url}${FILE}`, dir })).rejects.toThrow(
+    await expect(updateDatabase({ url: `${data.server.url}${FILE}`, dir })).rejects.toThrow(
       /sha256Url \(--sha256-url\) or sha256 \(--sha256\)/,
     );
     expect(existsSync(dir)).toBe(false);
     expect(
-      await updateDatabase({ url: `${server.url}${FILE}`, dir, insecureNoChecksum: true }),
+      await updateDatabase({ url: `${data.server.url}${FILE}`, dir, insecureNoChecksum: true }),
     ).toMatchObject({
       status: 'updated',
       source: 'url',
     });
-    expect(await updateDatabase({ url: `${server.url}${FILE}`, dir, sha256: sha256(GB) })).toMatchObject({
-      status: 'up_to_date',
-    });
-    expect(server.count(FILE)).toBe(1);
+    expect(await updateDatabase({ url: `${data.server.url}${FILE}`, dir, sha256: sha256(GB) })).toMatchObject(
+      {
+        status: 'up_to_date',
+      },
+    );
+    expect(data.server.count(FILE)).toBe(1);
   });
 
   it('refuses plain http beyond loopback, and names missing credentials', async () => {

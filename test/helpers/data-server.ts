@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 /** What a route answers: a body (with its SHA-256 line computed by the test), or a handler of its own. */
 export type Route = Uint8Array | string | ((res: ServerResponse, hit: number) => void);
@@ -58,5 +62,33 @@ export async function startDataServer(
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * A loopback data server for one test file, and a fresh data dir per test under one temp root: started before the
+ * file's tests, its routes and requests cleared after each, closed (and the root removed) at the end.
+ */
+export function useDataServer(prefix: string): { readonly server: DataServer; freshDir(): string } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  let started: DataServer | undefined;
+  let n = 0;
+  beforeAll(async () => {
+    started = await startDataServer();
+  });
+  afterEach(() => {
+    started?.routes.clear();
+    if (started) started.requests.length = 0;
+  });
+  afterAll(async () => {
+    await started?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return {
+    get server() {
+      if (!started) throw new Error('useDataServer: the server starts in beforeAll; read it inside a test');
+      return started;
+    },
+    freshDir: () => join(root, `d${n++}`),
   };
 }

@@ -16,7 +16,7 @@ export type {
   ProviderContext,
 } from './core/provider.js';
 export type { PhoneCountries } from './core/signal-source.js';
-export type { Store } from './core/store.js';
+export type { DistinctOp, Store } from './core/store.js';
 export type {
   Action,
   CheckInput,
@@ -36,6 +36,7 @@ export type {
   PolicyMap,
   Reason,
   Signal,
+  VelocityCounts,
 } from './core/types.js';
 export { createIpMatch } from './create-ip-match.js';
 export type { FeedUpdate } from './data/nature-feed.js';

@@ -21,4 +21,20 @@ export interface Store {
   lock?(key: string, ttlMs: number): Promise<boolean>;
   /** Optional: releases a lock taken with `lock`. */
   unlock?(key: string): Promise<unknown>;
+  /**
+   * Optional: the velocity counters, all of one check in one call. For each op, adds `member` to the set `key`
+   * at the store's current time, forgets members older than `windowMs`, keeps at most the `cap` newest, and
+   * answers how many distinct members the set holds now (this one included). An op whose `member` is `''` adds
+   * nothing and only counts. Keys and members arrive as keyed hashes: never a number, prefix or IP in clear.
+   * Without it, velocity counts in memory, per process.
+   */
+  distinct?(ops: ReadonlyArray<DistinctOp>): Promise<number[]>;
+}
+
+/** One counter of `Store.distinct`. */
+export interface DistinctOp {
+  key: string;
+  member: string;
+  windowMs: number;
+  cap: number;
 }

@@ -117,6 +117,24 @@ export interface MatchResult {
    * 'local' and `error` (when the provider failed) is kept. See the core's `remoteDown` option.
    */
   degraded?: true;
+  /**
+   * The velocity counts of this check, this request included (distinct numbers from the IP and from its subnet,
+   * distinct IP countries of the number, distinct numbers in its block). Absent when velocity is off, or its
+   * store was unavailable for this check (`velocity_unavailable`). See docs/velocity-and-sms-pumping.md.
+   */
+  velocity?: VelocityCounts;
+}
+
+/** What the velocity counters saw for one check: each count includes the request being decided. */
+export interface VelocityCounts {
+  /** Distinct phone numbers from this IP (IPv4 /32, IPv6 /64) in the `ip` window; 0 when the IP is not counted. */
+  ip: number;
+  /** Distinct phone numbers from this IP's subnet (IPv4 /24, IPv6 /48) in the `subnet` window; 0 when not counted. */
+  subnet: number;
+  /** Distinct IP countries this number was seen from in the `phone` window. */
+  phoneCountries: number;
+  /** Distinct numbers in this number's block (E.164 without its last digits) in the `prefix` window. */
+  prefix: number;
 }
 
 /** The decision attached to `req.ipMatch` / `ctx.state.ipMatch`. Plain and JSON-serialisable. */

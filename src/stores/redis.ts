@@ -1,45 +1,36 @@
 /** RedisStore: the Store contract on ioredis or node-redis, keys prefixed and lookups locked across a fleet. */
 import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
-import type { Store } from '../core/store.js';
+import type { DistinctOp, Store } from '../core/store.js';
 import { holdsSecrets, parseOptions, wholeNumber } from '../core/validate.js';
+import { RedisDistinct } from './redis-distinct.js';
+import {
+  type IoRedisLike,
+  type NodeRedisClusterLike,
+  type NodeRedisLike,
+  type RedisClientLike,
+  type Send,
+  sender,
+  text,
+} from './redis-sender.js';
 
-/**
- * The part of an ioredis client (`new Redis()` or `new Cluster()`) this store uses. Typed by shape so that a
- * node-redis user never needs ioredis's types, and the other way round.
- */
-export interface IoRedisLike {
-  call(command: string, ...args: string[]): Promise<unknown>;
-  /** 'ready' when connected; 'reconnecting' during an outage. */
-  readonly status?: string;
-}
-
-/** The part of a node-redis v4+ client (`createClient()`, `createClientPool()`) this store uses. */
-export interface NodeRedisLike {
-  sendCommand(args: string[]): Promise<unknown>;
-  readonly isOpen?: boolean;
-  readonly isReady?: boolean;
-}
-
-/** The part of a node-redis v4+ cluster (`createCluster()`) this store uses: commands are routed by their key. */
-export interface NodeRedisClusterLike {
-  sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
-  readonly masters: unknown;
-}
+export type { IoRedisLike, NodeRedisClusterLike, NodeRedisLike };
 
 /** Options of `new RedisStore()`. Pass `client` or `sendCommand`. */
 export interface RedisStoreOptions {
   /**
-   * A connected ioredis or node-redis (v4+) client, cluster or pool. ipmatch never connects, quits or
-   * configures it. For ioredis, `{ enableOfflineQueue: false, maxRetriesPerRequest: 1 }` makes commands fail at
-   * once during an outage instead of queueing (each store call is cut after `cache.storeTimeoutMs` anyway).
-   * With node-redis, add `client.on('error', …)`: without a listener, a lost connection crashes the process.
+   * A connected ioredis or node-redis (v4+) client, cluster (ioredis `Cluster`, node-redis `createCluster()`)
+   * or pool. ipmatch never connects, quits or configures it. For ioredis, `{ enableOfflineQueue: false,
+   * maxRetriesPerRequest: 1 }` makes commands fail at once during an outage instead of queueing (each store call
+   * is cut after `cache.storeTimeoutMs` or `velocity.timeoutMs` anyway). With node-redis, add
+   * `client.on('error', …)`: without a listener, a lost connection crashes the process.
    */
-  client?: IoRedisLike | NodeRedisLike | NodeRedisClusterLike | undefined;
+  client?: RedisClientLike | undefined;
   /**
    * Sends one command and resolves to Redis's reply, for any other client, as in rate-limit-redis:
    * `(...args) => client.sendCommand(args)` (node-redis) or `(command, ...args) => client.call(command, ...args)`
-   * (ioredis). Default: none.
+   * (ioredis). A cluster is better passed as `client`: behind a function, the velocity counters learn that
+   * keys must be grouped by slot from the first CROSSSLOT error. Default: none.
    */
   sendCommand?: ((...args: string[]) => Promise<unknown>) | undefined;
   /** Put before every key, to share one Redis with other data. Default 'ipmatch:'. */
@@ -48,7 +39,8 @@ export interface RedisStoreOptions {
    * A secret shared by every server of the fleet (at least 16 characters, e.g. 32 random bytes in hex). With
    * it, each key is a keyed hash (HMAC-SHA256) of the core's key: someone who can read Redis but does not
    * know the secret cannot test whether a given phone number is in the cache by hashing candidates. Every
-   * server must use the same secret to share lookups. Default: none (keys are the core's SHA-256).
+   * server must use the same secret to share lookups. The velocity counters' members are hashed with it too.
+   * Default: none (keys and members are the core's own hashes).
    */
   keySecret?: string | undefined;
   /**
@@ -109,48 +101,12 @@ const schema = holdsSecrets(
     ),
 );
 
-type Send = (args: string[]) => Promise<unknown>;
-
-/**
- * How to talk to the given client. A client known to be reconnecting fails at once: queueing commands during
- * an outage would only grow its memory, and the check carries on without the cache either way.
- */
-function sender(options: {
-  client?: RedisStoreOptions['client'];
-  sendCommand?: RedisStoreOptions['sendCommand'];
-}): Send {
-  const { client, sendCommand } = options;
-  if (!client) return (args) => sendCommand!(...args);
-  if (typeof (client as IoRedisLike).call === 'function') {
-    const io = client as IoRedisLike;
-    return (args) => {
-      if (io.status === 'reconnecting' || io.status === 'close' || io.status === 'end') {
-        return Promise.reject(new Error(`Redis is not connected (ioredis status '${io.status}')`));
-      }
-      const [command, ...rest] = args;
-      return io.call(command!, ...rest);
-    };
-  }
-  if ('masters' in client) {
-    const cluster = client as NodeRedisClusterLike;
-    return (args) => cluster.sendCommand(args[1]!, args[0] === 'GET', args);
-  }
-  const node = client as NodeRedisLike;
-  return (args) => {
-    if (node.isOpen === true && node.isReady === false) {
-      return Promise.reject(new Error('Redis is not connected (node-redis is reconnecting)'));
-    }
-    return node.sendCommand(args);
-  };
-}
-
-const text = (reply: unknown): string | null =>
-  typeof reply === 'string' ? reply : Buffer.isBuffer(reply) ? reply.toString('utf8') : null;
-
 /**
  * A `Store` in Redis, so that every server of a fleet shares remote lookups: one server pays for a number,
  * the others read its result. Expiry is Redis's own (`SET … PX`). With `cache: { lock: true }`, a short
- * `SET NX PX` lock lets concurrent checks of one number across servers make one upstream call.
+ * `SET NX PX` lock lets concurrent checks of one number across servers make one upstream call. The velocity
+ * counters (`distinct`) count exactly across the fleet, on Redis's clock. Works on a single node and on a
+ * Redis Cluster (ioredis `Cluster`, node-redis `createCluster()`).
  *
  * @example
  * import { Redis } from 'ioredis';
@@ -160,13 +116,16 @@ const text = (reply: unknown): string | null =>
  */
 export class RedisStore implements Store {
   readonly #send: Send;
+  readonly #distinct: RedisDistinct;
   readonly #prefix: string;
   readonly #keySecret: string | undefined;
   readonly #lockTtlMs: number | undefined;
 
   constructor(options: RedisStoreOptions) {
     const opts = parseOptions(schema, options, WHERE);
-    this.#send = sender(opts);
+    const to = sender(opts);
+    this.#send = to.send;
+    this.#distinct = new RedisDistinct(to);
     this.#prefix = opts.prefix;
     this.#keySecret = opts.keySecret;
     this.#lockTtlMs = opts.lockTtlMs;
@@ -174,8 +133,12 @@ export class RedisStore implements Store {
 
   /** The Redis key for a core key: the prefix, then the core key or, with `keySecret`, its HMAC-SHA256. */
   #key(key: string): string {
-    const name = this.#keySecret ? createHmac('sha256', this.#keySecret).update(key).digest('hex') : key;
-    return this.#prefix + name;
+    return this.#prefix + this.#hash(key);
+  }
+
+  /** `text`, or with `keySecret` its HMAC-SHA256 in hex. */
+  #hash(text: string): string {
+    return this.#keySecret ? createHmac('sha256', this.#keySecret).update(text).digest('hex') : text;
   }
 
   async get(key: string): Promise<string | null> {
@@ -198,5 +161,23 @@ export class RedisStore implements Store {
 
   async unlock(key: string): Promise<void> {
     await this.#send(['DEL', this.#key(key)]);
+  }
+
+  /**
+   * The velocity counters of one check: one sorted set per key (`prefix` + the key, HMAC'd with `keySecret`),
+   * whose members are the core's member hashes (HMAC'd again with `keySecret`) scored by the Redis time, in ms,
+   * they were last seen. Nothing else is stored: no number, prefix, IP or country in clear. One Lua script on
+   * Redis's clock trims each set to its window and its `cap` newest members and expires it one window after its
+   * newest member. One round trip per check on a single node; on a cluster one per hash slot, in parallel.
+   */
+  distinct(ops: ReadonlyArray<DistinctOp>): Promise<number[]> {
+    return this.#distinct.run(
+      ops.map((op) => ({
+        key: this.#key(op.key),
+        member: op.member === '' ? '' : this.#hash(op.member),
+        windowMs: op.windowMs,
+        cap: op.cap,
+      })),
+    );
   }
 }

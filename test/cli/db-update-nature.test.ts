@@ -44,11 +44,11 @@ let feeds: FeedServer;
 let country: DataServer;
 beforeAll(async () => {
   feeds = await startFeedServer({
-    aws: ['198.51.100.0/28', '2001:db8:a::/48'],
-    gcp: ['198.51.100.32/28'],
-    tor: ['192.0.2.2'],
-    'icloud-relay': ['192.0.2.64/27'],
-    vpn: ['192.0.2.144'],
+    aws: ['81.2.69.0/28', '2a0b:4340:a::/48'],
+    gcp: ['81.2.69.32/28'],
+    tor: ['81.2.71.2'],
+    'icloud-relay': ['81.2.71.64/27'],
+    vpn: ['81.2.71.144'],
   });
   country = await startDataServer({ '/gb.mmdb': GB, '/gb.mmdb.sha256': sha256Line(GB) });
 });
@@ -133,7 +133,7 @@ describe('ipmatch db update --dataset ip-nature', { timeout: 120_000 }, () => {
 
   it('reads an https mirror through HTTPS_PROXY (CONNECT), as the country data does, and loopback feeds straight', async () => {
     const mirror = await startDataServer(
-      { '/torbulkexitlist': feedDocument('tor', ['192.0.2.9']) },
+      { '/torbulkexitlist': feedDocument('tor', ['81.2.71.9']) },
       { tls: { key: readFileSync(join(tls, `${HOST}.key`)), cert: readFileSync(join(tls, `${HOST}.crt`)) } },
     );
     const proxy: ConnectProxy = await startConnectProxy({ resolve: (h) => (h === HOST ? '127.0.0.1' : h) });

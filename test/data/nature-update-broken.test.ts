@@ -34,7 +34,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let feeds: FeedServer;
 beforeAll(async () => {
-  feeds = await startFeedServer({ aws: ['198.51.100.0/28'], tor: ['192.0.2.2'] });
+  feeds = await startFeedServer({ aws: ['81.2.69.0/28'], tor: ['81.2.71.2'] });
 });
 afterAll(() => feeds.close());
 
@@ -66,7 +66,7 @@ describe('an IP-nature update that compiles a broken file', () => {
     // oracle was not published: it failed and keeps the snapshot's ranges, not the broken file's nothing.
     expect(r.feeds.find((f) => f.name === 'oracle')).toMatchObject({ status: 'failed' });
     expect(r.feeds.find((f) => f.name === 'oracle')!.ranges).toBeGreaterThan(100);
-    expect(loadNatureTable(naturePathInDataDir(dir)).lookup('192.0.2.2')).toMatchObject({ network: 'tor' });
+    expect(loadNatureTable(naturePathInDataDir(dir)).lookup('81.2.71.2')).toMatchObject({ network: 'tor' });
     expect(existsSync(join(dir, 'ip-nature.previous.bin'))).toBe(true);
   });
 });

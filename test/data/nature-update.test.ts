@@ -13,33 +13,33 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const freshDir = () => join(root, `d${n++}`);
 
-/** Documentation ranges, which the bundled snapshot does not list: what a refresh brings is new. */
+/** Public ranges the bundled snapshot does not list (documentation ranges are skipped): what a refresh brings is new. */
 const FEEDS: Required<FeedEntries> = {
-  aws: ['198.51.100.0/28', '198.51.100.32/28', '198.51.100.64/28', '2001:db8:a::/48'],
-  gcp: ['198.51.100.192/27', '2001:db8:b::/48'],
-  oracle: ['198.51.100.224/28'],
-  azure: ['198.51.100.240/29'],
-  digitalocean: ['203.0.113.0/28', '2001:db8:d::/48'],
-  linode: ['203.0.113.16/28'],
-  vultr: ['203.0.113.32/28'],
-  'hosting-asn': ['203.0.113.48/28', '2001:db8:e::/48'],
-  tor: ['192.0.2.1', '192.0.2.2', '2001:db8:7::1'],
-  'icloud-relay': ['192.0.2.64/27', '2001:db8:1c::/48'],
-  vpn: ['192.0.2.128/28', '192.0.2.144'],
+  aws: ['81.2.69.0/28', '81.2.69.32/28', '81.2.69.64/28', '2a0b:4340:a::/48'],
+  gcp: ['81.2.69.192/27', '2a0b:4340:b::/48'],
+  oracle: ['81.2.69.224/28'],
+  azure: ['81.2.69.240/29'],
+  digitalocean: ['81.2.70.0/28', '2a0b:4340:d::/48'],
+  linode: ['81.2.70.16/28'],
+  vultr: ['81.2.70.32/28'],
+  'hosting-asn': ['81.2.70.48/28', '2a0b:4340:e::/48'],
+  tor: ['81.2.71.1', '81.2.71.2', '2a0b:4340:7::1'],
+  'icloud-relay': ['81.2.71.64/27', '2a0b:4340:1c::/48'],
+  vpn: ['81.2.71.128/28', '81.2.71.144'],
 };
 /** An address each feed above lists, and nothing else does. */
 const LISTED: Record<FeedName, string> = {
-  aws: '198.51.100.70',
-  gcp: '2001:db8:b::5',
-  oracle: '198.51.100.230',
-  azure: '198.51.100.241',
-  digitalocean: '203.0.113.1',
-  linode: '203.0.113.17',
-  vultr: '203.0.113.33',
-  'hosting-asn': '203.0.113.50',
-  tor: '192.0.2.2',
-  'icloud-relay': '192.0.2.70',
-  vpn: '192.0.2.144',
+  aws: '81.2.69.70',
+  gcp: '2a0b:4340:b::5',
+  oracle: '81.2.69.230',
+  azure: '81.2.69.241',
+  digitalocean: '81.2.70.1',
+  linode: '81.2.70.17',
+  vultr: '81.2.70.33',
+  'hosting-asn': '81.2.70.50',
+  tor: '81.2.71.2',
+  'icloud-relay': '81.2.71.70',
+  vpn: '81.2.71.144',
 };
 /** An address of the bundled snapshot's Tor list (data/feeds-snapshot/tor-exits.txt). */
 const BUNDLED_TOR = '185.220.101.33';
@@ -110,17 +110,17 @@ describe("updateDatabase({ dataset: 'ip-nature' })", () => {
     const dir = freshDir();
     await update(dir);
     // Two of four is half: kept. One of four is more than half lost: refused.
-    const half = await withFeed('aws', ['198.51.100.0/28', '2001:db8:a::/48'], () => update(dir));
+    const half = await withFeed('aws', ['81.2.69.0/28', '2a0b:4340:a::/48'], () => update(dir));
     expect(feed(half, 'aws')).toMatchObject({ status: 'updated', ranges: 2 });
     const before = await update(dir);
-    const r = await withFeed('aws', ['198.51.100.0/28'], () => update(dir));
+    const r = await withFeed('aws', ['81.2.69.0/28'], () => update(dir));
     expect(feed(r, 'aws')).toMatchObject({ status: 'refused_truncated', ranges: 4 });
     expect(feed(r, 'aws').error).toMatch(/1 ranges where the installed data has 4: .*refused as truncated/);
     expect(feed(r, 'tor').status).toBe('updated');
     expect(r.previousBuiltAt).toBe(before.builtAt);
     expect(lookup(dir, LISTED.aws)).toMatchObject({ network: 'aws' });
 
-    const forced = await withFeed('aws', ['198.51.100.0/28'], () => update(dir, { force: true }));
+    const forced = await withFeed('aws', ['81.2.69.0/28'], () => update(dir, { force: true }));
     expect(feed(forced, 'aws')).toMatchObject({ status: 'updated', ranges: 1 });
     expect(lookup(dir, LISTED.aws)).toBeNull();
   });
@@ -160,7 +160,7 @@ describe("updateDatabase({ dataset: 'ip-nature' })", () => {
 
   it('counts and reports the ranges a feed could not read', async () => {
     const dir = freshDir();
-    const r = await withFeed('vpn', ['192.0.2.144', 'not-an-ip', '10.0.0.0/4', '192.0.2.128/28'], () =>
+    const r = await withFeed('vpn', ['81.2.71.144', 'not-an-ip', '10.0.0.0/4', '81.2.71.128/28'], () =>
       update(dir),
     );
     expect(feed(r, 'vpn')).toMatchObject({ status: 'updated', skipped: 2 });

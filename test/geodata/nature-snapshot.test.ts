@@ -55,6 +55,29 @@ describe('the bundled IP-nature snapshot', () => {
     expect(flagged.map(([a, asn]) => `${a} (AS${asn}): ${JSON.stringify(table.lookup(a))}`)).toEqual([]);
   });
 
+  it('flags no address that is not public, though the Vultr copy lists documentation, 6to4 and ORCHID blocks', () => {
+    const listedByVultr = [
+      '192.0.2.1',
+      '198.51.100.7',
+      '203.0.113.200',
+      '2001:db8::1',
+      '2002:c000:201::1',
+      '2001:2::5',
+    ];
+    const others = [
+      '10.1.2.3',
+      '100.64.0.1',
+      '127.0.0.1',
+      '169.254.1.1',
+      '192.168.0.1',
+      '224.0.0.1',
+      'fc00::1',
+      'fe80::1',
+    ];
+    for (const address of [...listedByVultr, ...others]) expect(table.lookup(address), address).toBeNull();
+    expect(table.header.feeds.find((f) => f.name === 'vultr')?.skipped).toBe(7);
+  });
+
   // In-sample: addresses drawn from each feed's own copy, so this holds the compile and the lookup, not recall.
   const samples: Array<[FeedName, string[], string?]> = [
     ['icloud-relay', addresses(relayRanges, 400), 'icloud-private-relay'],

@@ -1,4 +1,5 @@
 /** The curated hosting-ASN list (`AS24940 hetzner # …` lines) and the open IP→ASN tables it is resolved with. */
+import { isPublicRange } from './public-range.js';
 import { contentLines, type FeedRange, type FeedResult, parseAddress, withinSizeLimit } from './range.js';
 
 /** The curated list: each ASN and the network name a decision shows for it (`hetzner`, `ovh`…). */
@@ -49,7 +50,8 @@ function splitRow(line: string, sep: string): string[] {
  * The ranges an IP→ASN table assigns to the listed ASNs, each tagged with its network. Two row formats:
  * ip-location-db's `asn-ipv4.csv` / `asn-ipv6.csv` (`first,last,asn,name`) and iptoasn.com's `ip2asn-v4.tsv`
  * (`first<TAB>last<TAB>asn<TAB>country<TAB>name`). Rows of other ASNs are passed over, not counted; a row of a
- * listed ASN that does not parse, or spans more than MIN_PREFIX allows, is skipped and counted.
+ * listed ASN that does not parse, spans more than MIN_PREFIX allows, or holds an address that is not public
+ * unicast, is skipped and counted.
  */
 export function parseAsnTable(text: string, networks: ReadonlyMap<number, string>): FeedResult {
   const ranges: FeedRange[] = [];
@@ -64,7 +66,8 @@ export function parseAsnTable(text: string, networks: ReadonlyMap<number, string
       !first ||
       !last ||
       first.family !== last.family ||
-      !withinSizeLimit(first.family, first.value, last.value)
+      !withinSizeLimit(first.family, first.value, last.value) ||
+      !isPublicRange(first.family, first.value, last.value)
     ) {
       skipped++;
       continue;

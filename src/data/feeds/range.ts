@@ -1,6 +1,7 @@
 /** One parsed feed range, the result every feed parser returns, and the CIDR/address reader they share. */
 import ipaddr from 'ipaddr.js';
 import type { NatureRange } from '../../geodata/nature/types.js';
+import { isPublicRange } from './public-range.js';
 
 /** One parsed range: the compiler's NatureRange (family, first and last address, country, network). */
 export type FeedRange = NatureRange;
@@ -8,7 +9,10 @@ export type FeedRange = NatureRange;
 /** What a parser gives back: the ranges it read, how many entries it could not read, and the feed's version. */
 export interface FeedResult {
   ranges: FeedRange[];
-  /** Entries that did not parse, or that covered more than the widest prefix allowed (see MIN_PREFIX). */
+  /**
+   * Entries that did not parse, that covered more than the widest prefix allowed (see MIN_PREFIX), or that hold
+   * an address that is not public unicast (see isPublicRange).
+   */
   skipped: number;
   /** The publisher's own version or date (AWS syncToken/createDate, Azure changeNumber…), null when none. */
   version: string | null;
@@ -50,8 +54,9 @@ export function parseAddress(text: string): { family: 4 | 6; value: bigint } | n
 }
 
 /**
- * A CIDR (`192.0.2.0/24`, `2001:db8::/32`) or a bare address (a /32 or /128) as a range; null when it does not
- * parse, when its prefix length is not a plain decimal in range, or when it is wider than MIN_PREFIX. Host bits
+ * A CIDR (`198.51.100.0/24`, `2600:1f00::/24`) or a bare address (a /32 or /128) as a range; null when it does
+ * not parse, when its prefix length is not a plain decimal in range, when it is wider than MIN_PREFIX, or when
+ * any address in it is not public unicast (documentation, private, CGNAT, 6to4…: isPublicRange). Host bits
  * set below the prefix (`192.0.2.7/24`) are cleared, as every router reads it.
  */
 export function parseCidr(raw: string, country?: string): FeedRange | null {
@@ -70,6 +75,7 @@ export function parseCidr(raw: string, country?: string): FeedRange | null {
   if (bits < MIN_PREFIX[addr.family]) return null;
   const host = (1n << BigInt(width - bits)) - 1n;
   const first = addr.value & ~host;
+  if (!isPublicRange(addr.family, first, first | host)) return null;
   const range: FeedRange = { family: addr.family, first, last: first | host };
   if (country !== undefined) range.country = country;
   return range;

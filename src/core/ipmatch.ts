@@ -12,10 +12,11 @@ import {
   DEFAULT_TIMEOUT_MS,
   type IpMatchOptions,
   modeSchema,
+  type ParsedCoreOptions,
   parseCoreOptions,
   policySchema,
 } from './options.js';
-import { loadFullParser } from './phone.js';
+import { loadFullParser, PhoneParserLoading } from './phone.js';
 import { compilePolicy } from './policy.js';
 import type { IpMatchProvider } from './provider.js';
 import { SENDS_OTP_RAISE } from './sends-otp.js';
@@ -29,7 +30,18 @@ import { parseOptions } from './validate.js';
  */
 export interface CoreDefaults {
   provider(): IpMatchProvider;
-  signals: readonly SignalSource[] | ((provider: IpMatchProvider, logger: Logger) => readonly SignalSource[]);
+  signals:
+    | readonly SignalSource[]
+    | ((provider: IpMatchProvider, logger: Logger, core: CoreSetup) => readonly SignalSource[]);
+  /** The clock of the checks and their sources (ms since the epoch). Default `Date.now`; tests inject one. */
+  now?: (() => number) | undefined;
+}
+
+/** What a family built per core reads of it: its validated options, its once-per-core warnings and its clock. */
+export interface CoreSetup {
+  options: ParsedCoreOptions;
+  warnOnce(code: string, message: string, meta?: object): void;
+  now(): number;
 }
 
 const routeSchema = z.object({ policy: z.optional(policySchema), mode: z.optional(modeSchema) });
@@ -47,8 +59,12 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
   const once = onceLogger(logger);
   const provider = opts.provider ?? defaults.provider();
   provider.attach?.({ logger });
+  const now = defaults.now ?? Date.now;
   const offered =
-    typeof defaults.signals === 'function' ? defaults.signals(provider, logger) : defaults.signals;
+    typeof defaults.signals === 'function'
+      ? defaults.signals(provider, logger, { options: opts, warnOnce: once.warn, now })
+      : defaults.signals;
+  const hearsVerified = offered.filter((s) => s.verified !== undefined);
   // A source that reads only a lookup's facts has nothing to read from a provider without one.
   const signals = offered.filter((s) => s.needs?.lookup !== true || typeof provider.lookup === 'function');
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -69,7 +85,7 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
           error: error instanceof Error ? error.message.slice(0, 200) : typeof error,
         },
       ),
-    now: Date.now,
+    now,
   });
   const run = safeCheck(check, provider.name, logger, notifier);
 
@@ -142,6 +158,12 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
   let closed = false;
   const core: IpMatchWithInternals = {
     check: async (input) => (await run(input, coreRoute)).decision,
+    async verified(phone) {
+      if (typeof phone !== 'string' || hearsVerified.length === 0) return;
+      const parsed = await parseOnce(provider, phone, opts.defaultCountry);
+      if (parsed === null) return;
+      await Promise.all(hearsVerified.map((s) => heard(s, parsed.number)));
+    },
     async ready() {
       // The built-in providers' full phone parser is loaded on first need; a warmed server has it already.
       await Promise.all([provider.ready?.(), loadFullParser(), ...signals.map((s) => s.ready?.())]);
@@ -156,6 +178,30 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
     [kInternals]: internals,
   };
   return core;
+}
+
+/** A number as E.164, or null: when only the full parser can read it, wait for that once, as a check would. */
+async function parseOnce(provider: IpMatchProvider, phone: string, region: string | undefined) {
+  try {
+    return provider.parsePhone(phone, region);
+  } catch (err) {
+    if (!(err instanceof PhoneParserLoading)) return null;
+    try {
+      await err.loaded;
+      return provider.parsePhone(phone, region);
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** One source told of a verification; whatever it throws stays here (verified() never rejects). */
+async function heard(source: SignalSource, number: string): Promise<void> {
+  try {
+    await source.verified!(number);
+  } catch {
+    // A source's `verified` never throws by contract; a broken one must not reach the caller either.
+  }
 }
 
 /** The sources that locate the IP: the spine runs them after GeoIP, and only those. Undefined when none do. */

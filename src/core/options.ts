@@ -1,5 +1,6 @@
 /** createIpMatch's options: their types with each default, their schema, and the defaults themselves. */
 import * as z from 'zod/mini';
+import { type VelocityOptions, velocitySchema } from '../signals/velocity/options.js';
 import { isSupportedRegion } from './phone.js';
 import { phoneCountriesSchema } from './phone-countries.js';
 import type { IpMatchProvider } from './provider.js';
@@ -62,6 +63,14 @@ export interface IpMatchOptions {
    * A route's own `sendsOtp` wins. Default false.
    */
   sendsOtp?: boolean | undefined;
+  /**
+   * Velocity signals for SMS pumping: distinct numbers per IP (`ip_velocity`, more than 3 in 10 minutes), per
+   * subnet (`subnet_velocity`, more than 10 in 10 minutes), IP countries per number (`phone_velocity`, more than 2
+   * in 24 hours), numbers per block (`prefix_burst`, more than 4 in an hour), and a block's conversion
+   * (`low_conversion_prefix`, with `verified()`). All flag by default. Counts live in memory unless a Store with
+   * `distinct` (`RedisStore`) is given here or as `cache.store`. `false` turns velocity off. Default: on, in memory.
+   */
+  velocity?: false | VelocityOptions | undefined;
 }
 
 /** See `IpMatchOptions.remoteDown`. */
@@ -175,6 +184,7 @@ export const coreOptionsShape = {
   remoteDown: z.optional(z.enum(REMOTE_DOWN)),
   phoneCountries: z.optional(phoneCountriesSchema),
   sendsOtp: z.optional(z.boolean()),
+  velocity: z.optional(velocitySchema),
   onDecision: z.optional(
     z.union(
       [

@@ -11,4 +11,6 @@ export const SENDS_OTP_RAISE: Readonly<PolicyMap> = Object.freeze({
   shared_cost_number: 'block',
   sms_incapable_number: 'block',
   voip_number: 'flag',
+  // Many numbers of one block in an hour: the operator pays for every code the pump sends.
+  prefix_burst: 'block',
 } satisfies PolicyMap);

@@ -3,7 +3,7 @@
  * iterates sources; it knows no family by name.
  */
 import type { Signal } from './signals.js';
-import type { IpFacts, PhoneFacts } from './types.js';
+import type { IpFacts, PhoneFacts, VelocityCounts } from './types.js';
 
 /** What a route tells the signal sources about itself, once, when its middleware is built. */
 export interface RouteSignalOptions {
@@ -23,8 +23,17 @@ export interface PhoneCountries {
   readonly deny?: readonly string[] | undefined;
 }
 
+/**
+ * Facts a source found beside its signals, for the decision: a source writes its slot on the context, and the
+ * decision copies it (buildDecision, one line per slot). Each slot starts undefined.
+ */
+export interface SourceFindings {
+  /** The velocity counters of this check (src/signals/velocity/); left undefined when they were not counted. */
+  velocity?: VelocityCounts | undefined;
+}
+
 /** What one check hands each source: the facts found so far, the route's options and a clock. */
-export interface SignalContext {
+export interface SignalContext extends SourceFindings {
   /** The phone as the check saw it: `number` is null when the input was not a plausible phone number. */
   readonly phone: PhoneFacts;
   /** The client IP: `address` is null when there was none (or it did not parse). */
@@ -70,6 +79,11 @@ export interface SignalSource {
   locate?(ip: IpFacts): void;
   /** The signals present for one check. Synchronous when it can be: the offline check then needs no promise. */
   evaluate(ctx: SignalContext): readonly Signal[] | Promise<readonly Signal[]>;
+  /**
+   * Hears that the user entered the right code sent to `number` (E.164), from `IpMatch.verified(phone)`: the
+   * velocity family counts conversions per number block. It never throws; a returned promise never rejects.
+   */
+  verified?(number: string): void | Promise<void>;
   /** Loads what the source reads (data, a connection), for `IpMatch.ready()`. */
   ready?(): Promise<void>;
   /** Releases it, for `IpMatch.close()`. */

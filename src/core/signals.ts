@@ -59,6 +59,37 @@ export const SIGNALS = {
     message:
       'Requests through iCloud Private Relay cannot be accepted here. Please turn it off and try again.',
   },
+  // Velocity: distinct counts over sliding windows (src/signals/velocity/), see docs/velocity-and-sms-pumping.md.
+  // Distinct numbers from one IP (/32, IPv6 /64): one client cycling numbers.
+  ip_velocity: {
+    action: 'flag',
+    message: 'Too many different phone numbers were tried from your network address. Please try again later.',
+  },
+  // Distinct numbers from one IPv4 /24 or IPv6 /48.
+  subnet_velocity: {
+    action: 'flag',
+    message: 'Too many different phone numbers were tried from your network. Please try again later.',
+  },
+  // One number seen from more IP countries than a person travels through in a day.
+  phone_velocity: {
+    action: 'flag',
+    message: 'This phone number was used from too many countries recently. Please try again later.',
+  },
+  // Distinct numbers in one number block (E.164 without its last digits): the shape of SMS pumping.
+  prefix_burst: {
+    action: 'flag',
+    message: 'Too many codes were requested for numbers like this one. Please try again later.',
+  },
+  // A block that was sent many codes and entered few of them (core.verified).
+  low_conversion_prefix: {
+    action: 'flag',
+    message: 'Codes cannot be sent to numbers like this one right now. Please try another number.',
+  },
+  // The velocity store failed or was too slow for this check: the counts were skipped (fail-open).
+  velocity_unavailable: {
+    action: 'allow',
+    message: 'This request cannot be checked right now. Please try again in a moment.',
+  },
 } as const satisfies Record<string, { action: Action; message: string }>;
 
 /** A signal's name: the key of its policy entry, and the 403 body's `error` when it decided a block. */

@@ -202,6 +202,12 @@ export interface IpMatch {
    * one does. Rejects when the data cannot be read; checks would then decide without it.
    */
   ready(): Promise<void>;
+  /**
+   * Tells the velocity counters that the user entered the right code sent to `phone` (call it once the code
+   * checks out): `low_conversion_prefix` fires for a number block that was sent many codes and verified few. It
+   * counts one verification for the number's block; never rejects, and ignores what is not a phone number.
+   */
+  verified(phone: string): Promise<void>;
   /** Releases connections, timers and caches. Idempotent. */
   close(): Promise<void>;
 }

@@ -231,6 +231,7 @@ describe('sendsOtp: a route that sends a code raises the number-type signals', (
       shared_cost_number: 'block',
       sms_incapable_number: 'block',
       voip_number: 'flag',
+      prefix_burst: 'block',
     });
   });
 

@@ -11,7 +11,7 @@ import { phoneType } from '../phone-type.js';
 import type { CompiledPolicy } from '../policy.js';
 import type { IpMatchProvider, ParsedPhone, PhoneLookup } from '../provider.js';
 import { offlineLookup, remoteIsDown } from '../remote-down.js';
-import type { RouteSignalOptions, SignalContext, SignalSource } from '../signal-source.js';
+import type { RouteSignalOptions, SignalContext, SignalSource, SourceFindings } from '../signal-source.js';
 import type { Signal } from '../signals.js';
 import type { CheckInput, IpFacts, Mode, PhoneFacts } from '../types.js';
 import { buildDecision, type Checked } from './decision.js';
@@ -155,11 +155,12 @@ export function createCheck(deps: CheckDeps): Check {
       const signals = found?.signals ? [...found.signals] : [];
       return decide(route, match, ip, phone, found, cached, error, signals);
     }
-    const ctx: SignalContext = { phone, ip, route: route.signalOptions, now };
+    const ctx: SignalContext = { phone, ip, route: route.signalOptions, now, velocity: undefined };
     const signals = collectSignals(route.sources, ctx, found?.signals, onSourceError);
     // No closure on the synchronous path: the offline check allocates only what the decision holds.
-    if (!(signals instanceof Promise)) return decide(route, match, ip, phone, found, cached, error, signals);
-    return signals.then((s) => decide(route, match, ip, phone, found, cached, error, s));
+    if (!(signals instanceof Promise))
+      return decide(route, match, ip, phone, found, cached, error, signals, ctx);
+    return signals.then((s) => decide(route, match, ip, phone, found, cached, error, s, ctx));
   }
 
   /** The policy, then the decision, from one object (buildDecision). */
@@ -168,20 +169,22 @@ export function createCheck(deps: CheckDeps): Check {
     match: Match,
     ip: IpFacts,
     phone: PhoneFacts,
-    found: PhoneLookup | undefined,
+    looked: PhoneLookup | undefined,
     cached: boolean,
     error: { code: string; message: string } | undefined,
     signals: Signal[],
+    found?: SourceFindings,
   ): Checked {
     return buildDecision({
       match,
       ip,
       phone,
-      provider: found?.provider ?? provider.name,
+      provider: looked?.provider ?? provider.name,
       cached,
       signals,
       error,
-      lookup: found,
+      lookup: looked,
+      found,
       policy: route.policy,
       mode: route.mode,
     });

@@ -2,6 +2,7 @@
 import type { Match } from '../match.js';
 import { applyMode, type CompiledPolicy } from '../policy.js';
 import type { PhoneLookup } from '../provider.js';
+import type { SourceFindings } from '../signal-source.js';
 import type { Signal } from '../signals.js';
 import type { IpFacts, IpMatchDecision, MatchResult, Mode, PhoneFacts } from '../types.js';
 
@@ -26,6 +27,8 @@ export interface DecisionParts {
   error?: { code: string; message: string } | undefined;
   /** The provider's lookup, for the facts beside the match: cost, budget, degraded. */
   lookup?: PhoneLookup | undefined;
+  /** What the signal sources found beside their signals (the velocity counts); undefined when none ran. */
+  found?: SourceFindings | undefined;
   policy: CompiledPolicy;
   mode: Mode;
 }
@@ -47,6 +50,8 @@ export function buildDecision(parts: DecisionParts): Checked {
   };
   if (error) result.error = error;
   if (degraded) result.degraded = true;
+  const velocity = parts.found?.velocity;
+  if (velocity) result.velocity = velocity;
   const { action: policyAction, cause } = parts.policy.decide(result);
   const decision: IpMatchDecision = {
     action: applyMode(policyAction, parts.mode),
@@ -63,5 +68,6 @@ export function buildDecision(parts: DecisionParts): Checked {
   if (lookup?.cost && !parts.cached) decision.cost = lookup.cost;
   if (lookup?.budgetExceeded) decision.budgetExceeded = true;
   if (degraded) decision.degraded = true;
+  if (velocity) decision.velocity = velocity;
   return { decision, cause };
 }

@@ -1,3 +1,4 @@
+/** A throwaway redis-server of the tests' own on a free loopback port, without persistence. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
@@ -22,7 +23,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** True when a Redis answers PING on `port`. */
-function pings(port: number): Promise<boolean> {
+export function pings(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = tcpConnect(port, '127.0.0.1');
     const done = (ok: boolean) => {

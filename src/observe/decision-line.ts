@@ -8,6 +8,7 @@ import type {
   MatchLevel,
   PhoneType,
   Reason,
+  VelocityCounts,
 } from '../core/types.js';
 
 /**
@@ -37,8 +38,19 @@ export interface DecisionLine {
   durationMs: number;
   /** Present when the remote provider was down and the offline data decided (the decision's `degraded`). */
   degraded?: true;
+  /**
+   * The velocity counts of the check, when it counted (the decision's `velocity`): four numbers, never the keys
+   * they were counted under.
+   */
+  velocity?: VelocityCounts;
   /** With `keySecret`: an HMAC of the E.164 number, so that a report can count repeats without the number. */
   phoneKey?: string;
+  /**
+   * With `keySecret`: a keyed label of the number's block (the E.164 number without its last `prefixDigits`
+   * digits, 3 by default as velocity's `prefix_burst` counts), under a key of its own, so that it cannot be
+   * joined to `phoneKey`. A report ranks blocks by it without holding any prefix.
+   */
+  prefixKey?: string;
   /** With `ipPrefix`: the address's /24 (IPv4) or /48 (IPv6) network. */
   ipPrefix?: string;
 }
@@ -50,10 +62,36 @@ export function networkOf(address: string): string {
   return `${new ipaddr.IPv6([a, b, c, 0, 0, 0, 0, 0]).toRFC5952String()}/48`;
 }
 
-/** HMAC-SHA256 of the number under `secret`, 128 bits in hex: enough to tell numbers apart, useless to reverse. */
-export function phoneKeyer(secret: string): (number: string) => string {
+/** The keyed labels of a line: `phone` gives `phoneKey`, `prefix` gives `prefixKey`. */
+export interface LineKeys {
+  phone(number: string): string;
+  /** Undefined for a number too short to have a block. */
+  prefix(number: string): string | undefined;
+}
+
+/** Digits `prefixKey` drops from the end of the number by default: blocks of 1,000, as `prefix_burst` counts. */
+export const PREFIX_DIGITS = 3;
+/** Derives the prefix label's own key from `keySecret`: the two HMACs share no key, so their outputs never meet. */
+const PREFIX_KEY_CONTEXT = 'ipmatch decision-log prefixKey v1';
+
+/**
+ * HMAC-SHA256 of the number under `secret`, and of its block under a key derived from `secret` for that use
+ * alone; 128 bits in hex each: enough to tell numbers (and blocks) apart, useless to reverse.
+ */
+export function lineKeys(secret: string, prefixDigits = PREFIX_DIGITS): LineKeys {
   const { createHmac } = requireBuiltin('node:crypto', 'decisionLog() needs node:crypto for keySecret');
-  return (number) => createHmac('sha256', secret).update(number).digest('hex').slice(0, 32);
+  const prefixSecret = createHmac('sha256', secret).update(PREFIX_KEY_CONTEXT).digest();
+  return {
+    phone: (number) => createHmac('sha256', secret).update(number).digest('hex').slice(0, 32),
+    prefix: (number) =>
+      // '+' and at least two digits of the block besides those dropped.
+      number.length < prefixDigits + 3
+        ? undefined
+        : createHmac('sha256', prefixSecret)
+            .update(number.slice(0, -prefixDigits))
+            .digest('hex')
+            .slice(0, 32),
+  };
 }
 
 /**
@@ -63,7 +101,7 @@ export function phoneKeyer(secret: string): (number: string) => string {
 export function decisionLine(
   decision: IpMatchDecision,
   context: DecisionContext,
-  keyOf: ((number: string) => string) | undefined,
+  keys: LineKeys | undefined,
   withPrefix: boolean,
 ): DecisionLine {
   const line: DecisionLine = {
@@ -86,7 +124,21 @@ export function decisionLine(
     durationMs: Math.round(context.durationMs * 1000) / 1000,
   };
   if (decision.degraded) line.degraded = true;
-  if (keyOf && decision.phone.number !== null) line.phoneKey = keyOf(decision.phone.number);
+  const { velocity } = decision;
+  if (velocity) {
+    line.velocity = {
+      ip: velocity.ip,
+      subnet: velocity.subnet,
+      phoneCountries: velocity.phoneCountries,
+      prefix: velocity.prefix,
+    };
+  }
+  const { number } = decision.phone;
+  if (keys && number !== null) {
+    line.phoneKey = keys.phone(number);
+    const prefixKey = keys.prefix(number);
+    if (prefixKey !== undefined) line.prefixKey = prefixKey;
+  }
   if (withPrefix && decision.ip.address !== null) line.ipPrefix = networkOf(decision.ip.address);
   return line;
 }

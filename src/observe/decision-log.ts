@@ -3,8 +3,8 @@ import * as z from 'zod/mini';
 import { requireBuiltin } from '../core/builtins.js';
 import { consoleLogger } from '../core/logger.js';
 import type { DecisionContext, IpMatchDecision, Logger, OnDecision } from '../core/types.js';
-import { holdsSecrets, parseOptions } from '../core/validate.js';
-import { type DecisionLine, decisionLine, phoneKeyer } from './decision-line.js';
+import { holdsSecrets, parseOptions, wholeNumber } from '../core/validate.js';
+import { type DecisionLine, decisionLine, lineKeys } from './decision-line.js';
 
 /** Something with `write(text, callback)`: a file stream, a socket, a pipe, process.stdout. */
 export interface WritableDestination {
@@ -28,10 +28,16 @@ export interface DecisionLogOptions {
    */
   destination?: string | WritableDestination | InfoLogger | undefined;
   /**
-   * A secret of at least 16 characters: each line then gets `phoneKey`, an HMAC of the number, so that a
-   * report can count repeated numbers without holding any. Default: none (no `phoneKey`).
+   * A secret of at least 16 characters: each line then gets `phoneKey`, an HMAC of the number, and
+   * `prefixKey`, a keyed label of its block of 1,000 numbers (under a key of its own), so that a report can
+   * count repeated numbers and rank blocks without holding any. Default: none (neither key).
    */
   keySecret?: string | undefined;
+  /**
+   * Digits `prefixKey` drops from the end of the number to name its block: set it to `velocity.prefix.digits`
+   * if you changed that, so that the report's blocks are the ones `prefix_burst` counts. 1 to 6; default 3.
+   */
+  prefixDigits?: number | undefined;
   /** Add `ipPrefix`, the client's /24 (IPv4) or /48 (IPv6) network. Default false. */
   ipPrefix?: boolean | undefined;
   /** Where a failing destination is reported (once per outage). Default: console.warn. */
@@ -70,6 +76,7 @@ const schema = holdsSecrets(
       ),
     ),
     keySecret: z.optional(z.string().check(z.minLength(16, 'expected a secret of at least 16 characters'))),
+    prefixDigits: z.optional(wholeNumber(1, 6)),
     ipPrefix: z.optional(z.boolean()),
     logger: z.optional(
       z.custom<Logger>((v) => isFunctionAt(v, 'warn'), {
@@ -148,8 +155,9 @@ function loggerSink(target: InfoLogger): Sink {
 /**
  * An `onDecision` that appends one JSON line per decision: time, route, method, action, policyAction,
  * matchLevel, reason, signals, the IP's, the phone's and the roaming country, provider, cached, error code,
- * durationMs, and `degraded: true` when the offline data decided for a remote provider that was down. **Never the phone number or the IP address**; `keySecret` and `ipPrefix` add a keyed hash and a
- * network when asked. `ipmatch report` reads the file.
+ * durationMs, `velocity` (the four counts) when the check counted, and `degraded: true` when the offline data
+ * decided for a remote provider that was down. **Never the phone number, its prefix or the IP address**;
+ * `keySecret` and `ipPrefix` add keyed hashes and a network when asked. `ipmatch report` reads the file.
  *
  * Lines are buffered and written off the request path, in batches. A failing destination is warned about once
  * per outage and requests carry on. The core's `close()` flushes the buffer.
@@ -160,7 +168,7 @@ function loggerSink(target: InfoLogger): Sink {
 export function decisionLog(options: DecisionLogOptions = {}): DecisionLog {
   const opts = parseOptions(schema, options, 'decisionLog options');
   const logger = opts.logger ?? consoleLogger;
-  const keyOf = opts.keySecret === undefined ? undefined : phoneKeyer(opts.keySecret);
+  const keys = opts.keySecret === undefined ? undefined : lineKeys(opts.keySecret, opts.prefixDigits);
   const withPrefix = opts.ipPrefix === true;
   const target = opts.destination ?? DEFAULT_DECISION_LOG;
   const describe = typeof target === 'string' ? `the file ${target}` : 'its destination';
@@ -257,7 +265,7 @@ export function decisionLog(options: DecisionLogOptions = {}): DecisionLog {
       failed(new Error(`${MAX_BUFFERED} lines waiting: the destination is too slow`));
       return;
     }
-    buffer.push(decisionLine(decision, context, keyOf, withPrefix));
+    buffer.push(decisionLine(decision, context, keys, withPrefix));
     schedule();
   }) as DecisionLog;
 

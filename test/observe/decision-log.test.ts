@@ -151,7 +151,12 @@ describe('decisionLog()', () => {
         text = '';
         const d = await core.check({ phone, ip });
         await log.flush();
-        if (d.phone.number) for (const form of forms(d.phone.number)) expect(text).not.toContain(form);
+        if (d.phone.number) {
+          for (const form of forms(d.phone.number)) expect(text).not.toContain(form);
+          // Nor the block prefixKey labels: the number without its last 3 digits, in any written form.
+          for (const form of forms(d.phone.number)) expect(text).not.toContain(form.slice(0, -3));
+          expect(text).toMatch(/"prefixKey":"[0-9a-f]{32}"/);
+        }
         expect(text).not.toContain(phone);
         expect(text).not.toContain(`"${ip}"`);
         expect(text).not.toMatch(new RegExp(`\\b${ip.replace(/\./g, '\\.')}\\b(?!/)`));
@@ -193,6 +198,55 @@ describe('decisionLog()', () => {
     expect(text).not.toContain(tor);
     expect(readLines(file)[0]).toMatchObject({ signals: ['tor_exit'], ipNetwork: 'tor', ipCountry: 'US' });
     expect(parseLine(text.split('\n')[0]!)).toMatchObject({ signals: ['tor_exit'], ipNetwork: 'tor' });
+  });
+
+  test('a line keeps the velocity counts (four numbers) and, keyed, a label of the block that phoneKey cannot join', async () => {
+    const infos: DecisionLine[] = [];
+    const log = decisionLog({
+      destination: { info: (o) => infos.push(o as DecisionLine) },
+      keySecret: SECRET,
+    });
+    const core = createIpMatch({ logger: recorder().logger });
+    const context = { route: '/signup', method: 'POST', durationMs: 0.1 };
+    const velocity = { ip: 4, subnet: 7, phoneCountries: 2, prefix: 5 };
+    const sameBlock = ['+447400123456', '+447400123999', '+447400124000'];
+    for (const phone of sameBlock) {
+      const d = await core.check({ phone, ip: KR_IP });
+      log({ ...d, velocity: { ...velocity } }, context);
+    }
+    log(await core.check({ phone: GB_PHONE, ip: GB_IP }), context);
+    await log.flush();
+    await core.close();
+    const [a, b, c, plain] = infos;
+    expect(a!.velocity).toEqual(velocity);
+    expect(Object.keys(a!.velocity!)).toEqual(['ip', 'subnet', 'phoneCountries', 'prefix']);
+    expect(plain).not.toHaveProperty('velocity');
+    expect(a!.prefixKey).toMatch(/^[0-9a-f]{32}$/);
+    expect(b!.prefixKey).toBe(a!.prefixKey); // +447400123 456 and 999: one block of 1,000
+    expect(c!.prefixKey).not.toBe(a!.prefixKey); // +447400124 000: the next block
+    expect(plain!.prefixKey).toBe(a!.prefixKey);
+    // Under its own key: the block's label is not the phoneKey of the block's digits, nor of any number here.
+    const { createHmac } = await import('node:crypto');
+    const hmac = (text: string) => createHmac('sha256', SECRET).update(text).digest('hex').slice(0, 32);
+    expect(a!.phoneKey).toBe(hmac('+447400123456'));
+    expect(a!.prefixKey).not.toBe(hmac('+447400123'));
+    expect(infos.map((l) => l.phoneKey)).not.toContain(a!.prefixKey);
+    const text = JSON.stringify(infos);
+    for (const phone of sameBlock) expect(text).not.toContain(phone.slice(0, -3));
+    // The report reads both back.
+    expect(parseLine(JSON.stringify(a))).toMatchObject({ velocity, prefixKey: a!.prefixKey });
+  });
+
+  test('prefixDigits names blocks as a changed velocity.prefix.digits counts them', async () => {
+    const infos: DecisionLine[] = [];
+    const destination = { info: (o: object) => infos.push(o as DecisionLine) };
+    const log = decisionLog({ destination, keySecret: SECRET, prefixDigits: 4 });
+    const core = createIpMatch({ logger: recorder().logger, onDecision: log });
+    for (const phone of ['+447400120000', '+447400129999', '+447400130000'])
+      await core.check({ phone, ip: GB_IP });
+    await core.close();
+    const [a, b, c] = infos.map((l) => l.prefixKey);
+    expect([b === a, c === a]).toEqual([true, false]);
   });
 
   test('a pino-style logger gets one info(line) per decision', async () => {
@@ -275,6 +329,8 @@ describe('decisionLog()', () => {
       /destination: expected a file path, a writable stream, or a logger/,
     );
     expect(() => decisionLog({ ipPrefix: 'yes' as never })).toThrow(IpMatchConfigError);
+    expect(() => decisionLog({ prefixDigits: 7 })).toThrow(/prefixDigits/);
+    expect(() => decisionLog({ prefixDigits: 2.5 })).toThrow(/prefixDigits/);
     expect(() => decisionLog({ keySecret: 'short' })).toThrow(/keySecret: expected a secret of at least 16/);
     expect(() => decisionLog({ keySecret: 'short' })).not.toThrow(/short/);
     expect(() => decisionLog({ keysecret: SECRET } as never)).toThrow(/did you mean "keySecret"/);

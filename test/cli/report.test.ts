@@ -88,9 +88,18 @@ describe('ipmatch report on a hand-counted fixture', () => {
     expect(r.errors).toEqual([{ code: 'lookup_timeout', count: 1 }]);
     // One of the two was blocked already (line 12): blocking sim_swapped would add the flagged one (line 13).
     expect(r.signals).toEqual([
-      { signal: 'sim_swapped', count: 2, ifBlocked: 1, ifBlockedShare: expect.closeTo(1 / 11, 6) },
+      {
+        signal: 'sim_swapped',
+        family: 'sim_swap',
+        count: 2,
+        ifBlocked: 1,
+        ifBlockedShare: expect.closeTo(1 / 11, 6),
+      },
     ]);
+    expect(r.families.find((f) => f.family === 'sim_swap')?.decisions).toBe(2);
     expect(r.networks).toEqual([]);
+    // A log from before velocity and prefixKey were logged: neither section has figures.
+    expect([r.velocity, r.prefixes]).toEqual([null, null]);
     expect(r.phones).toEqual({ keyedLines: 10, distinct: 7, repeated: 2, capped: false });
   });
 

@@ -9,6 +9,7 @@ import { readSource } from '../../src/observe/report/read.js';
 import { routeMatcher } from '../../src/observe/report/route-pattern.js';
 import { formatReport } from '../../src/observe/report/terminal.js';
 import { Timeline } from '../../src/observe/report/timeline.js';
+import { TopKeys } from '../../src/observe/report/top-keys.js';
 
 /** The report's memory bounds, read from what it holds: keys and buckets counted, never wall time. */
 const HOUR = 3_600_000;
@@ -26,8 +27,11 @@ const decision = (over: Partial<LoggedDecision> = {}): LoggedDecision => ({
   ipCountry: 'GB',
   ipNetwork: null,
   phoneCountry: 'GB',
+  phoneType: null,
   errorCode: null,
   phoneKey: null,
+  velocity: null,
+  prefixKey: null,
   ...over,
 });
 
@@ -124,7 +128,7 @@ describe('names past the caps are counted together', () => {
   });
 
   test('pairs, per route and over all, and keyed numbers stop at their caps; the totals stay exact', () => {
-    const limits = { routes: 2, reasons: 2, names: 2, pairs: 3, routePairs: 2, phones: 4 };
+    const limits = { routes: 2, reasons: 2, names: 2, pairs: 3, routePairs: 2, phones: 4, prefixes: 2 };
     const letters = 'ABCDEFGHIJ';
     const decisions = [...letters].map((c, i) =>
       decision({
@@ -189,5 +193,87 @@ describe('--route patterns', () => {
     const match = routeMatcher(`${'*a'.repeat(40)}*b`)!;
     expect(match('a'.repeat(200))).toBe(false);
     expect(match(`${'a'.repeat(199)}b`)).toBe(true);
+  });
+});
+
+describe('blocks of numbers (prefixKey) are ranked in bounded memory', () => {
+  const key = (i: number) => i.toString(16).padStart(32, '0');
+
+  test('Space-Saving: every count brackets the true one, and a key above 1/capacity of the stream is held', () => {
+    const stream = fc.array(fc.nat(30), { minLength: 1, maxLength: 400 });
+    fc.assert(
+      fc.property(stream, fc.integer({ min: 1, max: 12 }), (keys, capacity) => {
+        const top = new TopKeys(capacity);
+        const truth = new Map<number, number>();
+        for (const k of keys) {
+          top.add(key(k));
+          truth.set(k, (truth.get(k) ?? 0) + 1);
+        }
+        const held = top.top(capacity);
+        expect(held.length).toBe(Math.min(capacity, truth.size));
+        expect(top.approximate).toBe(truth.size > capacity);
+        for (const h of held) {
+          const n = truth.get(Number.parseInt(h.key, 16))!;
+          expect(h.count - h.overcount).toBeLessThanOrEqual(n);
+          expect(h.count).toBeGreaterThanOrEqual(n);
+          if (!top.approximate) expect(h.overcount).toBe(0);
+        }
+        for (const [k, n] of truth) {
+          if (n > keys.length / capacity) expect(held.map((h) => h.key)).toContain(key(k));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('100,000 distinct blocks hold 10,000 counters; the block behind 5% of the lines comes first', () => {
+    const heavy = 'f'.repeat(32);
+    const decisions = Array.from({ length: 105_000 }, (_, i) =>
+      decision({ prefixKey: i % 21 === 0 ? heavy : key(i) }),
+    );
+    const r = report(decisions);
+    expect(r.prefixes).toMatchObject({ keyedLines: 105_000, held: 10_000, approximate: true });
+    const first = r.prefixes!.top[0]!;
+    expect(first.prefixKey).toBe(heavy);
+    expect(first.count - first.overcount).toBeLessThanOrEqual(5000);
+    expect(first.count).toBeGreaterThanOrEqual(5000);
+    expect(r.prefixes!.top).toHaveLength(20);
+  });
+
+  test('a log of few blocks gives exact counts, most first', () => {
+    const r = report([
+      decision({ prefixKey: key(1) }),
+      decision({ prefixKey: key(2) }),
+      decision({ prefixKey: key(2) }),
+      decision(),
+    ]);
+    expect(r.prefixes).toEqual({
+      keyedLines: 3,
+      held: 2,
+      approximate: false,
+      top: [
+        { prefixKey: key(2), count: 2, overcount: 0 },
+        { prefixKey: key(1), count: 1, overcount: 0 },
+      ],
+    });
+  });
+});
+
+describe('the velocity counts spread into buckets', () => {
+  test('0, 1, 2, 3, 4–5, 6–10 and >10, with the largest count seen', () => {
+    const counts = [0, 1, 2, 3, 4, 5, 6, 10, 11, 1_000_000_000];
+    const r = report([
+      ...counts.map((n) => decision({ velocity: { ip: n, subnet: n, phoneCountries: 1, prefix: 2 } })),
+      decision(),
+    ]);
+    expect(r.velocity).toEqual({
+      counted: 10,
+      buckets: ['0', '1', '2', '3', '4–5', '6–10', '>10'],
+      ip: { buckets: [1, 1, 1, 1, 2, 2, 2], max: 1_000_000_000 },
+      subnet: { buckets: [1, 1, 1, 1, 2, 2, 2], max: 1_000_000_000 },
+      phoneCountries: { buckets: [0, 10, 0, 0, 0, 0, 0], max: 1 },
+      prefix: { buckets: [0, 0, 10, 0, 0, 0, 0], max: 2 },
+    });
+    expect(report([decision()]).velocity).toBeNull();
   });
 });

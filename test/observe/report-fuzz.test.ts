@@ -12,7 +12,7 @@ import { formatReport } from '../../src/observe/report/terminal.js';
  * (dates JavaScript accepts from year -271821 to 275760, escape sequences, markup, "__proto__", huge names),
  * cut into arbitrary chunks. The report never throws, and every output is bounded by the caps, not the input.
  */
-const LIMITS = { routes: 4, reasons: 3, names: 3, pairs: 5, routePairs: 2, phones: 6 };
+const LIMITS = { routes: 4, reasons: 3, names: 3, pairs: 5, routePairs: 2, phones: 6, prefixes: 4 };
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
 const ACTIVE = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
@@ -73,6 +73,17 @@ const decisionLine = fc
     phoneCountry: valid(fc.constantFrom('GB', 'FR', 'KR', 'IT')),
     errorCode: anyValue,
     phoneKey: fc.oneof(fc.stringMatching(/^[0-9a-f]{32}$/), anyValue),
+    ipNetwork: fc.oneof(fc.constantFrom('aws', 'tor'), anyValue),
+    phoneType: fc.oneof(fc.constantFrom('mobile', 'premium_rate'), anyValue),
+    velocity: valid(
+      fc.record({
+        ip: valid(fc.nat(20)),
+        subnet: valid(fc.oneof(fc.nat(20), fc.double(), fc.integer({ min: -5, max: -1 }))),
+        phoneCountries: valid(fc.nat(5)),
+        prefix: valid(fc.oneof(fc.nat(20), fc.constant(1e300), fc.constant(2 ** 53))),
+      }),
+    ),
+    prefixKey: fc.oneof(fc.stringMatching(/^[0-9a-f]{32}$/), fc.constantFrom('+4474001', '<b>'), anyValue),
   })
   .map((o) => JSON.stringify(o));
 const line = fc.oneof(
@@ -119,6 +130,21 @@ describe('ipmatch report on any input', () => {
         const inBuckets = r.timeline.buckets.reduce((n, b) => n + b.allow + b.flag + b.block, 0);
         expect(inBuckets).toBe(totals.decisions);
         if (r.phones) expect(r.phones.distinct).toBeLessThanOrEqual(LIMITS.phones);
+        expect(r.networks.length).toBeLessThanOrEqual(LIMITS.names + 1);
+        expect(r.phoneTypes.length).toBeLessThanOrEqual(LIMITS.names + 1);
+        const known = r.families.filter((f) => f.family !== 'other').map((f) => f.family);
+        expect(known).toEqual(['client_ip', 'ip_nature', 'number', 'velocity', 'sim_swap']);
+        if (r.velocity) {
+          for (const k of ['ip', 'subnet', 'phoneCountries', 'prefix'] as const) {
+            const spread = r.velocity[k];
+            expect(spread.buckets.reduce((a, b) => a + b, 0)).toBe(r.velocity.counted);
+            expect(spread.max).toBeLessThanOrEqual(1e9);
+          }
+        }
+        if (r.prefixes) {
+          expect(r.prefixes.held).toBeLessThanOrEqual(LIMITS.prefixes);
+          expect(r.prefixes.top.every((p) => /^[0-9a-f]{32}$/.test(p.prefixKey))).toBe(true);
+        }
 
         const text = formatReport(r);
         expect(text).not.toMatch(ACTIVE);

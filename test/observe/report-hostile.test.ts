@@ -158,3 +158,79 @@ describe('ipmatch report on fields that carry escape sequences', () => {
     expect(html.match(/&#60;\/title&#62;&#60;script&#62;/g)!.length).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('ipmatch report on the signal and velocity fields of a hostile log', () => {
+  const KEY = 'ab'.repeat(16);
+  const osc = '\x1b]0;owned\x07\u202e';
+  const markup = '<img src=x onerror=alert(3)>';
+
+  test('a prefixKey that is not a keyed label (a prefix in clear, markup, escapes) is never shown', async () => {
+    const path = log('prefixes.ndjson', [
+      line({ prefixKey: KEY }),
+      line({ prefixKey: '+4474001' }),
+      line({ prefixKey: `${KEY}${osc}` }),
+      line({ prefixKey: markup }),
+      line({ prefixKey: 'AB'.repeat(16) }),
+      line({ prefixKey: 'a'.repeat(65) }),
+      line({ prefixKey: 12345 }),
+    ]);
+    const r = JSON.parse((await cli(['report', path, '--json'])).stdout) as Report;
+    expect(r.totals.decisions).toBe(7);
+    expect(r.prefixes).toEqual({
+      keyedLines: 1,
+      held: 1,
+      approximate: false,
+      top: [{ prefixKey: KEY, count: 1, overcount: 0 }],
+    });
+    const page = join(dir, 'prefixes.html');
+    const { stdout } = await cli(['report', path, '--html', page]);
+    for (const text of [stdout, readFileSync(page, 'utf8')]) {
+      expect(text).not.toContain('+4474001');
+      expect(text).not.toContain('onerror');
+      expect(text).not.toMatch(ACTIVE);
+    }
+  });
+
+  test('velocity counts that are not whole numbers from 0 to a billion count for nothing', async () => {
+    const ok = { ip: 4, subnet: 4, phoneCountries: 1, prefix: 2 };
+    const path = log('velocity.ndjson', [
+      line({ velocity: ok }),
+      line({ velocity: { ...ok, ip: -1 } }),
+      line({ velocity: { ...ok, subnet: 2.5 } }),
+      line({ velocity: { ...ok, prefix: 1e300 } }),
+      line({ velocity: { ...ok, phoneCountries: '3' } }),
+      line({ velocity: { ip: 1, subnet: 1, prefix: 1 } }),
+      line({ velocity: [4, 4, 1, 2] }),
+      line({ velocity: 'fast' }),
+    ]);
+    const r = JSON.parse((await cli(['report', path, '--json'])).stdout) as Report;
+    expect(r.totals.decisions).toBe(8);
+    expect(r.velocity).toMatchObject({ counted: 1, ip: { buckets: [0, 0, 0, 0, 1, 0, 0], max: 4 } });
+  });
+
+  test('signal, network and number-type names with escapes and markup are inert in every section', async () => {
+    const path = log('names.ndjson', [
+      line({
+        signals: [`hosting${osc}`, markup, '__proto__', 'ip_velocity', 'toString'],
+        ipNetwork: `aws${osc}${markup}`,
+        phoneType: `mobile${osc}${markup}`,
+        velocity: { ip: 1, subnet: 1, phoneCountries: 1, prefix: 1 },
+      }),
+    ]);
+    const r = JSON.parse((await cli(['report', path, '--json'])).stdout) as Report;
+    expect(r.signals.map((s) => [s.signal, s.family])).toEqual([
+      ['ip_velocity', 'velocity'],
+      [markup, 'other'],
+      ['__proto__', 'other'],
+      [`hosting${osc}`, 'other'],
+      ['toString', 'other'],
+    ]);
+    expect(r.families.at(-1)).toMatchObject({ family: 'other', decisions: 1 });
+    const page = join(dir, 'names.html');
+    const { stdout } = await cli(['report', path, '--html', page]);
+    const html = readFileSync(page, 'utf8');
+    for (const text of [stdout, html]) expect(text).not.toMatch(ACTIVE);
+    expect(html).not.toMatch(/<img|onerror=alert\(3\)>/);
+    expect(stdout).toContain('networks: aws��&lt;img'.replace('&lt;', '<'));
+  });
+});

@@ -45,21 +45,26 @@ describe('ipmatch report: the IP-nature signals and networks', () => {
     }
     const r = builder.result();
     const share = (n: number) => expect.closeTo(n / 5, 6);
+    const family = 'ip_nature';
     expect(r.signals).toEqual([
-      { signal: 'hosting', count: 2, ifBlocked: 2, ifBlockedShare: share(2) },
-      { signal: 'tor_exit', count: 2, ifBlocked: 0, ifBlockedShare: share(0) },
-      { signal: 'vpn', count: 1, ifBlocked: 1, ifBlockedShare: share(1) },
+      { signal: 'hosting', family, count: 2, ifBlocked: 2, ifBlockedShare: share(2) },
+      { signal: 'tor_exit', family, count: 2, ifBlocked: 0, ifBlockedShare: share(0) },
+      { signal: 'vpn', family, count: 1, ifBlocked: 1, ifBlockedShare: share(1) },
     ]);
+    // The Tor exits, the AWS address and the Mullvad server: four decisions with an IP-nature signal.
+    expect(r.families.find((f) => f.family === family)?.decisions).toBe(4);
     expect(r.networks).toEqual([
       { network: 'tor', count: 2 },
       { network: 'aws', count: 1 },
       { network: 'mullvad', count: 1 },
     ]);
-    expect(formatReport(r)).toMatch(/^ {2}hosting +2 +2 40\.0%$/m);
-    expect(formatReport(r)).toMatch(/^ {2}tor +2$/m);
+    const summary = formatReport(r);
+    expect(summary).toContain('  What kind of IP (hosting, Tor, VPN, iCloud Private Relay): 4 decisions\n');
+    expect(summary).toMatch(/^ {4}hosting +2 +2 40\.0%$/m);
+    expect(summary).toContain('    networks: tor 2, aws 1, mullvad 1\n');
     const page = reportPage(r);
-    expect(page).toContain('<tr><td>vpn</td><td>1</td><td>1 (20.0%)</td></tr>');
-    expect(page).toContain('<tr><td>mullvad</td><td>1</td></tr>');
+    expect(page).toContain('<td>vpn</td><td>1</td><td>1 (20.0%)</td></tr>');
+    expect(page).toContain('<tr data-name="mullvad" data-count="1"><td>mullvad</td><td>1</td></tr>');
     expect((JSON.parse(text.split('\n')[0]!) as DecisionLine).ipNetwork).toBe('tor');
   });
 });

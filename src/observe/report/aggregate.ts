@@ -4,6 +4,7 @@ import { LIMITS, type ReportLimits } from './limits.js';
 import type { LoggedDecision } from './parse-line.js';
 import { pairKey, RouteCounts, topPairs } from './route-counts.js';
 import { routeMatcher } from './route-pattern.js';
+import { SignalCounts } from './signal-counts.js';
 import { Tally } from './tally.js';
 import { Timeline } from './timeline.js';
 import { CANDIDATES } from './what-if.js';
@@ -37,10 +38,7 @@ export class ReportBuilder {
   #otherRoutes: RouteCounts | undefined;
   readonly #mismatchPairs: Tally;
   readonly #errors: Tally;
-  readonly #signals: Tally;
-  /** Per signal, its decisions the policy did not block: what `policy: { [signal]: 'block' }` would add. */
-  readonly #signalsUnblocked: Tally;
-  readonly #networks: Tally;
+  readonly #signals: SignalCounts;
   readonly #timeline = new Timeline();
   readonly #seenPhones = new Set<number>();
   readonly #repeatedPhones = new Set<number>();
@@ -65,9 +63,7 @@ export class ReportBuilder {
     this.#all = new RouteCounts({ reasons: limits.reasons, pairs: limits.pairs });
     this.#mismatchPairs = new Tally(limits.pairs);
     this.#errors = new Tally(limits.names);
-    this.#signals = new Tally(limits.names);
-    this.#signalsUnblocked = new Tally(limits.names);
-    this.#networks = new Tally(limits.names);
+    this.#signals = new SignalCounts(limits);
   }
 
   source(name: string): void {
@@ -108,13 +104,7 @@ export class ReportBuilder {
       this.#mismatchPairs.add(pair!);
     }
     if (d.errorCode !== null) this.#errors.add(d.errorCode);
-    // Invalid phones are left out of the what-if, as in CANDIDATES: enforce mode answers them 400 anyway.
-    const unblocked = d.policyAction !== 'block' && d.reason !== 'phone_invalid';
-    for (const s of d.signals) {
-      this.#signals.add(s);
-      if (unblocked) this.#signalsUnblocked.add(s);
-    }
-    if (d.ipNetwork !== null) this.#networks.add(d.ipNetwork);
+    this.#signals.add(d);
     this.#timeline.add(d.time, d.policyAction);
     if (d.phoneKey !== null) this.#countPhone(d.phoneKey);
   }
@@ -140,15 +130,6 @@ export class ReportBuilder {
     if (this.#seenPhones.has(key)) this.#repeatedPhones.add(key);
     else if (this.#seenPhones.size < this.#limits.phones) this.#seenPhones.add(key);
     else this.#phonesCapped = true;
-  }
-
-  #signalFigures(): Report['signals'] {
-    const unblocked = new Map(this.#signalsUnblocked.entries());
-    const decisions = this.#all.decisions;
-    return this.#signals.entries().map(([signal, count]) => {
-      const ifBlocked = unblocked.get(signal) ?? 0;
-      return { signal, count, ifBlocked, ifBlockedShare: decisions === 0 ? 0 : ifBlocked / decisions };
-    });
   }
 
   result(): Report {
@@ -179,8 +160,7 @@ export class ReportBuilder {
         top: topPairs(this.#mismatchPairs, this.#mismatches, TOP_PAIRS),
       },
       errors: this.#errors.entries().map(([code, count]) => ({ code, count })),
-      signals: this.#signalFigures(),
-      networks: this.#networks.entries().map(([network, count]) => ({ network, count })),
+      ...this.#signals.figures(this.#all.decisions),
       timeline: this.#timeline.result(),
       whatIf: {
         policies: CANDIDATES.map(({ id, label }) => ({ id, label })),

@@ -51,6 +51,37 @@ export interface WhatIfRow {
   results: WhatIfResult[];
 }
 
+/** One signal: its family, its decisions, and what blocking it would add (see `Report['signals']`). */
+export interface SignalFigure {
+  signal: string;
+  /** From observe/signal-families.ts; "other" for a signal this version does not know. */
+  family: string;
+  count: number;
+  ifBlocked: number;
+  ifBlockedShare: number;
+}
+
+/** A velocity count's spread: decisions per bucket of `VelocityFigures['buckets']`, and the largest count seen. */
+export interface CountSpread {
+  buckets: number[];
+  max: number;
+}
+
+export interface VelocityFigures {
+  /** Lines that carried velocity counts. */
+  counted: number;
+  /** Bucket names: '0' (not counted), '1', '2', '3', '4–5', '6–10', '>10'. */
+  buckets: string[];
+  /** Distinct numbers from the IP. */
+  ip: CountSpread;
+  /** Distinct numbers from the IP's subnet. */
+  subnet: CountSpread;
+  /** Distinct IP countries of the number. */
+  phoneCountries: CountSpread;
+  /** Distinct numbers in the number's block. */
+  prefix: CountSpread;
+}
+
 export interface BadLine {
   source: string;
   line: number;
@@ -87,9 +118,29 @@ export interface Report {
    * that the policy did not block (invalid phones left out), which `policy: { [signal]: 'block' }` would have
    * blocked; `ifBlockedShare` is their share of all decisions.
    */
-  signals: { signal: string; count: number; ifBlocked: number; ifBlockedShare: number }[];
+  signals: SignalFigure[];
+  /**
+   * The signal families in the report's order (observe/signal-families.ts), each with the decisions that carried
+   * at least one of its signals; "other" only when the log held signals this version does not know.
+   */
+  families: { family: string; title: string; decisions: number }[];
   /** Decisions per IP-nature network (`aws`, `tor`, `icloud-private-relay`…), "(other)" last past the first 100. */
   networks: { network: string; count: number }[];
+  /** Decisions per kind of number (`mobile`, `premium_rate`…), "(other)" last past the first 100. */
+  phoneTypes: { type: string; count: number }[];
+  /** How the velocity counts of the lines that carry them are spread, to tune thresholds by; null when none did. */
+  velocity: VelocityFigures | null;
+  /**
+   * With keyed logs: the blocks of numbers (`prefixKey`) seen most often. Held in at most 10,000 counters
+   * (Space-Saving): while `approximate` is false every count is exact; once more blocks came, a block's true
+   * count is between `count - overcount` and `count`, and any block above 1/10,000 of the keyed lines is listed.
+   */
+  prefixes: {
+    keyedLines: number;
+    held: number;
+    approximate: boolean;
+    top: { prefixKey: string; count: number; overcount: number }[];
+  } | null;
   /**
    * Decisions per bucket, stacked by policyAction, empty buckets included: per hour for spans up to 3 days, per
    * day up to a year, per week (from Monday) up to 5 years, then per month.

@@ -1,13 +1,15 @@
 /** The report as one self-contained HTML page, every log field escaped. */
 import type { Report } from './figures.js';
 import { badLineName, count, day, inForce, pairName, percent, routeName } from './format.js';
+import { signalSections } from './html-signals.js';
 import { barList, COLORS, esc, heatmap, stackedBars } from './svg.js';
 import { UNIT_RULE } from './timeline.js';
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;margin:0;background:#fafafa}
 main{max-width:920px;margin:0 auto;padding:24px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}h3{font-size:14px;margin:18px 0 6px}
+section table{margin-bottom:8px}
 .sub{color:#666}.lead{font-size:16px;margin:16px 0}
 .cards{display:flex;gap:12px;flex-wrap:wrap;margin:16px 0}
 .card{background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:10px 14px;min-width:150px}
@@ -92,14 +94,6 @@ export function reportPage(report: Report): string {
     report.errors.length === 0
       ? '<p class="none">None.</p>'
       : `<table id="errors"><tr><th>Code</th><th>Count</th></tr>${report.errors.map((e) => `<tr><td>${esc(e.code)}</td><td>${count(e.count)}</td></tr>`).join('')}</table>`;
-  const signals =
-    report.signals.length === 0
-      ? '<p class="none">None.</p>'
-      : `<table id="signals"><tr><th>Signal</th><th>Decisions</th><th>Blocking it would add</th></tr>${report.signals.map((s) => `<tr><td>${esc(s.signal)}</td><td>${count(s.count)}</td><td>${count(s.ifBlocked)} (${percent(s.ifBlockedShare)})</td></tr>`).join('')}</table>`;
-  const networks =
-    report.networks.length === 0
-      ? '<p class="none">None.</p>'
-      : `<table id="networks"><tr><th>Network</th><th>Decisions</th></tr>${report.networks.map((n) => `<tr><td>${esc(n.network)}</td><td>${count(n.count)}</td></tr>`).join('')}</table>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>ipmatch report</title><style>${STYLE}</style></head>
@@ -126,10 +120,8 @@ ${heatmap(pairs.top)}
 ${barList(reasons, totals.decisions)}
 <h2>Routes</h2>
 ${routesTable(report)}
-<h2>Signals, and what blocking each would add</h2>
-${signals}
-<h2>IP networks (hosting, Tor, VPN, iCloud Private Relay lists)</h2>
-${networks}
+<h2>Signals by family, and what blocking each would add</h2>
+${signalSections(report)}
 <h2>Provider errors</h2>
 ${errors}
 ${badLines(report)}

@@ -14,6 +14,8 @@ export interface ReportLimits {
   routePairs: number;
   /** Distinct keyed numbers (`phoneKey`) remembered to tell repeats; default 1,000,000 (about 40 MB). */
   phones: number;
+  /** Counters for the blocks of numbers (`prefixKey`) seen most often; default 10,000 (see `Report['prefixes']`). */
+  prefixes: number;
 }
 
 export const LIMITS: Readonly<ReportLimits> = Object.freeze({
@@ -23,6 +25,7 @@ export const LIMITS: Readonly<ReportLimits> = Object.freeze({
   pairs: 2_000,
   routePairs: 100,
   phones: 1_000_000,
+  prefixes: 10_000,
 });
 
 /** A route, reason, signal or error code longer than this is cut to it (ending in …). */

@@ -1,6 +1,6 @@
 /** One decision-log line read and checked: a logged decision, or why the line is bad. */
 import { isAction } from '../../core/policy.js';
-import type { Action, MatchLevel } from '../../core/types.js';
+import type { Action, MatchLevel, VelocityCounts } from '../../core/types.js';
 import { EARLIEST, LATEST, MAX_NAME } from './limits.js';
 
 /** What the report needs of a decision-log line, checked. */
@@ -17,8 +17,14 @@ export interface LoggedDecision {
   /** The IP-nature list that matched; null when none did, or in logs written before it was logged. */
   ipNetwork: string | null;
   phoneCountry: string | null;
+  /** The kind of number (`mobile`, `premium_rate`…); null when not known or not logged. */
+  phoneType: string | null;
   errorCode: string | null;
   phoneKey: string | null;
+  /** The velocity counts, when the line holds four whole numbers there; null otherwise. */
+  velocity: VelocityCounts | null;
+  /** The keyed label of the number's block: 16 to 64 hex digits, as decisionLog writes it; null otherwise. */
+  prefixKey: string | null;
   /** Present when the offline data decided for a remote provider that was down. */
   degraded?: true;
 }
@@ -27,6 +33,10 @@ const LEVELS: readonly string[] = ['country', 'mismatch', 'unknown'] satisfies M
 const isLevel = (v: unknown): v is MatchLevel => LEVELS.includes(v as string);
 const NO_SIGNALS: readonly string[] = Object.freeze([]);
 const COUNTRY = /^[A-Za-z]{2}$/;
+/** What decisionLog writes as a keyed label; anything else (a prefix in clear, markup) is not one. */
+const KEY = /^[0-9a-f]{16,64}$/;
+/** A count no check could reach; a larger one is not a count. */
+const MAX_COUNT = 1_000_000_000;
 
 /** A name from the log, cut to MAX_NAME characters (never between the halves of a surrogate pair). */
 function name(s: string): string {
@@ -38,6 +48,17 @@ function name(s: string): string {
 const nameOrNull = (v: unknown) => (typeof v === 'string' ? name(v) : null);
 /** A country is two letters; anything else in the field counts as not known. */
 const country = (v: unknown) => (typeof v === 'string' && COUNTRY.test(v) ? v.toUpperCase() : null);
+const isCount = (v: unknown): v is number =>
+  Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_COUNT;
+
+/** The four velocity counts, each a whole number from 0 to a billion, or null: a half-valid object counts for none. */
+function velocity(v: unknown): VelocityCounts | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const { ip, subnet, phoneCountries, prefix } = v as Record<string, unknown>;
+  return isCount(ip) && isCount(subnet) && isCount(phoneCountries) && isCount(prefix)
+    ? { ip, subnet, phoneCountries, prefix }
+    : null;
+}
 
 /**
  * One line of a decision log, or the problem with it in words. Fields the report counts by must be there
@@ -74,8 +95,11 @@ export function parseLine(text: string): LoggedDecision | string {
     ipCountry: country(o.ipCountry),
     ipNetwork: nameOrNull(o.ipNetwork),
     phoneCountry: country(o.phoneCountry),
+    phoneType: nameOrNull(o.phoneType),
     errorCode: nameOrNull(o.errorCode),
     phoneKey: typeof o.phoneKey === 'string' ? o.phoneKey : null,
+    velocity: velocity(o.velocity),
+    prefixKey: typeof o.prefixKey === 'string' && KEY.test(o.prefixKey) ? o.prefixKey : null,
   };
   if (o.degraded === true) decision.degraded = true;
   return decision;

@@ -2,21 +2,11 @@
 import type { ActionCounts, Report, RouteFigures } from './figures.js';
 import { badLineName, count, day, inForce, pairName, percent, routeName } from './format.js';
 import { inert, printableLines } from './inert.js';
+import { signalSections } from './terminal-signals.js';
+import { table } from './text-table.js';
 import { UNIT_RULE } from './timeline.js';
 
 const ROUTES_SHOWN = 20;
-
-/** Rows of cells padded into columns: the first left-aligned, the rest right-aligned. */
-function table(rows: string[][], indent = '  '): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map(
-      (r) =>
-        indent +
-        r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '),
-    )
-    .join('\n');
-}
 
 const acts = (a: ActionCounts) => [count(a.allow), count(a.flag), count(a.block)];
 
@@ -112,22 +102,7 @@ export function formatReport(logged: Report): string {
 
   out.push('', 'Provider errors');
   out.push(report.errors.length === 0 ? '  none' : table(report.errors.map((e) => [e.code, count(e.count)])));
-  if (report.signals.length > 0) {
-    const head = ['signal', 'decisions', 'blocking it would add'];
-    const rows = report.signals.map((s) => [
-      s.signal,
-      count(s.count),
-      `${count(s.ifBlocked)} ${percent(s.ifBlockedShare)}`,
-    ]);
-    out.push('', 'Signals', table([head, ...rows]));
-  }
-  if (report.networks.length > 0) {
-    out.push(
-      '',
-      'IP networks (IP-nature lists)',
-      table(report.networks.map((n) => [n.network, count(n.count)])),
-    );
-  }
+  out.push(...signalSections(report));
   if (report.phones) {
     const p = report.phones;
     out.push(

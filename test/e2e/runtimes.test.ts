@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { compileNature, writeNatureTable } from '../../src/geodata/nature/index.js';
 import {
   bundleForWorkers,
   hasMiniflare,
   INSTALL_RUNTIMES,
   installedMmdb,
+  installedNature,
   runtimeBinary,
   startWorkerd,
   type Workerd,
@@ -45,9 +47,10 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs a script in the consumer project and parses the JSON line it prints. */
-async function run(command: string, args: string[]) {
+async function run(command: string, args: string[], env?: NodeJS.ProcessEnv) {
   const { stdout } = await promisify(execFile)(command, args, {
     cwd: dir,
+    env,
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -98,6 +101,43 @@ test.skipIf(!deno)('Deno: Deno.serve with ipmatch/hono and ipmatch/fetch', async
   expect(peer).toBe('127.0.0.1');
 });
 
+/**
+ * The IP-nature data on Node, Bun and Deno: read from the data dir (IPMATCH_DATA_DIR) with no option, as
+ * `ipmatch db update` installs it. The data dir's file lists one Tor exit and was built after the bundled
+ * snapshot, so it is the one in use: the bundled AWS address is not flagged.
+ */
+describe('IP-nature data from the data dir', () => {
+  const NATURE = {
+    '81.2.71.77': { signals: ['tor_exit'], network: 'tor' },
+    '3.8.0.1': { signals: [], network: null },
+  };
+  let env: NodeJS.ProcessEnv = {};
+  beforeAll(() => {
+    const dataDir = join(dir, 'data-dir');
+    mkdirSync(dataDir, { recursive: true });
+    const exit = { family: 4 as const, first: 0x51_02_47_4dn, last: 0x51_02_47_4dn }; // 81.2.71.77
+    const compiled = compileNature([{ name: 'tor', version: null, ranges: [exit] }]);
+    writeFileSync(join(dataDir, 'ip-nature.bin'), writeNatureTable(compiled, new Date().toISOString()));
+    env = { ...process.env, IPMATCH_DATA_DIR: dataDir };
+  });
+
+  test('Node', async () => {
+    expect(await run(process.execPath, ['nature.mjs'], env)).toEqual({
+      runtime: 'node',
+      decisions: NATURE,
+    });
+  });
+
+  test.skipIf(!bun)('Bun', async () => {
+    expect(await run(bun!, ['nature.mjs'], env)).toEqual({ runtime: 'bun', decisions: NATURE });
+  });
+
+  test.skipIf(!deno)('Deno', async () => {
+    const args = ['run', '--allow-read', '--allow-env', '--allow-sys', 'nature.mjs'];
+    expect(await run(deno!, args, env)).toEqual({ runtime: 'deno', decisions: NATURE });
+  });
+});
+
 describe.skipIf(!workerd)('Cloudflare Workers (workerd through Miniflare)', () => {
   let mf: Workerd | undefined;
   afterAll(() => mf?.dispose());
@@ -116,5 +156,32 @@ describe.skipIf(!workerd)('Cloudflare Workers (workerd through Miniflare)', () =
     };
     const send = (path: string, init: RequestInit) => mf!.dispatchFetch(`http://worker.example${path}`, init);
     expect(await scenario(send, 'cf-connecting-ip')).toEqual(both);
+  });
+
+  test("the IP-nature data as bytes: the package's data/ip-nature.bin as a Data module", async () => {
+    const worker = await bundleForWorkers(join(dir, 'worker-nature.mjs'));
+    const nature = startWorkerd([
+      { type: 'ESModule', path: join(dir, 'worker-nature.mjs'), contents: worker },
+      { type: 'Data', path: join(dir, 'geo.mmdb'), contents: installedMmdb(dir) },
+      { type: 'Data', path: join(dir, 'ip-nature.bin'), contents: installedNature(dir) },
+    ])!;
+    try {
+      const seen: Record<string, unknown> = {};
+      for (const ip of ['3.8.0.1', '185.220.101.33', '81.2.69.160']) {
+        const res = await nature.dispatchFetch('http://worker.example/nature', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip },
+          body: JSON.stringify({ phone: '+447400123456' }),
+        });
+        seen[ip] = await res.json();
+      }
+      expect(seen).toEqual({
+        '3.8.0.1': { signals: ['hosting'], network: 'aws' },
+        '185.220.101.33': { signals: ['tor_exit'], network: 'tor' },
+        '81.2.69.160': { signals: [], network: null },
+      });
+    } finally {
+      await nature.dispose();
+    }
   });
 });

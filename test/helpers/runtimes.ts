@@ -84,9 +84,14 @@ export function installedMmdb(dir: string): Buffer {
   );
 }
 
+/** The bundled IP-nature snapshot as installed beside a packed-tarball consumer in `dir` (package.json `files`). */
+export function installedNature(dir: string): Buffer {
+  return readFileSync(join(dir, 'node_modules', 'ipmatch', 'data', 'ip-nature.bin'));
+}
+
 /**
- * `entry` bundled as Wrangler bundles a worker: esbuild with workerd's conditions, and the `.mmdb` left as a
- * module of its own, as a Data rule makes it (import it as `./geo.mmdb`).
+ * `entry` bundled as Wrangler bundles a worker: esbuild with workerd's conditions, and the `.mmdb` and `.bin`
+ * left as modules of their own, as Data rules make them (import them as `./geo.mmdb` and `./ip-nature.bin`).
  */
 export async function bundleForWorkers(
   entry: string,
@@ -102,7 +107,7 @@ export async function bundleForWorkers(
     platform: 'neutral',
     conditions: ['workerd', 'worker', 'browser'],
     mainFields: ['browser', 'module', 'main'],
-    external: ['./geo.mmdb'],
+    external: ['./geo.mmdb', './ip-nature.bin'],
     logLevel: 'silent',
   });
   return bundled.outputFiles[0]!.contents;

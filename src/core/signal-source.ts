@@ -39,6 +39,8 @@ export interface SignalContext extends SourceFindings {
   /** The client IP: `address` is null when there was none (or it did not parse). */
   readonly ip: IpFacts;
   readonly route: RouteSignalOptions;
+  /** Whether the IP is globally routable unicast (only such an IP counts per IP and subnet). Unset: not public. */
+  readonly ipPublic?: boolean;
   /** Milliseconds since the epoch; injectable, so that windows can be tested without waiting. */
   now(): number;
 }

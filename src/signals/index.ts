@@ -7,6 +7,8 @@ import { simSwapSignals } from './sim-swap/index.js';
 
 /** The IP-nature family is built per core from its provider's `ipNature` setting: see create-ip-match.ts. */
 export { ipNatureFor } from './ip-nature/index.js';
+/** The velocity family is built per core from its `velocity` option (its counters are the core's own). */
+export { velocityFor } from './velocity/index.js';
 
 /** Adding a family is its folder here, its rows in core/signals.ts' SIGNALS, and one line in this list. */
 export const DEFAULT_SIGNALS: readonly SignalSource[] = Object.freeze([

@@ -39,6 +39,7 @@ describe('createIpMatch() on the offline default', () => {
       provider: 'local',
       signals: [],
       cached: false,
+      velocity: { ip: 1, subnet: 1, phoneCountries: 1, prefix: 1 },
     });
   });
 

@@ -155,7 +155,8 @@ export function createCheck(deps: CheckDeps): Check {
       const signals = found?.signals ? [...found.signals] : [];
       return decide(route, match, ip, phone, found, cached, error, signals);
     }
-    const ctx: SignalContext = { phone, ip, route: route.signalOptions, now, velocity: undefined };
+    const ipPublic = match !== NOT_PUBLIC && match !== PHONE_INVALID;
+    const ctx: SignalContext = { phone, ip, route: route.signalOptions, ipPublic, now, velocity: undefined };
     const signals = collectSignals(route.sources, ctx, found?.signals, onSourceError);
     // No closure on the synchronous path: the offline check allocates only what the decision holds.
     if (!(signals instanceof Promise))

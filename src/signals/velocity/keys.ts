@@ -1,0 +1,101 @@
+/**
+ * The velocity counters' keys and members as keyed hashes, never a number, block or IP in clear: a seeded 53-bit
+ * hash for the in-memory counters, a domain-separated SHA-256 for a shared Store (which HMACs them again).
+ */
+import { builtin } from '../../core/builtins.js';
+import { sha256Hex } from '../../core/hash.js';
+
+/**
+ * What a hash stands for. Each kind is its own domain, so that a number's hash as a member of one counter is not
+ * its key in another (the phone counter's key and the IP counter's members are both made from the number).
+ */
+export const KIND = Object.freeze({
+  ip: 1,
+  subnet: 2,
+  phone: 3,
+  block: 4,
+  sent: 5,
+  verified: 6,
+  number: 7,
+  country: 8,
+} as const);
+export type Kind = keyof typeof KIND;
+
+/** Two random 32-bit words, the in-memory hashes' secret: new in each process, never leaves it. */
+function randomSeed(): [number, number] {
+  const words = new Uint32Array(2);
+  const webCrypto = globalThis.crypto ?? builtin('node:crypto')?.webcrypto;
+  if (webCrypto) webCrypto.getRandomValues(words);
+  else for (let i = 0; i < 2; i++) words[i] = Math.floor(Math.random() * 4294967296);
+  return [words[0]!, words[1]!];
+}
+
+/**
+ * A keyed 53-bit hash of `text` up to `end` (cyrb53's mixing, seeded with a per-process secret and the kind), as
+ * a non-negative integer. Not a MAC: it keeps the in-memory counters free of clear numbers and IPs, and its
+ * random seed keeps an attacker from choosing inputs that collide. It costs about as much as reading the string,
+ * where an HMAC per counter would cost more than the whole check.
+ */
+export function memoryHasher(seed: readonly [number, number] = randomSeed()) {
+  const [a, b] = seed;
+  return (kind: Kind, text: string, end: number = text.length): number => {
+    const k = KIND[kind];
+    let h1 = (0xdeadbeef ^ a ^ Math.imul(k, 0x9e3779b1)) | 0;
+    let h2 = (0x41c6ce57 ^ b ^ Math.imul(k, 0x85ebca77)) | 0;
+    for (let i = 0; i < end; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+    h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+    h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  };
+}
+export type MemoryHasher = ReturnType<typeof memoryHasher>;
+
+/**
+ * The hash of `text` (up to `end`) for a shared Store: SHA-256 over a version, the kind and the text, as 32 hex
+ * characters (128 bits). It is the same in every process, so that a fleet counts together; the Store HMACs it
+ * again with its own secret (`RedisStore`'s `keySecret`). Without that secret, someone who reads the store can
+ * test a guess (is +447400123456 among the members?) but learns nothing they did not guess.
+ */
+export function storeHash(kind: Kind, text: string, end: number = text.length): string | Promise<string> {
+  const hex = sha256Hex(`ipmatch/velocity/v1\n${kind}\n${end === text.length ? text : text.slice(0, end)}`);
+  return typeof hex === 'string' ? hex.slice(0, 32) : hex.then((h) => h.slice(0, 32));
+}
+
+/** Where an E.164 number's block ends: without its last `digits` digits; -1 when too little would be left. */
+export function blockEnd(number: string, digits: number): number {
+  const end = number.length - digits;
+  return end >= 4 ? end : -1;
+}
+
+/** The IP's own counter text: the address for IPv4 (/32), its first four groups for IPv6 (/64). */
+export function ipUnit(address: string): string {
+  return address.includes(':') ? v6Groups(address, 4) : address;
+}
+
+/** The IP's subnet counter text: IPv4 /24 ('203.0.113'), IPv6 /48 (its first three groups). */
+export function subnetUnit(address: string): string {
+  return address.includes(':') ? v6Groups(address, 3) : address.slice(0, address.lastIndexOf('.'));
+}
+
+/**
+ * The first `n` 16-bit groups of a canonical (RFC 5952) IPv6 address, joined by ':' ('2001:db8:0:0' for
+ * 2001:db8::1 and n = 4). A canonical address has lower-case groups without leading zeros and one '::' at most.
+ */
+export function v6Groups(address: string, n: number): string {
+  const gap = address.indexOf('::');
+  let groups: string[];
+  if (gap === -1) {
+    groups = address.split(':');
+  } else {
+    const head = gap === 0 ? [] : address.slice(0, gap).split(':');
+    const tail = gap + 2 === address.length ? [] : address.slice(gap + 2).split(':');
+    groups = [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
+  }
+  return groups.slice(0, n).join(':');
+}

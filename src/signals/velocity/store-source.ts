@@ -1,0 +1,121 @@
+/** Velocity counted in a shared Store (`RedisStore`): one `distinct` call per check, within its budget, fail-open. */
+import { bounded } from '../../core/lookup/store-call.js';
+import type { SignalContext } from '../../core/signal-source.js';
+import type { Signal } from '../../core/signals.js';
+import type { DistinctOp, Store } from '../../core/store.js';
+import type { Logger } from '../../core/types.js';
+import { CONVERSION } from './conversion.js';
+import { blockEnd, ipUnit, storeHash, subnetUnit } from './keys.js';
+import type { VelocitySettings } from './options.js';
+import { capFor, NO_SIGNALS, UNAVAILABLE, verdict } from './verdict.js';
+
+/** How a source counts: in memory (synchronous) or in a Store. Neither ever throws or rejects. */
+export interface Counting {
+  /** Counts one check (`otp`: a code is sent, so its block's conversion counts too); sets `ctx.velocity`. */
+  count(ctx: SignalContext, otp: boolean): readonly Signal[] | Promise<readonly Signal[]>;
+  /** One verification for the number's block. */
+  verified(number: string): void | Promise<void>;
+  clear?(): void;
+}
+
+/**
+ * Counts in `store.distinct`, every counter of a check in one call. A call that fails, answers something other
+ * than one count per counter, or passes `timeoutMs` gives `velocity_unavailable` and no counts; the logger warns
+ * at the first failure of each outage (IPMATCH_VELOCITY_UNAVAILABLE), not at every check.
+ */
+export function storeCounting(
+  s: VelocitySettings,
+  store: Store,
+  counts: (ctx: SignalContext) => boolean,
+  logger: Logger,
+): Counting {
+  const digits = s.prefix ? s.prefix.digits : 3;
+  let failing = false;
+
+  /** The store's answer for `ops`, or undefined (reported once per outage) when there is none to trust. */
+  async function distinct(ops: DistinctOp[]): Promise<number[] | undefined> {
+    const outcome = await bounded(() => store.distinct!(ops), s.timeoutMs);
+    const answer = 'value' in outcome ? outcome.value : undefined;
+    if (Array.isArray(answer) && answer.length === ops.length && answer.every(isCount)) {
+      failing = false;
+      return answer;
+    }
+    if (!failing) {
+      const error =
+        'error' in outcome ? outcome.error : new Error('distinct() answered no count per counter');
+      logger.warn(
+        'ipmatch: the velocity store failed or was too slow; velocity signals are skipped until it answers',
+        {
+          code: 'IPMATCH_VELOCITY_UNAVAILABLE',
+          error: error instanceof Error ? error.message.slice(0, 200) : typeof error,
+        },
+      );
+    }
+    failing = true;
+    return undefined;
+  }
+
+  async function count(ctx: SignalContext, otp: boolean): Promise<readonly Signal[]> {
+    const number = ctx.phone.number;
+    if (number === null) return NO_SIGNALS;
+    const address = counts(ctx) ? ctx.ip.address : null;
+    const member = await storeHash('number', number);
+    const ops: DistinctOp[] = [];
+    /** Adds an op and answers its index. */
+    const op = async (key: string | Promise<string>, m: string, windowMs: number, cap: number) =>
+      ops.push({ key: await key, member: m, windowMs, cap }) - 1;
+    const end = blockEnd(number, digits);
+    const country = ctx.ip.country;
+    const ip =
+      s.ip && address !== null
+        ? await op(storeHash('ip', ipUnit(address)), member, s.ip.windowMs, capFor(s.ip.max))
+        : -1;
+    const subnet =
+      s.subnet && address !== null
+        ? await op(storeHash('subnet', subnetUnit(address)), member, s.subnet.windowMs, capFor(s.subnet.max))
+        : -1;
+    // An IP of unknown country adds none ('' only counts), but the number's count still shows.
+    const seen = country === null ? '' : await storeHash('country', country);
+    const phone = s.phone
+      ? await op(storeHash('phone', number), seen, s.phone.windowMs, capFor(s.phone.maxCountries))
+      : -1;
+    const prefix =
+      s.prefix && end > 0
+        ? await op(storeHash('block', number, end), member, s.prefix.windowMs, capFor(s.prefix.max))
+        : -1;
+    const conversion = otp && end > 0;
+    const { windowMs, cap } = CONVERSION;
+    const sent = conversion ? await op(storeHash('sent', number, end), member, windowMs, cap) : -1;
+    const verified = conversion ? await op(storeHash('verified', number, end), '', windowMs, cap) : -1;
+    if (ops.length === 0) return NO_SIGNALS;
+    const got = await distinct(ops);
+    if (got === undefined) return UNAVAILABLE;
+    const at = (i: number) => (i < 0 ? 0 : got[i]!);
+    const found = { ip: at(ip), subnet: at(subnet), phoneCountries: at(phone), prefix: at(prefix) };
+    ctx.velocity = found;
+    return verdict(s, found, sent < 0 ? -1 : at(sent), at(verified));
+  }
+
+  return {
+    count: (ctx, otp) => count(ctx, otp).catch(() => UNAVAILABLE),
+    async verified(number) {
+      try {
+        const end = blockEnd(number, digits);
+        if (end < 0) return;
+        const key = await storeHash('verified', number, end);
+        await distinct([
+          {
+            key,
+            member: await storeHash('number', number),
+            windowMs: CONVERSION.windowMs,
+            cap: CONVERSION.cap,
+          },
+        ]);
+      } catch {
+        // verified() never rejects; distinct() already reported a failing store.
+      }
+    },
+  };
+}
+
+const isCount = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;

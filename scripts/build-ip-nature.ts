@@ -1,8 +1,8 @@
 /**
  * Builds the bundled IP-nature snapshot, data/ip-nature.bin, from the feed copies in data/feeds-snapshot/
- * (SOURCES.md says where each came from). The mirrors hold plain CIDR lines where the publishers serve JSON or
- * geofeeds, so those are read as lines; Tor, Apple's relay CSV and the ASN table are read by the runtime
- * parsers. The build date is the newest feed's date, so the same snapshot always gives the same bytes.
+ * (SOURCES.md says where each came from). Most mirrors hold plain CIDR lines where the publishers serve JSON or
+ * geofeeds, so those are read as lines; Google's cloud.json, Azure's Service Tags, Tor, Apple's relay CSV and
+ * the ASN table are read by the runtime parsers. The build date is the newest feed's date, so the same snapshot always gives the same bytes.
  *
  * npx tsx scripts/build-ip-nature.ts [--out data/ip-nature.bin]
  */
@@ -12,7 +12,9 @@ import { parseArgs } from 'node:util';
 import {
   type FeedResult,
   parseAsnTable,
+  parseAzure,
   parseCidrLines,
+  parseGcp,
   parseHostingAsnList,
   parseIcloudRelay,
   parseTorExits,
@@ -62,6 +64,8 @@ const feeds: FeedInput[] = [
   feed('tor', [parseTorExits(read('tor-exits.txt'))]),
   feed('vpn', [vpn('mullvad', 'vpn-mullvad.txt'), vpn('pia', 'vpn-pia.txt')]),
   lines('aws'),
+  feed('gcp', [parseGcp(read('gcp-cloud.json'))]),
+  feed('azure', [parseAzure(read('azure-servicetags.json'))]),
   lines('oracle', false),
   lines('digitalocean'),
   lines('linode'),

@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { Reader } from 'mmdb-lib';
 import { parseHostingAsnList } from '../src/data/feeds/index.js';
 import { readRecord } from '../src/geodata/mmdb-tree.js';
@@ -52,6 +53,29 @@ for (const [file, repo, path] of copies) {
   writeFileSync(join(out, file), text);
   console.log(`${file}\t${repo}@${commit}:${path}`);
 }
+
+// Google Cloud and Azure: the publishers' own JSON, gzipped verbatim by the mirror. Google's cloud.json is kept
+// whole; of Azure's Service Tags (4 MB) only the `AzureCloud` tag, the one parseAzure reads as a whole (the
+// regional `AzureCloud.*` tags lie inside it), in the document's own shape.
+const cloudCache = join(values.mirrors, 'wangmm001+cloud-ip-ranges-cache', 'repo');
+const cloudCommit = execFileSync('git', ['--git-dir', cloudCache, 'rev-parse', 'HEAD'], {
+  encoding: 'utf8',
+}).trim();
+const gunzipped = (path: string): string =>
+  gunzipSync(
+    execFileSync('git', ['--git-dir', cloudCache, 'show', `${cloudCommit}:${path}`], { maxBuffer: 1 << 28 }),
+  ).toString('utf8');
+writeFileSync(join(out, 'gcp-cloud.json'), gunzipped('data/current/gcp.json.gz'));
+const azure = JSON.parse(gunzipped('data/current/azure.json.gz')) as {
+  changeNumber: number;
+  cloud: string;
+  values: Array<{ name: string }>;
+};
+const azureCloud = { ...azure, values: azure.values.filter((v) => v.name === 'AzureCloud') };
+writeFileSync(join(out, 'azure-servicetags.json'), `${JSON.stringify(azureCloud, null, 1)}\n`);
+console.log(
+  `gcp-cloud.json, azure-servicetags.json\twangmm001/cloud-ip-ranges-cache@${cloudCommit}:data/current/`,
+);
 
 // Tor: the mirror's CSV (fingerprint, ipaddr, port) of Onionoo's exits, as the bulk exit list's lines.
 const tor = show('alireza-rezaee/tor-nodes', 'latest.exits.csv');

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseCidrLines, parseIcloudRelay, parseTorExits } from '../../src/data/feeds/index.js';
+import {
+  parseAzure,
+  parseCidrLines,
+  parseGcp,
+  parseIcloudRelay,
+  parseTorExits,
+} from '../../src/data/feeds/index.js';
 import {
   bundledNaturePath,
   FEED_KIND,
@@ -37,6 +43,8 @@ describe('the bundled IP-nature snapshot', () => {
       'tor',
       'vpn',
       'aws',
+      'gcp',
+      'azure',
       'oracle',
       'digitalocean',
       'linode',
@@ -84,6 +92,8 @@ describe('the bundled IP-nature snapshot', () => {
     ['tor', addresses(parseTorExits(snapshot('tor-exits.txt')).ranges, 400)],
     ['vpn', addresses(parseCidrLines(snapshot('vpn-mullvad.txt')).ranges, 200)],
     ['aws', addresses(parseCidrLines(snapshot('aws-ipv4.txt') + snapshot('aws-ipv6.txt')).ranges, 300)],
+    ['gcp', addresses(parseGcp(snapshot('gcp-cloud.json')).ranges, 200)],
+    ['azure', addresses(parseAzure(snapshot('azure-servicetags.json')).ranges, 300)],
     ['oracle', addresses(parseCidrLines(snapshot('oracle-ipv4.txt')).ranges, 200)],
     ['digitalocean', addresses(parseCidrLines(snapshot('digitalocean-ipv4.txt')).ranges, 100)],
     ['linode', addresses(parseCidrLines(snapshot('linode-ipv4.txt')).ranges, 100)],

@@ -3,6 +3,7 @@ import { IncomingMessage } from 'node:http';
 import type { Application, Request } from 'express';
 import type { IpMatchDecision } from '../../core/types.js';
 import type { ProxyTrust } from './client-ip-types.js';
+import { expressIp } from './express-ip.js';
 import type { Framework } from './route.js';
 import { announcesBody, NO_BODY_PARSER, UnreadBody } from './unread-body.js';
 
@@ -21,6 +22,8 @@ export interface ExpressRequestState {
   trust: ProxyTrust;
   /** Whether `req.ipMatch` reads the WeakMap for this request's prototype. */
   getter: boolean;
+  /** The request's app, when the request was made by Express (its prototype is the app's `app.request`). */
+  app: Application | undefined;
 }
 
 const decisions = new WeakMap<object, IpMatchDecision>();
@@ -80,11 +83,11 @@ export function requestState(req: Request): ExpressRequestState {
   if (proto === lastPrototype && lastState) return lastState;
   const app = proto && Object.hasOwn(proto, 'app') ? (proto as { app?: Application }).app : undefined;
   if (!proto || !app || (app as { request?: unknown }).request !== proto) {
-    return { trust: trustOf(req.app as Application | undefined), getter: false };
+    return { trust: trustOf(req.app as Application | undefined), getter: false, app: undefined };
   }
   let state = byPrototype.get(proto);
   if (!state) {
-    state = { trust: trustOf(app), getter: installGetter(proto) };
+    state = { trust: trustOf(app), getter: installGetter(proto), app };
     byPrototype.set(proto, state);
   }
   lastPrototype = proto;
@@ -130,7 +133,11 @@ export const expressFramework: Framework<Request> = {
     // An Express request is Node's IncomingMessage: its headers and socket are read as they are.
     raw: (req) => req,
     framework: {
-      ip: (req) => req.ip,
+      // req.ip's answer, without proxy-addr parsing the trusted proxy's address on every request (express-ip.ts).
+      ip: (req) => {
+        const { app } = requestState(req);
+        return app ? expressIp(req, app) : req.ip;
+      },
       trust: (req) => requestState(req).trust,
       advice: {
         enableTrust: "app.set('trust proxy', …) set to its address or hop count (e.g. 'loopback' or 1)",

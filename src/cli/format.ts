@@ -1,6 +1,6 @@
 /** The CLI's human output: label/value lines, and a decision as a person checking a number reads it. */
 import type { RouteAnswer } from '../adapters/shared/answers.js';
-import type { IpMatchDecision } from '../core/types.js';
+import type { IpMatchDecision, VelocityCounts } from '../core/types.js';
 
 /** Label/value lines with the values in one column. */
 export function lines(rows: readonly (readonly [string, string] | undefined)[]): string {
@@ -30,6 +30,17 @@ function phoneLine(d: IpMatchDecision, input: string): string {
     d.phone.valid === undefined ? '' : d.phone.valid ? '  valid' : '  not valid (outside allocated ranges)';
   const type = d.phone.type === null ? '' : `  ${d.phone.type}`;
   return `${d.phone.number}  ${country}${type}${valid}`;
+}
+
+/**
+ * The velocity counts as the decision log and the options name them. A one-shot check counts in a store of its
+ * own, empty at start, so each is this check alone: said, so that a 1 is not read as a quiet IP.
+ */
+function velocityLine({ ip, subnet, phoneCountries, prefix }: VelocityCounts): string {
+  return (
+    `ip ${ip}, subnet ${subnet}, phoneCountries ${phoneCountries}, prefix ${prefix}` +
+    ' (this check alone: ipmatch check counts in a fresh memory store)'
+  );
 }
 
 function carrierLine(d: IpMatchDecision): string | undefined {
@@ -72,6 +83,7 @@ export function formatDecision(
         ]
       : undefined,
     d.signals.length > 0 ? ['signals', d.signals.join(', ')] : undefined,
+    d.velocity ? ['velocity', velocityLine(d.velocity)] : undefined,
     d.phone.missingInsights
       ? [
           'missing',

@@ -6,6 +6,8 @@ import { openTelemetryMetrics, prometheusMetrics } from 'ipmatch/metrics';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { afterAll, describe, expect, test } from 'vitest';
+import { SIGNAL_NAMES } from '../../src/core/signals.js';
+import { signalLabel } from '../../src/observe/metrics/labels.js';
 import { GB_IP, GB_PHONE, KR_IP, recorder, US_PHONE } from '../helpers/adapter-suite.js';
 
 const cores: IpMatch[] = [];
@@ -98,6 +100,25 @@ describe('prometheusMetrics() through Express', () => {
       ]),
     );
     expect(counts).toHaveLength(3);
+  });
+
+  test('the velocity signals count under labels of their own; the signal label set is SIGNALS and "other"', async () => {
+    const registry = new Registry();
+    const app = shop(registry);
+    // One IP, five numbers of one block of 1,000: the 4th is ip_velocity (more than 3), the 5th prefix_burst too.
+    for (let i = 0; i < 5; i++) await send(app, '/signup', `+44740012345${i}`, GB_IP).expect(200);
+    const text = (await request(app).get('/metrics').expect(200)).text;
+    const counts = series(text, 'ipmatch_signals_total').map((s) => [s.labels, s.value]);
+    expect(counts).toEqual([
+      [{ route: '/signup', signal: 'ip_velocity', action: 'flag' }, 2],
+      [{ route: '/signup', signal: 'prefix_burst', action: 'flag' }, 1],
+    ]);
+    for (const name of SIGNAL_NAMES) expect(signalLabel(name)).toBe(name);
+    expect(SIGNAL_NAMES).toEqual(
+      expect.arrayContaining(['ip_velocity', 'prefix_burst', 'velocity_unavailable']),
+    );
+    for (const name of ['ip_velocity ', 'IP_VELOCITY', '__proto__', 'constructor', '+447400123'])
+      expect(signalLabel(name)).toBe('other');
   });
 
   test('label values stay in closed vocabularies whatever the requests hold', async () => {

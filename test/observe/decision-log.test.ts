@@ -97,8 +97,15 @@ describe('decisionLog()', () => {
         cached: false,
         errorCode: null,
         durationMs: expect.closeTo(c.durationMs, 2),
+        ...(d.velocity ? { velocity: d.velocity } : {}),
       });
     });
+    // Velocity is on by default: the checked numbers carry their counts; the invalid phone none.
+    expect(lines.map((l) => l.velocity)).toEqual([
+      { ip: 1, subnet: 1, phoneCountries: 1, prefix: 1 },
+      { ip: 1, subnet: 1, phoneCountries: 2, prefix: 1 },
+      seen[2]![0].velocity,
+    ]);
     expect(lines.map((l) => [l.policyAction, l.reason, l.ipCountry, l.phoneCountry])).toEqual([
       ['block', 'country_mismatch', 'KR', 'GB'],
       ['allow', 'country_match', 'GB', 'GB'],
@@ -202,24 +209,27 @@ describe('decisionLog()', () => {
 
   test('a line keeps the velocity counts (four numbers) and, keyed, a label of the block that phoneKey cannot join', async () => {
     const infos: DecisionLine[] = [];
+    const seen: IpMatchDecision[] = [];
     const log = decisionLog({
       destination: { info: (o) => infos.push(o as DecisionLine) },
       keySecret: SECRET,
     });
-    const core = createIpMatch({ logger: recorder().logger });
-    const context = { route: '/signup', method: 'POST', durationMs: 0.1 };
-    const velocity = { ip: 4, subnet: 7, phoneCountries: 2, prefix: 5 };
+    const record = (d: IpMatchDecision) => void seen.push(d);
+    const core = createIpMatch({ logger: recorder().logger, onDecision: [log, record] });
     const sameBlock = ['+447400123456', '+447400123999', '+447400124000'];
-    for (const phone of sameBlock) {
-      const d = await core.check({ phone, ip: KR_IP });
-      log({ ...d, velocity: { ...velocity } }, context);
-    }
-    log(await core.check({ phone: GB_PHONE, ip: GB_IP }), context);
-    await log.flush();
+    for (const phone of sameBlock) await core.check({ phone, ip: KR_IP });
     await core.close();
+    // Velocity off: the decision has no counts, nor has its line.
+    const off = createIpMatch({ logger: recorder().logger, velocity: false, onDecision: log });
+    await off.check({ phone: GB_PHONE, ip: GB_IP });
+    await off.close();
     const [a, b, c, plain] = infos;
-    expect(a!.velocity).toEqual(velocity);
-    expect(Object.keys(a!.velocity!)).toEqual(['ip', 'subnet', 'phoneCountries', 'prefix']);
+    expect(infos.slice(0, 3).map((l) => l.velocity)).toEqual(seen.map((d) => d.velocity));
+    expect([a, b, c].map((l) => l!.velocity)).toEqual([
+      { ip: 1, subnet: 1, phoneCountries: 1, prefix: 1 },
+      { ip: 2, subnet: 2, phoneCountries: 1, prefix: 2 },
+      { ip: 3, subnet: 3, phoneCountries: 1, prefix: 1 },
+    ]);
     expect(plain).not.toHaveProperty('velocity');
     expect(a!.prefixKey).toMatch(/^[0-9a-f]{32}$/);
     expect(b!.prefixKey).toBe(a!.prefixKey); // +447400123 456 and 999: one block of 1,000
@@ -234,7 +244,7 @@ describe('decisionLog()', () => {
     const text = JSON.stringify(infos);
     for (const phone of sameBlock) expect(text).not.toContain(phone.slice(0, -3));
     // The report reads both back.
-    expect(parseLine(JSON.stringify(a))).toMatchObject({ velocity, prefixKey: a!.prefixKey });
+    expect(parseLine(JSON.stringify(b))).toMatchObject({ velocity: b!.velocity, prefixKey: a!.prefixKey });
   });
 
   test('prefixDigits names blocks as a changed velocity.prefix.digits counts them', async () => {

@@ -6,8 +6,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { lineKeys } from '../../src/observe/decision-line.js';
 import type { Report } from '../../src/observe/report/figures.js';
 import { count, percent } from '../../src/observe/report/format.js';
+import { BURST, EXPECTED, LOG_SECRET, writeSignalsLog } from './signals-log.js';
 
 /**
  * The report page in a real browser: Debian's chromium, driven by playwright-core. Under CI=true a missing
@@ -28,14 +30,25 @@ if (!CHROMIUM)
 const FIXTURE = fileURLToPath(new URL('../fixtures/decisions.ndjson', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ipmatch-page-'));
 const page = join(dir, 'report.html');
+/** The signal and velocity sections' page, from a log a real decisionLog wrote (test/observe/signals-log.ts). */
+const signalsPage = join(dir, 'signals.html');
 let report: Report;
+let signals: Report;
 let browser: Browser | undefined;
 
-beforeAll(async () => {
+/** `ipmatch report <log> --json --html <page>`: the figures as --json prints them. */
+async function reportOf(log: string, html: string): Promise<Report> {
   const out: string[] = [];
   const io = { stdout: (t: string) => void out.push(t), stderr: () => {}, env: {} };
-  expect(await main(['report', FIXTURE, '--json', '--html', page], io)).toBe(0);
-  report = JSON.parse(out.join('')) as Report;
+  expect(await main(['report', log, '--json', '--html', html], io)).toBe(0);
+  return JSON.parse(out.join('')) as Report;
+}
+
+beforeAll(async () => {
+  report = await reportOf(FIXTURE, page);
+  const log = join(dir, 'signals.ndjson');
+  await writeSignalsLog(log);
+  signals = await reportOf(log, signalsPage);
   if (CHROMIUM) browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 }, 60_000);
 
@@ -117,6 +130,100 @@ describe.skipIf(!CHROMIUM)('the report page in Chromium', () => {
     const shot = join(dir, 'report.png');
     await tab.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
+    await context.close();
+  });
+});
+
+describe.skipIf(!CHROMIUM)('the report page in Chromium: the signal and velocity sections', () => {
+  test('render every family with the counts of --json and of the log, with no error and no request', async () => {
+    const context = await browser!.newContext({ offline: true, viewport: { width: 980, height: 900 } });
+    const tab = await context.newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    tab.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
+    tab.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    tab.on('request', (r) => requests.push(r.url()));
+    const url = pathToFileURL(signalsPage).href;
+    await tab.goto(url, { waitUntil: 'load' });
+
+    // One section per family, in the table's order, each with its decisions, shown and in data-decisions.
+    const sections = await tab.$$eval('section[data-family]', (ss) =>
+      ss.map((s) => [
+        s.getAttribute('data-family'),
+        Number(s.getAttribute('data-decisions')),
+        s.querySelector('h3')?.textContent,
+        (s as unknown as { offsetHeight: number }).offsetHeight > 0,
+      ]),
+    );
+    expect(sections.map(([family, n]) => [family, n])).toEqual(Object.entries(EXPECTED.families));
+    expect(sections.map(([, n]) => n)).toEqual(signals.families.map((f) => f.decisions));
+    expect(
+      sections.every(
+        ([, n, title, visible]) => visible && title?.endsWith(`: ${n} decision${n === 1 ? '' : 's'}`),
+      ),
+    ).toBe(true);
+
+    // Each signal in its family's section: its decisions and what blocking it would add, as counted by hand.
+    const rows = await tab.$$eval('section[data-family] tr[data-signal]', (trs) =>
+      trs.map((tr) => [
+        tr.closest('section')!.getAttribute('data-family'),
+        tr.getAttribute('data-signal'),
+        [...tr.querySelectorAll('td')].map((td) => td.textContent),
+      ]),
+    );
+    expect(
+      rows.map(([, signal, cells]) => [signal, Number(cells[1]), Number(cells[2]!.split(' ')[0])]),
+    ).toEqual(EXPECTED.signals);
+    expect(rows.map(([family]) => family)).toEqual(signals.signals.map((s) => s.family));
+    expect(rows.map(([, , cells]) => cells[2])).toEqual(
+      signals.signals.map((s) => `${count(s.ifBlocked)} (${percent(s.ifBlockedShare)})`),
+    );
+
+    // Networks and number types, in their families' sections.
+    const named = (id: string) =>
+      tab.$$eval(`#${id} tr[data-name]`, (trs) =>
+        trs.map((tr) => [tr.getAttribute('data-name'), Number(tr.querySelectorAll('td')[1]?.textContent)]),
+      );
+    expect(await named('networks')).toEqual(EXPECTED.networks);
+    expect(await named('phone-types')).toEqual(EXPECTED.phoneTypes);
+    expect(await tab.$eval('#networks', (t) => t.closest('section')?.id)).toBe('family-ip_nature');
+    expect(await tab.$eval('#phone-types', (t) => t.closest('section')?.id)).toBe('family-number');
+
+    // The velocity counts' spread, bucket by bucket, and the largest count.
+    const spread = await tab.$$eval('#velocity-counts tr[data-count]', (trs) =>
+      trs.map((tr) => [
+        tr.getAttribute('data-count'),
+        [...tr.querySelectorAll('td[data-bucket]')].map((td) => Number(td.textContent)),
+        Number(tr.querySelector('td[data-max]')?.textContent),
+      ]),
+    );
+    expect(spread).toEqual(
+      (['ip', 'subnet', 'phoneCountries', 'prefix'] as const).map((k) => [
+        k,
+        [...EXPECTED.velocity[k]],
+        signals.velocity![k].max,
+      ]),
+    );
+    expect(await tab.$$eval('#velocity-counts th', (ths) => ths.map((th) => th.textContent))).toEqual([
+      'Count (this request included)',
+      ...signals.velocity!.buckets,
+      'Max',
+    ]);
+
+    // The busiest block first, by its keyed label: the burst's six numbers.
+    const blocks = await tab.$$eval('#prefixes tr[data-prefix]', (trs) =>
+      trs.map((tr) => [
+        tr.querySelector('code')?.textContent,
+        Number(tr.querySelectorAll('td')[1]?.textContent),
+      ]),
+    );
+    expect(blocks[0]).toEqual([lineKeys(LOG_SECRET).prefix(BURST[0]!), EXPECTED.topBlockCount]);
+    expect(blocks).toEqual(signals.prefixes!.top.map((b) => [b.prefixKey, b.count]));
+
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([url]);
     await context.close();
   });
 });

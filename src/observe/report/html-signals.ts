@@ -51,16 +51,19 @@ function velocityTables(report: Report): string {
   }
   const p = report.prefixes;
   if (p && p.top.length > 0) {
+    // Past its counters a count may run high: by how much at most, only then.
+    const over = (n: number) => (p.approximate ? `<td>${n > 0 ? `at most ${count(n)}` : 'exact'}</td>` : '');
     const body = p.top
       .map(
         (b) =>
           `<tr data-prefix="${esc(b.prefixKey)}" data-count="${b.count}"><td><code>${esc(b.prefixKey)}</code></td>` +
-          `<td>${count(b.count)}</td><td>${b.overcount > 0 ? `at most ${count(b.overcount)}` : '0'}</td></tr>`,
+          `<td>${count(b.count)}</td>${over(b.overcount)}</tr>`,
       )
       .join('');
+    const head = `<tr><th>Block (prefixKey)</th><th>Decisions</th>${p.approximate ? '<th>Over by</th>' : ''}</tr>`;
     parts.push(
       `<h3>Blocks of numbers seen most, by keyed label (of ${count(p.keyedLines)} keyed decisions)</h3>`,
-      `<table id="prefixes"><tr><th>Block (prefixKey)</th><th>Decisions</th><th>Over by</th></tr>${body}</table>`,
+      `<table id="prefixes">${head}${body}</table>`,
     );
   }
   return parts.join('\n');

@@ -30,11 +30,15 @@ function velocityLines(report: Report): string[] {
   }
   const p = report.prefixes;
   if (p && p.top.length > 0) {
-    const about = p.approximate ? ', counts at most "over" too high' : '';
+    const about = p.approximate ? ` (more blocks than ${count(p.held)} counters: some counts run high)` : '';
     out.push(
       `${IN}blocks of numbers seen most (prefixKey), of ${count(p.keyedLines)} keyed decisions${about}:`,
       table(
-        p.top.map((b) => [b.prefixKey, count(b.count), b.overcount > 0 ? `over ${count(b.overcount)}` : '']),
+        p.top.map((b) => [
+          b.prefixKey,
+          count(b.count),
+          ...(p.approximate ? [b.overcount > 0 ? `over by ${count(b.overcount)} at most` : 'exact'] : []),
+        ]),
         `${IN}  `,
       ),
     );

@@ -108,40 +108,43 @@ const storeWithDistinct = z.custom<Store>(
   { message: 'expected a Store with distinct(ops), such as new RedisStore({ client })' },
 );
 
-export const velocitySchema = z.union([
-  z.literal(false),
-  z.strictObject({
-    ip: z.optional(counter),
-    subnet: z.optional(counter),
-    phone: z.optional(
-      z.union([
-        z.literal(false),
-        z.strictObject({ windowMs, maxCountries: z.optional(wholeNumber(1, 250)) }),
-      ]),
-    ),
-    prefix: z.optional(
-      z.union([
-        z.literal(false),
-        z.strictObject({
-          windowMs,
-          max,
-          digits: z.optional(
-            z
-              .number()
-              .check(
-                z.int('digits: expected a whole number of trailing digits, from 1 to 6'),
-                z.minimum(1, 'expected 1 to 6 trailing digits (3 makes blocks of 1,000 numbers)'),
-                z.maximum(6, 'expected 1 to 6 trailing digits (3 makes blocks of 1,000 numbers)'),
-              ),
-          ),
-        }),
-      ]),
-    ),
-    allow: z.optional(allowList),
-    store: z.optional(storeWithDistinct),
-    timeoutMs: z.optional(wholeNumber(1, 10_000)),
-  }),
-]);
+export const velocitySchema = z.union(
+  [
+    z.literal(false),
+    z.strictObject({
+      ip: z.optional(counter),
+      subnet: z.optional(counter),
+      phone: z.optional(
+        z.union([
+          z.literal(false),
+          z.strictObject({ windowMs, maxCountries: z.optional(wholeNumber(1, 250)) }),
+        ]),
+      ),
+      prefix: z.optional(
+        z.union([
+          z.literal(false),
+          z.strictObject({
+            windowMs,
+            max,
+            digits: z.optional(
+              z
+                .number()
+                .check(
+                  z.int('digits: expected a whole number of trailing digits, from 1 to 6'),
+                  z.minimum(1, 'expected 1 to 6 trailing digits (3 makes blocks of 1,000 numbers)'),
+                  z.maximum(6, 'expected 1 to 6 trailing digits (3 makes blocks of 1,000 numbers)'),
+                ),
+            ),
+          }),
+        ]),
+      ),
+      allow: z.optional(allowList),
+      store: z.optional(storeWithDistinct),
+      timeoutMs: z.optional(wholeNumber(1, 10_000)),
+    }),
+  ],
+  { error: 'expected false (off) or an object such as { ip: { max: 5 }, allow: ["203.0.113.0/24"] }' },
+);
 
 /** The options with every default filled in: what the velocity source is built from, once per core. */
 export interface VelocitySettings {

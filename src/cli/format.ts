@@ -39,7 +39,7 @@ function phoneLine(d: IpMatchDecision, input: string): string {
 function velocityLine({ ip, subnet, phoneCountries, prefix }: VelocityCounts): string {
   return (
     `ip ${ip}, subnet ${subnet}, phoneCountries ${phoneCountries}, prefix ${prefix}` +
-    ' (this check alone: ipmatch check counts in a fresh memory store)'
+    ' (counted in this run alone)'
   );
 }
 

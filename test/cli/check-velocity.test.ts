@@ -30,7 +30,7 @@ describe('ipmatch check: the velocity counts', { timeout: 120_000 }, () => {
     ]);
     expect(plain.code).toBe(0);
     expect(plain.stdout).toMatch(
-      /^velocity {2}ip 1, subnet 1, phoneCountries 1, prefix 1 \(this check alone: ipmatch check counts in a fresh memory store\)$/m,
+      /^velocity {2}ip 1, subnet 1, phoneCountries 1, prefix 1 \(counted in this run alone\)$/m,
     );
     // The lines above it are unchanged: match, action, ip, phone.
     expect(plain.stdout).toMatch(/^phone {5}\+447400123456 {2}GB {2}mobile {2}valid$/m);

@@ -40,9 +40,9 @@ function filler(rows: number): string {
 const server = await startFeedServer();
 const docs: Partial<Record<FeedName, string>> = {
   aws: feedDocument('aws', lines('aws-ipv4.txt', 'aws-ipv6.txt')),
-  gcp: feedDocument('gcp', lines('aws-ipv4.txt').slice(0, 800)),
+  gcp: read('gcp-cloud.json'),
   oracle: feedDocument('oracle', lines('oracle-ipv4.txt')),
-  azure: feedDocument('azure', lines('aws-ipv4.txt').slice(800, 3_000)),
+  azure: read('azure-servicetags.json'),
   digitalocean: feedDocument('digitalocean', lines('digitalocean-ipv4.txt', 'digitalocean-ipv6.txt')),
   linode: feedDocument('linode', lines('linode-ipv4.txt', 'linode-ipv6.txt')),
   vultr: feedDocument('vultr', lines('vultr-ipv4.txt', 'vultr-ipv6.txt')),

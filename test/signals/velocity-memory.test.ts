@@ -58,9 +58,14 @@ describe('keys', () => {
 
   test('each kind is its own domain, and two processes (seeds) hash apart', () => {
     const h = memoryHasher([1, 2]);
-    expect(h('phone', '+447400123456')).not.toBe(h('number', '+447400123456'));
-    expect(h('block', '+447400123456', 10)).toBe(h('block', '+447400123'));
-    expect(memoryHasher([3, 4])('phone', '+447400123456')).not.toBe(h('phone', '+447400123456'));
+    expect(h.hash('phone', '+447400123456')).not.toBe(h.hash('number', '+447400123456'));
+    expect(h.hash('block', '+447400123456', 10)).toBe(h.hash('block', '+447400123'));
+    h.pass('+447400123456', 10);
+    expect([h.prefix('block'), h.whole('phone')]).toEqual([
+      h.hash('block', '+447400123'),
+      h.hash('phone', '+447400123456'),
+    ]);
+    expect(memoryHasher([3, 4]).hash('phone', '+447400123456')).not.toBe(h.hash('phone', '+447400123456'));
   });
 });
 

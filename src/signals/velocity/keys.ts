@@ -31,28 +31,61 @@ function randomSeed(): [number, number] {
 }
 
 /**
- * A keyed 53-bit hash of `text` up to `end` (cyrb53's mixing, seeded with a per-process secret and the kind), as
- * a non-negative integer. Not a MAC: it keeps the in-memory counters free of clear numbers and IPs, and its
- * random seed keeps an attacker from choosing inputs that collide. It costs about as much as reading the string,
- * where an HMAC per counter would cost more than the whole check.
+ * Keyed 53-bit hashes (cyrb53's mixing, seeded with a per-process secret; the kind is mixed in at the end), as
+ * non-negative integers. Not a MAC: they keep the in-memory counters free of clear numbers and IPs, and the
+ * random seed keeps an attacker from choosing inputs that collide. One pass over a text gives the hash of the
+ * whole and of a prefix (a number and its block, an IP and its /24), in any kind: a check hashes its number once
+ * and its IP once, where an HMAC per counter would cost more than the whole check.
  */
 export function memoryHasher(seed: readonly [number, number] = randomSeed()) {
   const [a, b] = seed;
-  return (kind: Kind, text: string, end: number = text.length): number => {
+  // The states after the last pass: at its `end` (the prefix) and at the text's end.
+  let p1 = 0;
+  let p2 = 0;
+  let f1 = 0;
+  let f2 = 0;
+  const finish = (x: number, y: number, kind: Kind): number => {
     const k = KIND[kind];
-    let h1 = (0xdeadbeef ^ a ^ Math.imul(k, 0x9e3779b1)) | 0;
-    let h2 = (0x41c6ce57 ^ b ^ Math.imul(k, 0x85ebca77)) | 0;
-    for (let i = 0; i < end; i++) {
-      const c = text.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 2654435761);
-      h2 = Math.imul(h2 ^ c, 1597334677);
-    }
+    let h1 = x ^ Math.imul(k, 0x9e3779b1);
+    let h2 = y ^ Math.imul(k, 0x85ebca77);
     h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
     h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
     h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
     h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
     return 4294967296 * (2097151 & h2) + (h1 >>> 0);
   };
+  const hasher = {
+    /** Reads `text` once, keeping the state at `end` (the prefix) and at its end; then `prefix` and `whole`. */
+    pass(text: string, end: number): void {
+      let h1 = 0xdeadbeef ^ a;
+      let h2 = 0x41c6ce57 ^ b;
+      for (let i = 0; i < text.length; i++) {
+        if (i === end) {
+          p1 = h1;
+          p2 = h2;
+        }
+        const c = text.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 2654435761);
+        h2 = Math.imul(h2 ^ c, 1597334677);
+      }
+      if (end >= text.length) {
+        p1 = h1;
+        p2 = h2;
+      }
+      f1 = h1;
+      f2 = h2;
+    },
+    /** The last pass's prefix, hashed as `kind`. */
+    prefix: (kind: Kind): number => finish(p1, p2, kind),
+    /** The last pass's whole text, hashed as `kind`. */
+    whole: (kind: Kind): number => finish(f1, f2, kind),
+    /** `text` up to `end`, hashed as `kind`, in one call. */
+    hash(kind: Kind, text: string, end: number = text.length): number {
+      hasher.pass(text, end);
+      return finish(p1, p2, kind);
+    },
+  };
+  return hasher;
 }
 export type MemoryHasher = ReturnType<typeof memoryHasher>;
 

@@ -49,20 +49,31 @@ export class MemoryCounters {
       return 1;
     }
     const before = list.length;
+    // One pass, in place (no splice: it allocates): drop the expired (the oldest, at the front) and `member`.
     const since = now - windowMs;
-    let expired = 0;
-    while (expired < list.length && list[expired + 1]! <= since) expired += 2;
-    if (expired > 0) list.splice(0, expired);
-    if (member >= 0) {
-      for (let i = 0; i < list.length; i += 2) {
-        if (list[i] === member) {
-          list.splice(i, 2);
-          break;
-        }
+    let from = 0;
+    while (from < before && list[from + 1]! <= since) from += 2;
+    let to = 0;
+    for (let i = from; i < before; i += 2) {
+      if (list[i] === member) continue;
+      if (to !== i) {
+        list[to] = list[i]!;
+        list[to + 1] = list[i + 1]!;
       }
-      list.push(member, now);
-      if (list.length > cap * 2) list.splice(0, list.length - cap * 2);
+      to += 2;
     }
+    if (member >= 0) {
+      // The newest last; past the cap, the oldest go.
+      const over = to + 2 - cap * 2;
+      if (over > 0) {
+        for (let i = over; i < to; i++) list[i - over] = list[i]!;
+        to -= over;
+      }
+      list[to] = member;
+      list[to + 1] = now;
+      to += 2;
+    }
+    if (to !== list.length) list.length = to;
     if (list.length === 0) this.#current.delete(key);
     this.#grew((list.length - before) / 2);
     return list.length >> 1;

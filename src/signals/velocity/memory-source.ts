@@ -31,40 +31,43 @@ export function memoryCounting(
       const number = ctx.phone.number;
       if (number === null) return NO_SIGNALS;
       const at = ctx.now();
-      const member = hash('number', number);
+      // The number and its block in one pass, then the IP and its subnet in another: every key of the check.
+      const end = blockEnd(number, digits);
+      hash.pass(number, end);
+      const member = hash.whole('number');
+      const phoneKey = hash.whole('phone');
+      const blocked = end > 0;
+      const blockKey = blocked ? hash.prefix('block') : -1;
+      const sentKey = blocked && otp ? hash.prefix('sent') : -1;
+      const verifiedKey = blocked && otp ? hash.prefix('verified') : -1;
       const address = counts(ctx) ? ctx.ip.address : null;
       let ip = 0;
       let subnet = 0;
-      if (address !== null) {
-        const v6 = address.includes(':');
-        if (s.ip) {
-          const key = v6 ? hash('ip', v6Groups(address, 4)) : hash('ip', address);
-          ip = counters.add(key, member, s.ip.windowMs, ipCap, at);
+      if (address !== null && (s.ip || s.subnet)) {
+        // IPv4: the address (/32) and its /24; IPv6: its /64 and its /48.
+        if (address.includes(':')) {
+          const v6 = v6Groups(address, 4);
+          hash.pass(v6, v6.lastIndexOf(':'));
+        } else {
+          hash.pass(address, address.lastIndexOf('.'));
         }
-        if (s.subnet) {
-          const key = v6
-            ? hash('subnet', v6Groups(address, 3))
-            : hash('subnet', address, address.lastIndexOf('.'));
-          subnet = counters.add(key, member, s.subnet.windowMs, subnetCap, at);
-        }
+        if (s.ip) ip = counters.add(hash.whole('ip'), member, s.ip.windowMs, ipCap, at);
+        if (s.subnet) subnet = counters.add(hash.prefix('subnet'), member, s.subnet.windowMs, subnetCap, at);
       }
       let phoneCountries = 0;
       if (s.phone) {
         // An IP of unknown country adds none, but the number's count still shows.
         const country = ctx.ip.country;
-        const seen = country === null ? -1 : hash('country', country);
-        phoneCountries = counters.add(hash('phone', number), seen, s.phone.windowMs, phoneCap, at);
+        const seen = country === null ? -1 : hash.hash('country', country);
+        phoneCountries = counters.add(phoneKey, seen, s.phone.windowMs, phoneCap, at);
       }
-      const end = blockEnd(number, digits);
       const prefix =
-        s.prefix && end > 0
-          ? counters.add(hash('block', number, end), member, s.prefix.windowMs, prefixCap, at)
-          : 0;
+        s.prefix && blocked ? counters.add(blockKey, member, s.prefix.windowMs, prefixCap, at) : 0;
       let sent = -1;
       let verified = 0;
-      if (otp && end > 0) {
-        sent = counters.add(hash('sent', number, end), member, CONVERSION.windowMs, CONVERSION.cap, at);
-        verified = counters.add(hash('verified', number, end), -1, CONVERSION.windowMs, CONVERSION.cap, at);
+      if (sentKey >= 0) {
+        sent = counters.add(sentKey, member, CONVERSION.windowMs, CONVERSION.cap, at);
+        verified = counters.add(verifiedKey, -1, CONVERSION.windowMs, CONVERSION.cap, at);
       }
       const found = { ip, subnet, phoneCountries, prefix };
       ctx.velocity = found;
@@ -73,8 +76,8 @@ export function memoryCounting(
     verified(number: string): void {
       const end = blockEnd(number, digits);
       if (end < 0) return;
-      const key = hash('verified', number, end);
-      counters.add(key, hash('number', number), CONVERSION.windowMs, CONVERSION.cap, now());
+      hash.pass(number, end);
+      counters.add(hash.prefix('verified'), hash.whole('number'), CONVERSION.windowMs, CONVERSION.cap, now());
     },
     clear: () => counters.clear(),
   };

@@ -20,8 +20,12 @@ for i = 1, #KEYS do
     redis.call('PEXPIRE', key, window)
   end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  redis.call('ZREMRANGEBYRANK', key, 0, -cap - 1)
-  counts[i] = redis.call('ZCARD', key)
+  local n = redis.call('ZCARD', key)
+  if n > cap then
+    redis.call('ZREMRANGEBYRANK', key, 0, n - cap - 1)
+    n = cap
+  end
+  counts[i] = n
 end
 return counts`;
 

@@ -1,8 +1,8 @@
 /** RedisStore: the Store contract on ioredis or node-redis, keys prefixed and lookups locked across a fleet. */
-import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import type { DistinctOp, Store } from '../core/store.js';
 import { holdsSecrets, parseOptions, wholeNumber } from '../core/validate.js';
+import { hmacSha256Hex } from './hmac.js';
 import { RedisDistinct } from './redis-distinct.js';
 import {
   type IoRedisLike,
@@ -118,7 +118,8 @@ export class RedisStore implements Store {
   readonly #send: Send;
   readonly #distinct: RedisDistinct;
   readonly #prefix: string;
-  readonly #keySecret: string | undefined;
+  /** HMAC-SHA256 under `keySecret`, when there is one. */
+  readonly #hmac: ((text: string) => string) | undefined;
   readonly #lockTtlMs: number | undefined;
 
   constructor(options: RedisStoreOptions) {
@@ -127,7 +128,7 @@ export class RedisStore implements Store {
     this.#send = to.send;
     this.#distinct = new RedisDistinct(to);
     this.#prefix = opts.prefix;
-    this.#keySecret = opts.keySecret;
+    this.#hmac = opts.keySecret === undefined ? undefined : hmacSha256Hex(opts.keySecret);
     this.#lockTtlMs = opts.lockTtlMs;
   }
 
@@ -138,7 +139,7 @@ export class RedisStore implements Store {
 
   /** `text`, or with `keySecret` its HMAC-SHA256 in hex. */
   #hash(text: string): string {
-    return this.#keySecret ? createHmac('sha256', this.#keySecret).update(text).digest('hex') : text;
+    return this.#hmac ? this.#hmac(text) : text;
   }
 
   async get(key: string): Promise<string | null> {

@@ -277,3 +277,43 @@ describe('the velocity counts spread into buckets', () => {
     expect(report([decision()]).velocity).toBeNull();
   });
 });
+
+describe('what blocking one signal would add, per route', () => {
+  test('counts the decisions with the signal that the policy let through, invalid phones left out', () => {
+    const r = report([
+      decision({ route: '/signup', signals: ['hosting'], action: 'flag', policyAction: 'flag' }),
+      decision({
+        route: '/signup',
+        signals: ['hosting', 'ip_velocity'],
+        action: 'flag',
+        policyAction: 'flag',
+      }),
+      decision({ route: '/checkout', signals: ['hosting'], action: 'block', policyAction: 'block' }),
+      decision({
+        route: '/checkout',
+        signals: ['ip_velocity'],
+        reason: 'phone_invalid',
+        matchLevel: 'unknown',
+      }),
+      decision({ route: '/checkout', signals: ['ip_velocity'], action: 'flag', policyAction: 'flag' }),
+    ]);
+    const rows = Object.fromEntries(r.whatIf.rows.map((x) => [x.all ? '*' : x.route, x.signals]));
+    expect(rows).toEqual({
+      '*': [
+        { signal: 'hosting', blocked: 2, share: 2 / 5 },
+        { signal: 'ip_velocity', blocked: 2, share: 2 / 5 },
+      ],
+      '/signup': [
+        { signal: 'hosting', blocked: 2, share: 1 },
+        { signal: 'ip_velocity', blocked: 1, share: 1 / 2 },
+      ],
+      '/checkout': [{ signal: 'ip_velocity', blocked: 1, share: 1 / 3 }],
+    });
+    // Over every route, the same as each signal's ifBlocked.
+    expect(r.signals.map((s) => [s.signal, s.ifBlocked])).toEqual([
+      ['hosting', 2],
+      ['ip_velocity', 2],
+    ]);
+    expect(formatReport(r)).toMatch(/^ {2}\/checkout +- +1 33\.3%$/m);
+  });
+});

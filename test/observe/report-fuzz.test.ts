@@ -131,6 +131,7 @@ describe('ipmatch report on any input', () => {
         expect(inBuckets).toBe(totals.decisions);
         if (r.phones) expect(r.phones.distinct).toBeLessThanOrEqual(LIMITS.phones);
         expect(r.networks.length).toBeLessThanOrEqual(LIMITS.names + 1);
+        for (const row of r.whatIf.rows) expect(row.signals.length).toBeLessThanOrEqual(LIMITS.names + 1);
         expect(r.phoneTypes.length).toBeLessThanOrEqual(LIMITS.names + 1);
         const known = r.families.filter((f) => f.family !== 'other').map((f) => f.family);
         expect(known).toEqual(['client_ip', 'ip_nature', 'number', 'velocity', 'sim_swap']);

@@ -212,6 +212,25 @@ describe.skipIf(!CHROMIUM)('the report page in Chromium: the signal and velocity
       'Max',
     ]);
 
+    // What blocking each signal would add, per route: every cell as --json has it.
+    const whatIf = await tab.$$eval('#what-if-signals tr[data-route]', (trs) =>
+      trs.map((tr) =>
+        [...tr.querySelectorAll('td[data-signal]')].map((td) => [
+          td.getAttribute('data-signal'),
+          Number(td.getAttribute('data-blocked')),
+          td.childNodes[0]?.textContent,
+        ]),
+      ),
+    );
+    expect(whatIf).toHaveLength(signals.whatIf.rows.length);
+    expect(whatIf[0]!.map(([signal, n]) => [signal, n])).toEqual(
+      expect.arrayContaining(signals.whatIf.rows[0]!.signals.map((s) => [s.signal, s.blocked])),
+    );
+    for (const [signal, n, shown] of whatIf[0]!) {
+      const s = signals.signals.find((x) => x.signal === signal)!;
+      expect([n, shown]).toEqual([s.ifBlocked, percent(s.ifBlockedShare)]);
+    }
+
     // The busiest block first, by its keyed label: the burst's six numbers.
     const blocks = await tab.$$eval('#prefixes tr[data-prefix]', (trs) =>
       trs.map((tr) => [

@@ -103,6 +103,12 @@ describe('ipmatch report: a section per signal family, from a log a real decisio
       overcount: 0,
     });
     expect(r.prefixes!.top.slice(1).map((b) => b.count)).toEqual([1, 1, 1, 1]);
+    // Blocking one signal, per route (here one: direct checks): what each would add to the policy in force.
+    const added = EXPECTED.signals.filter(([, , n]) => n > 0).sort((a, b) => b[2] - a[2]);
+    expect(r.whatIf.rows[0]!.signals.map((s) => [s.signal, s.blocked])).toEqual(
+      expect.arrayContaining(added.map(([signal, , n]) => [signal, n])),
+    );
+    expect(r.whatIf.rows[0]!.signals).toHaveLength(added.length);
 
     out.length = 0;
     await main(['report', file], io);
@@ -115,5 +121,8 @@ describe('ipmatch report: a section per signal family, from a log a real decisio
     expect(summary).toMatch(new RegExp(`^ {6}${burstBlock} +6$`, 'm'));
     expect(summary).toContain('    number types: mobile 8, fixed_line_or_mobile 1, premium_rate 1\n');
     expect(summary).toContain('  The client IP: 0 decisions\n    none\n');
+    expect(summary).toMatch(
+      /^ {2}route +ip_velocity +prefix_burst +hosting +tor_exit +premium_rate_number$\n^ {2}all routes +3 30\.0% +2 20\.0% +1 10\.0% +1 10\.0% +1 10\.0%$/m,
+    );
   });
 });

@@ -60,7 +60,7 @@ export class ReportBuilder {
     this.#filters = filters;
     this.#limits = limits;
     this.#routeMatches = routeMatcher(filters.route);
-    this.#all = new RouteCounts({ reasons: limits.reasons, pairs: limits.pairs });
+    this.#all = new RouteCounts({ reasons: limits.reasons, pairs: limits.pairs, names: limits.names });
     this.#mismatchPairs = new Tally(limits.pairs);
     this.#errors = new Tally(limits.names);
     this.#signals = new SignalCounts(limits);
@@ -113,7 +113,11 @@ export class ReportBuilder {
   #routeCounts(route: string | null): RouteCounts {
     const held = this.#routes.get(route);
     if (held) return held;
-    const limits = { reasons: this.#limits.reasons, pairs: this.#limits.routePairs };
+    const limits = {
+      reasons: this.#limits.reasons,
+      pairs: this.#limits.routePairs,
+      names: this.#limits.names,
+    };
     if (this.#routes.size >= this.#limits.routes) {
       this.#otherRoutes ??= new RouteCounts(limits);
       return this.#otherRoutes;

@@ -49,6 +49,12 @@ export interface WhatIfRow {
   other?: true;
   decisions: number;
   results: WhatIfResult[];
+  /**
+   * Per signal the route's decisions carried, what `policy: { [signal]: 'block' }` would add to the policy in
+   * force: the decisions with it that were not blocked (invalid phones left out), most first; "(other)" last
+   * past the first 100 signals.
+   */
+  signals: { signal: string; blocked: number; share: number }[];
 }
 
 /** One signal: its family, its decisions, and what blocking it would add (see `Report['signals']`). */

@@ -1,8 +1,8 @@
 /** The report page's signal sections, one per family, every name from a log escaped. */
 import type { Report } from './figures.js';
-import { count, percent } from './format.js';
+import { count, percent, routeName } from './format.js';
 import { esc } from './svg.js';
-import { VELOCITY_ROWS } from './terminal-signals.js';
+import { signalColumns, VELOCITY_ROWS } from './terminal-signals.js';
 
 const none = '<p class="none">None.</p>';
 
@@ -99,4 +99,26 @@ export function signalSections(report: Report): string {
       );
     })
     .join('\n');
+}
+
+/** Per route, what blocking each signal would add to the policy in force: a column per signal that adds any. */
+export function signalWhatIfTable(report: Report): string {
+  const columns = signalColumns(report);
+  if (columns.length === 0) return '<p class="none">No signal whose block would change a decision.</p>';
+  const head = `<tr><th>Route</th><th>Decisions</th>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
+  const body = report.whatIf.rows
+    .map((r) => {
+      const added = new Map(r.signals.map((s) => [s.signal, s]));
+      const cells = columns
+        .map((c) => {
+          const s = added.get(c);
+          const blocked = s?.blocked ?? 0;
+          return `<td data-signal="${esc(c)}" data-blocked="${blocked}">${percent(s?.share ?? 0)}<small>${count(blocked)} more blocked</small></td>`;
+        })
+        .join('');
+      const name = r.all ? 'All routes' : routeName(r.route);
+      return `<tr data-route="${esc(r.all ? '*' : (r.route ?? ''))}"><td>${esc(name)}</td><td>${count(r.decisions)}</td>${cells}</tr>`;
+    })
+    .join('');
+  return `<table id="what-if-signals">${head}${body}</table>`;
 }

@@ -1,7 +1,7 @@
 /** The report as one self-contained HTML page, every log field escaped. */
 import type { Report } from './figures.js';
 import { badLineName, count, day, inForce, pairName, percent, routeName } from './format.js';
-import { signalSections } from './html-signals.js';
+import { signalSections, signalWhatIfTable } from './html-signals.js';
 import { barList, COLORS, esc, heatmap, stackedBars } from './svg.js';
 import { UNIT_RULE } from './timeline.js';
 
@@ -114,6 +114,8 @@ ${legend()}
 ${stackedBars(report.timeline.buckets, report.timeline.unit)}
 <h2>What if: the share of each route's decisions a policy would block</h2>
 ${whatIfTable(report)}
+<h2>What if a signal were <code>'block'</code> too: the share of each route's decisions it would add</h2>
+${signalWhatIfTable(report)}
 <h2>Mismatches: phone country × IP country (top ${pairs.top.length} pairs of ${count(pairs.mismatches)})</h2>
 ${heatmap(pairs.top)}
 <h2>Reasons</h2>

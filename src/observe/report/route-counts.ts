@@ -3,7 +3,7 @@ import type { Action, MatchLevel } from '../../core/types.js';
 import type { ActionCounts, PairFigure, RouteFigures, WhatIfResult, WhatIfRow } from './figures.js';
 import type { LoggedDecision } from './parse-line.js';
 import { Tally } from './tally.js';
-import { CANDIDATES } from './what-if.js';
+import { CANDIDATES, signalBlockWouldAdd } from './what-if.js';
 
 const ACTION_INDEX: Record<Action, number> = { allow: 0, flag: 1, block: 2 };
 const LEVEL_INDEX: Record<MatchLevel, number> = { country: 0, mismatch: 1, unknown: 2 };
@@ -39,10 +39,13 @@ export class RouteCounts {
   readonly reasons: Tally;
   readonly blocked = CANDIDATES.map(() => 0);
   readonly blockedPairs: Tally[];
+  /** Per signal, the decisions that blocking it would add on this route (see `signalBlockWouldAdd`). */
+  readonly signalBlocks: Tally;
 
-  constructor(limits: { reasons: number; pairs: number }) {
+  constructor(limits: { reasons: number; pairs: number; names: number }) {
     this.reasons = new Tally(limits.reasons);
     this.blockedPairs = CANDIDATES.map(() => new Tally(limits.pairs));
+    this.signalBlocks = new Tally(limits.names);
   }
 
   /** `pair` is computed only when some candidate blocks (`blocks` is not all false). */
@@ -52,6 +55,7 @@ export class RouteCounts {
     this.policy[ACTION_INDEX[d.policyAction]]!++;
     this.level[LEVEL_INDEX[d.matchLevel]]!++;
     this.reasons.add(d.reason);
+    if (d.signals.length > 0 && signalBlockWouldAdd(d)) for (const s of d.signals) this.signalBlocks.add(s);
     if (pair === undefined) return;
     for (let i = 0; i < blocks.length; i++) {
       if (!blocks[i]) continue;
@@ -79,6 +83,9 @@ export class RouteCounts {
       share: share(this.blocked[i]!, this.decisions),
       top: topPairs(this.blockedPairs[i]!, this.blocked[i]!, TOP_PAIRS_PER_POLICY),
     }));
-    return { route, decisions: this.decisions, results };
+    const signals = this.signalBlocks
+      .entries()
+      .map(([signal, blocked]) => ({ signal, blocked, share: share(blocked, this.decisions) }));
+    return { route, decisions: this.decisions, results, signals };
   }
 }

@@ -6,6 +6,7 @@ import type { LoggedDecision } from './parse-line.js';
 import { share } from './route-counts.js';
 import { Tally } from './tally.js';
 import { TopKeys } from './top-keys.js';
+import { signalBlockWouldAdd } from './what-if.js';
 
 /** The velocity counts' buckets: 0 is "not counted" (an IP not public or allow-listed, a country not known). */
 export const VELOCITY_BUCKETS = ['0', '1', '2', '3', '4–5', '6–10', '>10'] as const;
@@ -39,8 +40,7 @@ export class SignalCounts {
   }
 
   add(d: LoggedDecision): void {
-    // Invalid phones are left out of the what-if, as in CANDIDATES: enforce mode answers them 400 anyway.
-    const unblocked = d.policyAction !== 'block' && d.reason !== 'phone_invalid';
+    const unblocked = signalBlockWouldAdd(d);
     if (d.signals.length > 0) {
       this.#seen.fill(false);
       for (const s of d.signals) {

@@ -1,9 +1,11 @@
 /** The terminal summary's signal sections, one per family, from a report already made inert. */
 import type { CountSpread, Report } from './figures.js';
-import { count, percent } from './format.js';
+import { count, percent, routeName } from './format.js';
 import { table } from './text-table.js';
 
 const IN = '    ';
+/** Signal columns the summary's per-route what-if shows; --json and the page have them all. */
+const SIGNAL_COLUMNS = 8;
 
 /** What each velocity count is, in words, for the rows of its spread. */
 export const VELOCITY_ROWS = [
@@ -71,4 +73,39 @@ export function signalSections(report: Report): string[] {
     if (f.family === 'velocity') out.push(...velocityLines(report));
   }
   return out;
+}
+
+/** The signals whose block would add something somewhere, most added first: the per-route what-if's columns. */
+export function signalColumns(report: Report): string[] {
+  return report.signals
+    .filter((s) => s.ifBlocked > 0)
+    .sort((a, b) => b.ifBlocked - a.ifBlocked)
+    .map((s) => s.signal);
+}
+
+/** Per route, what blocking each signal would add to the policy in force: the rows of `rowsShown` routes. */
+export function signalWhatIf(report: Report, rowsShown: number): string[] {
+  const all = signalColumns(report);
+  if (all.length === 0) return [];
+  const columns = all.slice(0, SIGNAL_COLUMNS);
+  const rows = report.whatIf.rows.slice(0, rowsShown).map((r) => {
+    const added = new Map(r.signals.map((s) => [s.signal, s]));
+    return [
+      r.all ? 'all routes' : routeName(r.route),
+      ...columns.map((c) => {
+        const s = added.get(c);
+        return s ? `${count(s.blocked)} ${percent(s.share)}` : '-';
+      }),
+    ];
+  });
+  const more =
+    all.length > columns.length
+      ? [`  … and ${all.length - columns.length} more signals (--json has all)`]
+      : [];
+  return [
+    '',
+    "What if a signal were 'block' too: the decisions it would add to the policy in force, per route",
+    table([['route', ...columns], ...rows]),
+    ...more,
+  ];
 }

@@ -2,7 +2,7 @@
 import type { ActionCounts, Report, RouteFigures } from './figures.js';
 import { badLineName, count, day, inForce, pairName, percent, routeName } from './format.js';
 import { inert, printableLines } from './inert.js';
-import { signalSections } from './terminal-signals.js';
+import { signalSections, signalWhatIf } from './terminal-signals.js';
 import { table } from './text-table.js';
 import { UNIT_RULE } from './timeline.js';
 
@@ -99,6 +99,7 @@ export function formatReport(logged: Report): string {
     )
     .filter((l) => l !== undefined);
   if (behind.length > 0) out.push('  biggest pairs behind the blocks, all routes:', ...behind);
+  out.push(...signalWhatIf(report, ROUTES_SHOWN + 1));
 
   out.push('', 'Provider errors');
   out.push(report.errors.length === 0 ? '  none' : table(report.errors.map((e) => [e.code, count(e.count)])));

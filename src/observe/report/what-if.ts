@@ -35,3 +35,10 @@ export const CANDIDATES: readonly Candidate[] = [
       (d.matchLevel === 'unknown' && d.errorCode === null && d.reason !== 'phone_invalid'),
   },
 ];
+
+/**
+ * Whether `policy: { [signal]: 'block' }` would block this decision, were it to carry the signal: the policy did not
+ * block it already, and it is not an invalid phone (which enforce mode answers 400 whatever the policy).
+ */
+export const signalBlockWouldAdd = (d: LoggedDecision): boolean =>
+  d.policyAction !== 'block' && d.reason !== 'phone_invalid';

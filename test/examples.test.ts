@@ -11,6 +11,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { createApp as expressSignup } from '../examples/express-signup.js';
 import { createApp as koaCheckout } from '../examples/koa-checkout.js';
 import { runObserve } from '../examples/observe.js';
+import { runOtpDemo } from '../examples/otp-signup.js';
 import { createApp as perRoute } from '../examples/per-route.js';
 import { createApp as vonageExample } from '../examples/vonage.js';
 
@@ -161,6 +162,15 @@ describe('examples/vonage.ts', () => {
     } finally {
       clearTimeout(kill);
     }
+  });
+});
+
+describe('examples/otp-signup.ts', () => {
+  test('a live server catches the burst: ip_velocity at the 4th number from one IP, prefix_burst at the 5th number of one block, a premium number at once', async () => {
+    const lines: string[] = [];
+    const firedAt = await runOtpDemo((line) => lines.push(line));
+    expect(firedAt).toEqual({ ip_velocity: 4, prefix_burst: 5, premium_rate_number: 1 });
+    expect(lines.join('\n')).toContain('request 4: 403 ip_velocity');
   });
 });
 

@@ -169,7 +169,11 @@ async function scanRedis(admin: Redis, prefix: string): Promise<string[]> {
   let cursor = '0';
   for (let round = 0; round < 1000; round++) {
     const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    for (const key of keys) found.push(key, String(await admin.get(key)));
+    for (const key of keys) {
+      // The velocity counters (RedisStore.distinct) are sorted sets: their members are scanned as well.
+      const zset = (await admin.type(key)) === 'zset';
+      found.push(key, zset ? (await admin.zrange(key, 0, -1)).join(' ') : String(await admin.get(key)));
+    }
     cursor = next;
     if (cursor === '0') break;
   }

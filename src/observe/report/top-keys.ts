@@ -11,14 +11,18 @@ export interface TopKey {
 /**
  * Holds at most `capacity` keys. Once full, a new key takes the place of the least counted one and inherits
  * its count as `overcount`, so that any key seen more than `1/capacity` of the time is held whatever the order
- * of the stream. The held keys are a min-heap by count, so each add costs O(log capacity).
+ * of the stream. The held keys are a min-heap by count, so each add costs O(log capacity) moves of numbers.
  */
 export class TopKeys {
   readonly #capacity: number;
-  readonly #at = new Map<string, number>();
+  /** Key → its slot. A slot's key, count and overcount stay at its index; only the heap moves slots. */
+  readonly #slot = new Map<string, number>();
   readonly #keys: string[] = [];
   readonly #counts: number[] = [];
   readonly #over: number[] = [];
+  /** Slots ordered as a min-heap by count, and each slot's place in it: a move rewrites two numbers. */
+  readonly #heap: number[] = [];
+  readonly #place: number[] = [];
   /** More distinct keys came than were held: counts may be over by their `overcount`. */
   approximate = false;
 
@@ -27,24 +31,28 @@ export class TopKeys {
   }
 
   add(key: string): void {
-    const at = this.#at.get(key);
-    if (at !== undefined) {
-      this.#counts[at]!++;
-      this.#down(at);
+    const held = this.#slot.get(key);
+    if (held !== undefined) {
+      this.#counts[held]!++;
+      this.#down(this.#place[held]!);
     } else if (this.#keys.length < this.#capacity) {
+      const slot = this.#keys.length;
       this.#keys.push(key);
       this.#counts.push(1);
       this.#over.push(0);
-      this.#at.set(key, this.#keys.length - 1);
-      this.#up(this.#keys.length - 1);
+      this.#heap.push(slot);
+      this.#place.push(slot);
+      this.#slot.set(key, slot);
+      this.#up(slot);
     } else {
       this.approximate = true;
-      const least = this.#counts[0]!;
-      this.#at.delete(this.#keys[0]!);
-      this.#keys[0] = key;
-      this.#at.set(key, 0);
-      this.#counts[0] = least + 1;
-      this.#over[0] = least;
+      const slot = this.#heap[0]!;
+      const least = this.#counts[slot]!;
+      this.#slot.delete(this.#keys[slot]!);
+      this.#slot.set(key, slot);
+      this.#keys[slot] = key;
+      this.#counts[slot] = least + 1;
+      this.#over[slot] = least;
       this.#down(0);
     }
   }
@@ -62,40 +70,37 @@ export class TopKeys {
       .slice(0, n);
   }
 
+  #countAt(i: number): number {
+    return this.#counts[this.#heap[i]!]!;
+  }
+
   #swap(i: number, j: number): void {
-    const keys = this.#keys;
-    const counts = this.#counts;
-    const over = this.#over;
-    const key = keys[i]!;
-    const count = counts[i]!;
-    const o = over[i]!;
-    keys[i] = keys[j]!;
-    counts[i] = counts[j]!;
-    over[i] = over[j]!;
-    keys[j] = key;
-    counts[j] = count;
-    over[j] = o;
-    this.#at.set(keys[i], i);
-    this.#at.set(key, j);
+    const heap = this.#heap;
+    const a = heap[i]!;
+    const b = heap[j]!;
+    heap[i] = b;
+    heap[j] = a;
+    this.#place[b] = i;
+    this.#place[a] = j;
   }
 
   #up(i: number): void {
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.#counts[parent]! <= this.#counts[i]!) return;
+      if (this.#countAt(parent) <= this.#countAt(i)) return;
       this.#swap(i, parent);
       i = parent;
     }
   }
 
   #down(i: number): void {
-    const n = this.#keys.length;
+    const n = this.#heap.length;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let least = i;
-      if (l < n && this.#counts[l]! < this.#counts[least]!) least = l;
-      if (r < n && this.#counts[r]! < this.#counts[least]!) least = r;
+      if (l < n && this.#countAt(l) < this.#countAt(least)) least = l;
+      if (r < n && this.#countAt(r) < this.#countAt(least)) least = r;
       if (least === i) return;
       this.#swap(i, least);
       i = least;

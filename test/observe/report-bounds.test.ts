@@ -109,7 +109,14 @@ describe('the timeline', () => {
 describe('names past the caps are counted together', () => {
   test('2,000 distinct routes, reasons, codes and signals: 500 routes and an (other routes) row', () => {
     const decisions = Array.from({ length: 2000 }, (_, i) =>
-      decision({ route: `/r${i}`, reason: `reason${i}`, errorCode: `code${i}`, signals: [`s${i}`] }),
+      decision({
+        route: `/r${i}`,
+        reason: `reason${i}`,
+        errorCode: `code${i}`,
+        signals: [`s${i}`],
+        ipNetwork: `net${i}`,
+        phoneType: `type${i}`,
+      }),
     );
     const r = report(decisions);
     expect(r.totals.decisions).toBe(2000);
@@ -122,6 +129,12 @@ describe('names past the caps are counted together', () => {
     expect(r.errors).toHaveLength(101);
     expect(r.errors.at(-1)).toEqual({ code: '(other)', count: 1900 });
     expect(r.signals).toHaveLength(101);
+    expect(r.signals.at(-1)).toMatchObject({ signal: '(other)', family: 'other', count: 1900 });
+    expect(r.networks).toHaveLength(101);
+    expect(r.networks.at(-1)).toEqual({ network: '(other)', count: 1900 });
+    expect(r.phoneTypes).toHaveLength(101);
+    expect(r.phoneTypes.at(-1)).toEqual({ type: '(other)', count: 1900 });
+    expect(r.whatIf.rows[0]!.signals.at(-1)).toEqual({ signal: '(other)', blocked: 1900, share: 0.95 });
     expect(formatReport(r)).toContain(
       '  1,500 decisions on routes past the first 500 are counted together as (other routes)\n',
     );

@@ -95,6 +95,7 @@ describe('ipmatch check', slow, () => {
         'action    allow',
         'ip        81.2.69.160  GB',
         'phone     +447400123456  GB  mobile  valid',
+        'velocity  ip 1, subnet 1, phoneCountries 1, prefix 1 (counted in this run alone)',
         'provider  local',
         '',
       ].join('\n'),
@@ -109,6 +110,7 @@ describe('ipmatch check', slow, () => {
       provider: 'local',
       signals: [],
       cached: false,
+      velocity: { ip: 1, subnet: 1, phoneCountries: 1, prefix: 1 },
       answer: null,
     });
   });

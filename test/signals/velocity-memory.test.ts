@@ -1,5 +1,6 @@
 /** The in-memory counters: windows, the cap, the bound on keys, and no number, block or IP held in clear. */
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, test } from 'vitest';
 import type { SignalContext } from '../../src/core/signal-source.js';
 import { memoryHasher, v6Groups } from '../../src/signals/velocity/keys.js';
@@ -54,6 +55,17 @@ describe('keys', () => {
     expect(v6Groups('2001:db8:1:2:3:4:5:6', 3)).toBe('2001:db8:1');
     expect(v6Groups('::1', 4)).toBe('0:0:0:0');
     expect(v6Groups('2001:db8:1::', 4)).toBe('2001:db8:1:0');
+  });
+
+  test('property: IPv6 groups agree with ipaddr.js for every canonical address', () => {
+    fc.assert(
+      fc.property(fc.ipV6(), fc.integer({ min: 1, max: 8 }), (ip, n) => {
+        const parsed = ipaddr.IPv6.parse(ip);
+        const want = parsed.parts.slice(0, n).map((p) => p.toString(16));
+        expect(v6Groups(parsed.toRFC5952String(), n)).toBe(want.join(':'));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   test('each kind is its own domain, and two processes (seeds) hash apart', () => {

@@ -3,6 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { afterEach, describe, expect, test } from 'vitest';
 import { ipMatch } from '../../src/adapters/express.js';
+import { internals } from '../../src/core/internal.js';
 import { createCore } from '../../src/core/ipmatch.js';
 import type { IpMatchOptions } from '../../src/core/options.js';
 import type { IpMatch } from '../../src/core/types.js';
@@ -251,6 +252,20 @@ describe('sendsOtp and the conversion hook', () => {
     const { core } = clocked();
     for (const bad of ['', 'not a phone', '+1', null, 42, '+44 7400 123456']) {
       await expect(core.verified(bad as string)).resolves.toBeUndefined();
+    }
+  });
+});
+
+describe('the offline check stays synchronous', () => {
+  test('with velocity in memory, a route check returns its decision without a promise', async () => {
+    const { core } = clocked();
+    await core.ready();
+    const inside = internals(core)!;
+    const route = inside.compileRoute({ signals: { readsIpHeader: false, sendsOtp: true } });
+    for (let i = 0; i < 6; i++) {
+      const checked = inside.check({ phone: gb(i, 100 + i), ip: GB_IP }, route);
+      expect(checked).not.toBeInstanceOf(Promise);
+      if (!(checked instanceof Promise)) expect(checked.decision.velocity?.ip).toBe(i + 1);
     }
   });
 });

@@ -119,16 +119,26 @@ export function subnetUnit(address: string): string {
 /**
  * The first `n` 16-bit groups of a canonical (RFC 5952) IPv6 address, joined by ':' ('2001:db8:0:0' for
  * 2001:db8::1 and n = 4). A canonical address has lower-case groups without leading zeros and one '::' at most.
+ * Runs per IPv6 check: it walks the text once and builds only the result.
  */
 export function v6Groups(address: string, n: number): string {
   const gap = address.indexOf('::');
-  let groups: string[];
-  if (gap === -1) {
-    groups = address.split(':');
-  } else {
-    const head = gap === 0 ? [] : address.slice(0, gap).split(':');
-    const tail = gap + 2 === address.length ? [] : address.slice(gap + 2).split(':');
-    groups = [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
+  // Groups written before the gap (all of them without one), and where the n-th of them ends.
+  const head = gap === -1 ? address : address.slice(0, gap);
+  let groups = head.length === 0 ? 0 : 1;
+  let end = -1;
+  for (let i = 0; i < head.length && end === -1; i++) {
+    if (head.charCodeAt(i) === 58 && ++groups > n) end = i;
   }
-  return groups.slice(0, n).join(':');
+  if (end !== -1) return head.slice(0, end);
+  if (gap === -1 || groups === n) return head;
+  // The gap's zeros, then groups after it while fewer than n.
+  const tail = gap + 2 === address.length ? [] : address.slice(gap + 2).split(':');
+  const zeros = 8 - groups - tail.length;
+  let out = head;
+  for (let g = groups; g < n; g++) {
+    const part = g - groups < zeros ? '0' : tail[g - groups - zeros]!;
+    out = out.length === 0 ? part : `${out}:${part}`;
+  }
+  return out;
 }

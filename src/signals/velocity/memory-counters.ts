@@ -49,10 +49,23 @@ export class MemoryCounters {
       return 1;
     }
     const before = list.length;
-    // One pass, in place (no splice: it allocates): drop the expired (the oldest, at the front) and `member`.
     const since = now - windowMs;
     let from = 0;
     while (from < before && list[from + 1]! <= since) from += 2;
+    if (from === 0) {
+      // Nothing expired: the usual cases touch the end of the list only.
+      if (member < 0) return before >> 1;
+      if (list[before - 2] === member) {
+        list[before - 1] = now;
+        return before >> 1;
+      }
+      if (before < cap * 2 && list.indexOf(member) === -1) {
+        list.push(member, now);
+        this.#grew(1);
+        return (before >> 1) + 1;
+      }
+    }
+    // One pass, in place (no splice: it allocates): drop the expired (the oldest, at the front) and `member`.
     let to = 0;
     for (let i = from; i < before; i += 2) {
       if (list[i] === member) continue;

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { requireBuiltin } from '../core/builtins.js';
 import { consoleLogger } from '../core/logger.js';
 import type { DecisionContext, IpMatchDecision, Logger, OnDecision } from '../core/types.js';
-import { holdsSecrets, parseOptions, wholeNumber } from '../core/validate.js';
+import { holdsSecrets, parseOptions } from '../core/validate.js';
 import { type DecisionLine, decisionLine, lineKeys } from './decision-line.js';
 
 /** Something with `write(text, callback)`: a file stream, a socket, a pipe, process.stdout. */
@@ -62,6 +62,8 @@ const MAX_BUFFERED = 50_000;
 const isFunctionAt = (v: unknown, key: string) =>
   typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>)[key] === 'function';
 
+const DIGITS = 'expected 1 to 6 trailing digits, as velocity.prefix.digits (3 makes blocks of 1,000 numbers)';
+
 // It holds keySecret: a config error never shows a value it was given (a secret pasted into ipPrefix…).
 const schema = holdsSecrets(
   z.strictObject({
@@ -76,7 +78,9 @@ const schema = holdsSecrets(
       ),
     ),
     keySecret: z.optional(z.string().check(z.minLength(16, 'expected a secret of at least 16 characters'))),
-    prefixDigits: z.optional(wholeNumber(1, 6)),
+    prefixDigits: z.optional(
+      z.number(DIGITS).check(z.int(DIGITS), z.minimum(1, DIGITS), z.maximum(6, DIGITS)),
+    ),
     ipPrefix: z.optional(z.boolean()),
     logger: z.optional(
       z.custom<Logger>((v) => isFunctionAt(v, 'warn'), {

@@ -339,8 +339,10 @@ describe('decisionLog()', () => {
       /destination: expected a file path, a writable stream, or a logger/,
     );
     expect(() => decisionLog({ ipPrefix: 'yes' as never })).toThrow(IpMatchConfigError);
-    expect(() => decisionLog({ prefixDigits: 7 })).toThrow(/prefixDigits/);
-    expect(() => decisionLog({ prefixDigits: 2.5 })).toThrow(/prefixDigits/);
+    for (const prefixDigits of [0, 7, 2.5, '3'])
+      expect(() => decisionLog({ prefixDigits } as never)).toThrow(
+        /prefixDigits: expected 1 to 6 trailing digits, as velocity\.prefix\.digits/,
+      );
     expect(() => decisionLog({ keySecret: 'short' })).toThrow(/keySecret: expected a secret of at least 16/);
     expect(() => decisionLog({ keySecret: 'short' })).not.toThrow(/short/);
     expect(() => decisionLog({ keysecret: SECRET } as never)).toThrow(/did you mean "keySecret"/);

@@ -123,10 +123,20 @@ describe.skipIf(!REDIS_URL).each(['ioredis', 'node-redis'] as const)(
       const key = randomUUID();
       await store.distinct([op(key, 'old')]);
       await sleep(300);
-      expect(await store.distinct([op(key, 'new')])).toEqual([2]);
-      // 'old' is at least 300 ms old and 'new' a few ms: a 150 ms window keeps only 'new', even counting only.
-      expect(await store.distinct([op(key, '', 150)])).toEqual([1]);
+      // One call, one Redis time: 'new' is 0 ms old and 'old' at least 300 ms, so a 150 ms window keeps only 'new'.
+      expect(await store.distinct([op(key, 'new'), op(key, '', 150)])).toEqual([2, 1]);
       expect(await admin.zrange(prefix + key, 0, -1)).toEqual(['new']);
+    });
+
+    it('near the edge: a member a window old or older is gone, one 5 s younger stays', async () => {
+      const key = randomUUID();
+      const [s, us] = await admin.time();
+      const now = Number(s) * 1000 + Math.floor(Number(us) / 1000);
+      const window = 60_000;
+      // The script runs at `now` or later: 'edge' is at least a window old there, 'inside' less (unless 5 s pass).
+      await admin.zadd(prefix + key, now - window, 'edge', now - window + 5_000, 'inside');
+      expect(await store.distinct([op(key, '', window)])).toEqual([1]);
+      expect(await admin.zrange(prefix + key, 0, -1)).toEqual(['inside']);
     });
 
     it('expires the key one window after its newest member', async () => {

@@ -120,9 +120,10 @@ export interface Report {
   /** Provider errors by code, most frequent first; code "(other)" last counts the codes past the first 100. */
   errors: { code: string; count: number }[];
   /**
-   * Signals likewise, "(other)" last for those past the first 100. `ifBlocked`: the decisions with the signal
-   * that the policy did not block (invalid phones left out), which `policy: { [signal]: 'block' }` would have
-   * blocked; `ifBlockedShare` is their share of all decisions.
+   * Signals by family, in the order of `families`, then most frequent first (ties by name); those past the first
+   * 100 are counted as "(other)", in the "other" family. `ifBlocked`: the decisions with the signal that the
+   * policy did not block (invalid phones left out), which `policy: { [signal]: 'block' }` would have blocked;
+   * `ifBlockedShare` is their share of all decisions.
    */
   signals: SignalFigure[];
   /**

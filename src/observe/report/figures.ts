@@ -140,7 +140,7 @@ export interface Report {
   /**
    * With keyed logs: the blocks of numbers (`prefixKey`) seen most often. Held in at most 10,000 counters
    * (Space-Saving): while `approximate` is false every count is exact; once more blocks came, a block's true
-   * count is between `count - overcount` and `count`, and any block above 1/10,000 of the keyed lines is listed.
+   * count is between `count - overcount` and `count`, and any block above 1/10,000 of the keyed lines is held.
    */
   prefixes: {
     keyedLines: number;

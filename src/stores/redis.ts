@@ -171,7 +171,7 @@ export class RedisStore implements Store {
    * Redis's clock trims each set to its window and its `cap` newest members and expires it one window after its
    * newest member. One round trip per check on a single node; on a cluster one per hash slot, in parallel.
    */
-  distinct(ops: ReadonlyArray<DistinctOp>): Promise<number[]> {
+  async distinct(ops: ReadonlyArray<DistinctOp>): Promise<number[]> {
     return this.#distinct.run(
       ops.map((op) => ({
         key: this.#key(op.key),

@@ -1,14 +1,14 @@
 /**
  * The GeoIP refresh path, measured on the real bundled MMDB (about 8 MB):
  *
- *   npx tsx bench/data-update.ts [--rounds=3] [--burst=5]
+ *   npx tsx bench/data-update.ts [--rounds=3] [--burst=5] [--only=update]
  *
  * 1. `updateDatabase()` of the file from a loopback server, in a fresh process: wall time, and peak RSS
  *    beside a same-run baseline process that only imports ipmatch.
  * 2. The swap in a running provider: `reload()` of a replaced file (read + validate + swap), median of 7.
  * 3. p99 latency of an Express route under autocannon, with the file replaced every second (reload every
  *    250 ms) and without, in alternating rounds.
- * Prints one JSON object on stdout; progress on stderr.
+ * `--only=update` runs part 1 alone. Prints one JSON object on stdout; progress on stderr.
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -71,7 +71,20 @@ async function main(): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       baselines.push(await inChild(['--child=baseline']));
       updates.push(await inChild(['--child=update', url, join(work, `u${i}`)]));
-      log(`update ${i + 1}/${rounds}: ${Math.round(updates[i]!.ms)} ms, peak RSS ${updates[i]!.maxRssMB} MB`);
+      log(
+        `update ${i + 1}/${rounds}: ${Math.round(updates[i]!.ms)} ms, peak RSS ${updates[i]!.maxRssMB} MB ` +
+          `(baseline ${baselines[i]!.maxRssMB} MB)`,
+      );
+    }
+    const update = {
+      medianMs: Math.round(median(updates.map((u) => u.ms))),
+      peakRssMB: median(updates.map((u) => u.maxRssMB)),
+      baselineRssMB: median(baselines.map((u) => u.maxRssMB)),
+      addedRssMB: Number(median(updates.map((u, i) => u.maxRssMB - baselines[i]!.maxRssMB)).toFixed(1)),
+    };
+    if (arg('only') === 'update') {
+      console.log(JSON.stringify({ fileMB: mb(bytes.length), update }, null, 2));
+      return;
     }
 
     // 2. The swap in a running provider.
@@ -148,11 +161,7 @@ async function main(): Promise<void> {
       JSON.stringify(
         {
           fileMB: mb(bytes.length),
-          update: {
-            medianMs: Math.round(median(updates.map((u) => u.ms))),
-            peakRssMB: median(updates.map((u) => u.maxRssMB)),
-            baselineRssMB: median(baselines.map((u) => u.maxRssMB)),
-          },
+          update,
           swapMs: { median: Number(median(swaps).toFixed(1)), all: swaps.map((s) => Number(s.toFixed(1))) },
           p99Ms: {
             withoutSwaps: median(still),

@@ -2,7 +2,9 @@
 import { builtin } from '../core/builtins.js';
 import { bundledDatabasePath } from '../geodata/bundled.js';
 import { type Mmdb, openMmdb } from '../geodata/mmdb.js';
+import { type InstalledBaseline, installedBaseline } from '../geodata/validate.js';
 import { sha256File } from './checksum.js';
+import type { FileBuffer } from './file-buffer.js';
 import type { ManifestEntry } from './manifest.js';
 
 /**
@@ -19,6 +21,29 @@ export async function readInstalled(current: string): Promise<{ mmdb?: Mmdb; fro
         mmdb: openMmdb(await fs.promises.readFile(bundledDatabasePath()), 'the bundled data'),
         fromDataDir: false,
       };
+    } catch {
+      return { fromDataDir: false };
+    }
+  }
+}
+
+/**
+ * What the updater checks new data against, read through `files` (the buffer the new file is read into next):
+ * the build date and sampled answers of the data readers use now, as `readInstalled` chooses it.
+ */
+export async function readInstalledBaseline(
+  current: string,
+  files: FileBuffer,
+): Promise<{ baseline?: InstalledBaseline; fromDataDir: boolean }> {
+  try {
+    return {
+      baseline: installedBaseline(openMmdb(await files.read(current), `"${current}"`)),
+      fromDataDir: true,
+    };
+  } catch {
+    try {
+      const bundled = openMmdb(await files.read(bundledDatabasePath()), 'the bundled data');
+      return { baseline: installedBaseline(bundled), fromDataDir: false };
     } catch {
       return { fromDataDir: false };
     }

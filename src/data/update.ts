@@ -10,8 +10,9 @@ import { extractMmdb } from './archive.js';
 import { parseChecksum, sha256File } from './checksum.js';
 import { DEFAULT_LIMITS, fetchText } from './download.js';
 import { downloadVerified } from './download-verified.js';
+import { FileBuffer } from './file-buffer.js';
 import { installCurrent, removeLeftovers } from './install.js';
-import { installedSha, readInstalled } from './installed.js';
+import { installedSha, readInstalled, readInstalledBaseline } from './installed.js';
 import { acquireLock } from './lock.js';
 import { type Manifest, type ManifestEntry, readManifest, recordInstall } from './manifest.js';
 import { type NatureUpdateResult, updateNature } from './nature-update.js';
@@ -222,11 +223,15 @@ async function update(
       sha256 = await sha256File(mmdbPath);
     }
 
-    // 4. Open it, and hold it to the data readers use now (build date, readable records, coverage).
-    const bytes = await fs.promises.readFile(mmdbPath);
+    // 4. Hold it to the data readers use now (build date, readable records, coverage). The two files go
+    // through one buffer, sized for the new one: the installed file's baseline is taken first, then the new
+    // file is read over it, so that the update never holds two databases (bench/data-update.ts).
+    const files = new FileBuffer();
+    files.reserve((await fs.promises.stat(mmdbPath)).size);
+    const replaced = await readInstalledBaseline(current, files);
+    const bytes = await files.read(mmdbPath);
     const candidate = openCandidate(bytes);
-    const replaced = await readInstalled(current);
-    checkCandidate(candidate, { installed: replaced.mmdb, allowOlder: o.force === true });
+    checkCandidate(candidate, { installed: replaced.baseline, allowOlder: o.force === true });
 
     // 5. Install it atomically, only while the lock is still ours, and record it in the manifest.
     if (!(await stillHeld())) {
@@ -254,7 +259,7 @@ async function update(
       source: source.name,
       sha256,
       buildDate: entry.buildDate,
-      previousBuildDate: replaced.fromDataDir ? (replaced.mmdb?.facts.buildDate ?? null) : null,
+      previousBuildDate: replaced.fromDataDir ? (replaced.baseline?.buildDate ?? null) : null,
     };
   } finally {
     await Promise.all(created.map((path) => fs.promises.rm(path, { force: true })));

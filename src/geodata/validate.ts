@@ -48,9 +48,30 @@ function candidateCountry(candidate: Mmdb, address: string): string | null {
   }
 }
 
+/**
+ * What the coverage and build-date checks need of the installed data, taken from it once: the updater reads
+ * the installed file and the new one through one buffer, so the installed reader is gone by the time the new
+ * file is checked.
+ */
+export interface InstalledBaseline {
+  /** The installed data's build date (ISO 8601). */
+  buildDate: string;
+  /** The sampled addresses the installed data places in a country. */
+  answered: string[];
+}
+
+/** The installed data's build date and the sampled addresses it answers (a corrupt record answers none). */
+export function installedBaseline(installed: Mmdb): InstalledBaseline {
+  const sample = [...sampleNetworks(installed.bytes, installed.metadata, TREE_SAMPLE), ...spread()];
+  return {
+    buildDate: installed.facts.buildDate,
+    answered: sample.filter((address) => readable(installed, address) !== null),
+  };
+}
+
 export interface CandidateCheck {
-  /** The data readers use now (the data dir's current file, else the bundled one), if any. */
-  installed?: Mmdb;
+  /** The data readers use now (the data dir's current file, else the bundled one), or its baseline, if any. */
+  installed?: Mmdb | InstalledBaseline | undefined;
   /** Accept a build older than the installed one: `--force`, a rollback, or a reload (which follows the file). */
   allowOlder: boolean;
   now?: number;
@@ -75,18 +96,16 @@ export function checkCandidate(candidate: Mmdb, check: CandidateCheck): void {
   for (const address of [...sampleNetworks(candidate.bytes, candidate.metadata, TREE_SAMPLE), ...spread()]) {
     candidateCountry(candidate, address);
   }
-  const installed = check.installed;
-  if (installed === undefined) return;
-  if (!check.allowOlder && built < Date.parse(installed.facts.buildDate)) {
+  if (check.installed === undefined) return;
+  const installed = 'answered' in check.installed ? check.installed : installedBaseline(check.installed);
+  if (!check.allowOlder && built < Date.parse(installed.buildDate)) {
     throw new IpMatchDataError(
       'older_build',
       `the new data (built ${candidate.facts.buildDate.slice(0, 10)}) is older than the installed data ` +
-        `(built ${installed.facts.buildDate.slice(0, 10)}); pass --force (force: true) to install it anyway`,
+        `(built ${installed.buildDate.slice(0, 10)}); pass --force (force: true) to install it anyway`,
     );
   }
-  const sample = [...sampleNetworks(installed.bytes, installed.metadata, TREE_SAMPLE), ...spread()].filter(
-    (address) => readable(installed, address) !== null,
-  );
+  const sample = installed.answered;
   if (sample.length === 0) return;
   const answered = sample.filter((address) => candidateCountry(candidate, address) !== null).length;
   if (answered < MIN_COVERAGE * sample.length) {

@@ -100,7 +100,18 @@ function node(port: number, dir: string): ClusterNode & { remove(): Promise<void
       );
       child = started;
       let exited = false;
-      exit = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+      // Should this process end without stop() (an uncaught error, a closed pipe), the node goes with it.
+      const orphan = () => {
+        started.kill('SIGKILL');
+        rmSync(dir, { recursive: true, force: true });
+      };
+      process.once('exit', orphan);
+      exit = new Promise<void>((resolve) =>
+        started.once('exit', () => {
+          process.off('exit', orphan);
+          resolve();
+        }),
+      );
       void exit.then(() => {
         exited = true;
       });

@@ -53,7 +53,18 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
     { stdio: 'ignore' },
   );
   let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Should this process end without stop() (an uncaught error, a closed pipe), the server goes with it.
+  const orphan = () => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', orphan);
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      process.off('exit', orphan);
+      resolve();
+    }),
+  );
   void exit.then(() => {
     exited = true;
   });

@@ -6,9 +6,10 @@ import type { CoreSetup } from '../../core/ipmatch.js';
 import type { SignalContext, SignalSource } from '../../core/signal-source.js';
 import type { Logger } from '../../core/types.js';
 import { allowMatcher } from './allow.js';
+import type { Counting } from './counting.js';
 import { memoryCounting } from './memory-source.js';
 import { velocitySettings } from './options.js';
-import { type Counting, storeCounting } from './store-source.js';
+import { storeCounting } from './store-source.js';
 import { VELOCITY_SIGNALS } from './verdict.js';
 
 export { VELOCITY_DEFAULTS, type VelocityOptions } from './options.js';

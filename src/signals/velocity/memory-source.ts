@@ -2,10 +2,10 @@
 import type { SignalContext } from '../../core/signal-source.js';
 import type { Signal } from '../../core/signals.js';
 import { CONVERSION } from './conversion.js';
+import type { Counting } from './counting.js';
 import { blockEnd, type MemoryHasher, memoryHasher, v6Groups } from './keys.js';
 import { MemoryCounters } from './memory-counters.js';
 import type { VelocitySettings } from './options.js';
-import type { Counting } from './store-source.js';
 import { capFor, NO_SIGNALS, verdict } from './verdict.js';
 
 /**

@@ -5,18 +5,10 @@ import type { Signal } from '../../core/signals.js';
 import type { DistinctOp, Store } from '../../core/store.js';
 import type { Logger } from '../../core/types.js';
 import { CONVERSION } from './conversion.js';
+import type { Counting } from './counting.js';
 import { blockEnd, ipUnit, storeHash, subnetUnit } from './keys.js';
 import type { VelocitySettings } from './options.js';
 import { capFor, NO_SIGNALS, UNAVAILABLE, verdict } from './verdict.js';
-
-/** How a source counts: in memory (synchronous) or in a Store. Neither ever throws or rejects. */
-export interface Counting {
-  /** Counts one check (`otp`: a code is sent, so its block's conversion counts too); sets `ctx.velocity`. */
-  count(ctx: SignalContext, otp: boolean): readonly Signal[] | Promise<readonly Signal[]>;
-  /** One verification for the number's block. */
-  verified(number: string): void | Promise<void>;
-  clear?(): void;
-}
 
 /**
  * Counts in `store.distinct`, every counter of a check in one call. A call that fails, answers something other

@@ -24,6 +24,16 @@ export function memoryCounting(
   const phoneCap = s.phone ? capFor(s.phone.maxCountries) : 0;
   const prefixCap = s.prefix ? capFor(s.prefix.max) : 0;
   const digits = s.prefix ? s.prefix.digits : 3;
+  // An IP's country is one of about 250 codes: each is hashed once.
+  const countries = new Map<string, number>();
+  const countryHash = (country: string): number => {
+    let h = countries.get(country);
+    if (h !== undefined) return h;
+    h = hash.hash('country', country);
+    // A provider's own data could name more; past the real ones, hash each time rather than grow.
+    if (countries.size < 512) countries.set(country, h);
+    return h;
+  };
 
   return {
     counters,
@@ -58,7 +68,7 @@ export function memoryCounting(
       if (s.phone) {
         // An IP of unknown country adds none, but the number's count still shows.
         const country = ctx.ip.country;
-        const seen = country === null ? -1 : hash.hash('country', country);
+        const seen = country === null ? -1 : countryHash(country);
         phoneCountries = counters.add(phoneKey, seen, s.phone.windowMs, phoneCap, at);
       }
       const prefix =

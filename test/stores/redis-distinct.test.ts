@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { createIpMatch } from 'ipmatch';
 import { RedisStore } from 'ipmatch/redis';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +171,22 @@ describe.skipIf(!REDIS_URL).each(['ioredis', 'node-redis'] as const)(
       expect(conn.sent).toEqual(['EVALSHA']);
       expect(await store.distinct([])).toEqual([]);
       expect(conn.sent).toEqual(['EVALSHA']);
+    });
+
+    it('a check through the core, on an OTP route with every counter, is one command to Redis', async () => {
+      const core = createIpMatch({
+        logger: { warn() {}, error() {} },
+        sendsOtp: true,
+        velocity: { store, timeoutMs: 2000 },
+      });
+      await core.check({ phone: '+447400123456', ip: '81.2.69.160' }); // the script may load with EVAL
+      for (const [i, phone] of ['+447400123457', '+447400123458', '+33612345678'].entries()) {
+        conn.sent.length = 0;
+        const decision = await core.check({ phone, ip: `81.2.69.${161 + i}` });
+        expect(decision.velocity).toBeDefined();
+        expect(conn.sent).toEqual(['EVALSHA']);
+      }
+      await core.close();
     });
 
     it('loads the script with EVAL when Redis has lost it (SCRIPT FLUSH, a restart, a failover)', async () => {

@@ -71,7 +71,9 @@ async function main(): Promise<void> {
         heapUsed: withF.heapUsed - withoutF.heapUsed,
         arrayBuffers: withF.arrayBuffers - withoutF.arrayBuffers,
       });
-      process.stderr.write(`pair ${i + 1}/${pairs}: ${round((withF.rss - withoutF.rss) / MB, 1)} MB more RSS\n`);
+      process.stderr.write(
+        `pair ${i + 1}/${pairs}: ${round((withF.rss - withoutF.rss) / MB, 1)} MB more RSS\n`,
+      );
     }
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -45,7 +45,8 @@ beforeAll(async () => {
   process.env.IPMATCH_DATA_DIR = dir;
 });
 afterAll(async () => {
-  process.env.IPMATCH_DATA_DIR = savedDataDir;
+  if (savedDataDir === undefined) delete process.env.IPMATCH_DATA_DIR;
+  else process.env.IPMATCH_DATA_DIR = savedDataDir;
   await feeds.close();
   rmSync(dir, { recursive: true, force: true });
 });

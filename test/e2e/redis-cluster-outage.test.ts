@@ -186,7 +186,8 @@ describe.skipIf(!CAN_RUN)('velocity on a Redis Cluster that loses a master', () 
       const warnings = logger.lines.filter(
         (l) => (l.meta as { code?: string })?.code === 'IPMATCH_VELOCITY_UNAVAILABLE',
       );
-      expect(warnings.length).toBeGreaterThanOrEqual(1);
+      // Checks on the lost master's slots failed between others that worked: one outage, one warning.
+      expect(warnings).toHaveLength(1);
     }, 60_000);
   });
 });

@@ -143,7 +143,8 @@ describe('fail-open', () => {
     expect((await c.check({ phone: gb(3), ip: GB_IP })).velocity).toBeDefined();
     flaky.set('garbage');
     expect((await c.check({ phone: gb(4), ip: GB_IP })).signals).toEqual(['velocity_unavailable']);
-    expect(log.codes()).toEqual(['IPMATCH_VELOCITY_UNAVAILABLE', 'IPMATCH_VELOCITY_UNAVAILABLE']);
+    // Within 30 s of the last failure, a success between two failures does not make a new outage.
+    expect(log.codes()).toEqual(['IPMATCH_VELOCITY_UNAVAILABLE']);
   });
 
   test('a store that hangs: the check is decided within timeoutMs, with velocity_unavailable', async () => {

@@ -30,8 +30,9 @@ export interface LookupCacheOptions {
   ttlMs: number;
   storeTimeoutMs: number;
   /**
-   * Called when the store starts failing or being slow: on the first failure, and on the first one after a
-   * call that worked (once per outage, not once per call). The check carries on without the store.
+   * Called when the store starts failing or being slow: on the first failure of each outage, which ends after
+   * 30 s without a failure (store-call.ts's `outageTracker`), not once per call. The check carries on without
+   * the store.
    */
   onStoreError: (operation: StoreOperation, error: unknown) => void;
   /**

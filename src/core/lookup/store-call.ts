@@ -44,22 +44,43 @@ export function bounded<T>(
 }
 
 /**
- * Store calls within `timeoutMs` each. `onStoreError` hears of the first failure, and of the first one after a
- * call that worked: once per outage, not once per call.
+ * How long a store must go without failing before its next failure is reported as a new outage: 30 s. A success
+ * does not end an outage: with one Redis Cluster master down, checks on its slots fail between checks on the
+ * others' that work, and that is one outage, to be reported once.
+ */
+export const OUTAGE_QUIET_MS = 30_000;
+
+/**
+ * Tells, at each failure, whether it starts an outage: the first failure does, and so does the first after
+ * `quietMs` without any (successes in between do not count). Reads `now` at failures only.
+ */
+export function outageTracker(now: () => number = Date.now, quietMs: number = OUTAGE_QUIET_MS) {
+  let last = Number.NEGATIVE_INFINITY;
+  return {
+    /** Records a failure at `now()`; true when it is the first of an outage, the one to report. */
+    failed(): boolean {
+      const at = now();
+      const starts = !(at - last < quietMs);
+      last = at;
+      return starts;
+    },
+  };
+}
+
+/**
+ * Store calls within `timeoutMs` each. `onStoreError` hears of the first failure of each outage (see
+ * `outageTracker`: a new one starts after `OUTAGE_QUIET_MS` without a failure), not of every call.
  */
 export function storeCaller(
   timeoutMs: number,
   onStoreError: (operation: StoreOperation, error: unknown) => void,
+  now: () => number = Date.now,
 ): StoreCall {
-  let failing = false;
+  const outage = outageTracker(now);
   return async (operation, work) => {
     const outcome = await bounded(work, timeoutMs);
-    if ('value' in outcome) {
-      failing = false;
-      return outcome.value;
-    }
-    if (!failing) onStoreError(operation, outcome.error);
-    failing = true;
+    if ('value' in outcome) return outcome.value;
+    if (outage.failed()) onStoreError(operation, outcome.error);
     return FAILED;
   };
 }

@@ -30,7 +30,7 @@ export function velocityFor(logger: Logger, core: CoreSetup): SignalSource[] {
     ctx.ipPublic === true && ctx.ip.address !== null && !allowed(ctx.ip.address);
   let counting: Counting;
   if (s.store) {
-    counting = storeCounting(s, s.store, counts, logger);
+    counting = storeCounting(s, s.store, counts, logger, core.now);
   } else {
     counting = memoryCounting(s, counts, core.now);
     if (nodeEnv() === 'production') {

@@ -1,5 +1,5 @@
 /** Velocity counted in a shared Store (`RedisStore`): one `distinct` call per check, within its budget, fail-open. */
-import { bounded } from '../../core/lookup/store-call.js';
+import { bounded, outageTracker } from '../../core/lookup/store-call.js';
 import type { SignalContext } from '../../core/signal-source.js';
 import type { Signal } from '../../core/signals.js';
 import type { DistinctOp, Store } from '../../core/store.js';
@@ -13,26 +13,26 @@ import { capFor, NO_SIGNALS, UNAVAILABLE, verdict } from './verdict.js';
 /**
  * Counts in `store.distinct`, every counter of a check in one call. A call that fails, answers something other
  * than one count per counter, or passes `timeoutMs` gives `velocity_unavailable` and no counts; the logger warns
- * at the first failure of each outage (IPMATCH_VELOCITY_UNAVAILABLE), not at every check.
+ * at the first failure of each outage (IPMATCH_VELOCITY_UNAVAILABLE), not at every check: an outage ends only
+ * after 30 s (`OUTAGE_QUIET_MS`, on `now`) without a failure, so a cluster with one master down, whose checks
+ * fail and succeed in turn, warns once.
  */
 export function storeCounting(
   s: VelocitySettings,
   store: Store,
   counts: (ctx: SignalContext) => boolean,
   logger: Logger,
+  now: () => number = Date.now,
 ): Counting {
   const digits = s.prefix ? s.prefix.digits : 3;
-  let failing = false;
+  const outage = outageTracker(now);
 
   /** The store's answer for `ops`, or undefined (reported once per outage) when there is none to trust. */
   async function distinct(ops: DistinctOp[]): Promise<number[] | undefined> {
     const outcome = await bounded(() => store.distinct!(ops), s.timeoutMs);
     const answer = 'value' in outcome ? outcome.value : undefined;
-    if (Array.isArray(answer) && answer.length === ops.length && answer.every(isCount)) {
-      failing = false;
-      return answer;
-    }
-    if (!failing) {
+    if (Array.isArray(answer) && answer.length === ops.length && answer.every(isCount)) return answer;
+    if (outage.failed()) {
       const error =
         'error' in outcome ? outcome.error : new Error('distinct() answered no count per counter');
       logger.warn(
@@ -43,7 +43,6 @@ export function storeCounting(
         },
       );
     }
-    failing = true;
     return undefined;
   }
 

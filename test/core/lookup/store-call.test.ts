@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { bounded, FAILED, type StoreOperation, storeCaller } from '../../../src/core/lookup/store-call.js';
+import {
+  bounded,
+  FAILED,
+  OUTAGE_QUIET_MS,
+  type StoreOperation,
+  storeCaller,
+} from '../../../src/core/lookup/store-call.js';
 
 const never = () => new Promise<never>(() => {});
 
@@ -24,14 +30,29 @@ describe('bounded: one store call within its budget', () => {
 });
 
 describe('storeCaller: a failing store is reported once per outage', () => {
-  it('reports the first failure and the first after a call that worked, naming the operation', async () => {
+  it('reports the first failure, not one after a call that worked, and again after 30 s without one', async () => {
     const heard: StoreOperation[] = [];
-    const call = storeCaller(20, (operation) => heard.push(operation));
+    let t = 0;
+    const call = storeCaller(
+      20,
+      (operation) => heard.push(operation),
+      () => t,
+    );
     expect(await call('get', () => Promise.reject(new Error('down')))).toBe(FAILED);
     expect(await call('set', never)).toBe(FAILED);
     expect(heard).toEqual(['get']);
-    expect(await call('get', async () => 'back')).toBe('back');
-    expect(await call('lock', () => Promise.reject(new Error('down again')))).toBe(FAILED);
-    expect(heard).toEqual(['get', 'lock']);
+    // One master of a cluster down: calls that work and calls that fail in turn are one outage.
+    for (let i = 0; i < 20; i++) {
+      t += 1_000;
+      expect(await call('get', async () => 'up')).toBe('up');
+      expect(await call('lock', () => Promise.reject(new Error('down')))).toBe(FAILED);
+    }
+    expect(heard).toEqual(['get']);
+    t += OUTAGE_QUIET_MS - 1;
+    expect(await call('set', () => Promise.reject(new Error('down')))).toBe(FAILED);
+    expect(heard).toEqual(['get']);
+    t += OUTAGE_QUIET_MS;
+    expect(await call('unlock', () => Promise.reject(new Error('down again')))).toBe(FAILED);
+    expect(heard).toEqual(['get', 'unlock']);
   });
 });

@@ -10,7 +10,14 @@ interface Region {
   /** When set, libphonenumber-js picks the region on these leading digits alone, without its number types. */
   leadingDigits: RegExp | null;
   /** null when the plan has no number types, so that libphonenumber-js validates by the national pattern alone. */
-  types: readonly { pattern: RegExp; lengths: readonly number[] }[] | null;
+  types: readonly TypeRule[] | null;
+}
+
+/** One number type of a region; `position` is its place in the metadata (0 fixed line, 1 mobile…). */
+interface TypeRule {
+  pattern: RegExp;
+  lengths: readonly number[];
+  position: number;
 }
 
 /** Every region of one calling code, in metadata order: the first is the code's main region. */
@@ -51,15 +58,17 @@ function compileRegion(raw: unknown, callingCode: string, country: string | null
   if (!usable) return null;
   let compiled: Region['types'] = null;
   if (Array.isArray(types) && types.length > 0) {
-    const list: { pattern: RegExp; lengths: readonly number[] }[] = [];
-    for (const type of types.slice(0, TYPE_COUNT) as unknown[]) {
+    const list: TypeRule[] = [];
+    const typeList = types.slice(0, TYPE_COUNT) as unknown[];
+    for (let position = 0; position < typeList.length; position++) {
+      const type = typeList[position];
       if (!type) continue;
       const usableType =
         Array.isArray(type) && typeof type[0] === 'string' && (!type[1] || isLengths(type[1]));
       if (!usableType) return null;
       // An empty pattern marks a type merged into fixed line; libphonenumber-js skips it. A type without
       // lengths of its own takes the plan's.
-      if (type[0] !== '') list.push({ pattern: whole(type[0]), lengths: type[1] || lengths });
+      if (type[0] !== '') list.push({ pattern: whole(type[0]), lengths: type[1] || lengths, position });
     }
     compiled = list;
   } else if (types) {
@@ -126,13 +135,27 @@ function cachedPlan(digits: string, size: number, value: number): Plan | null | 
   return plan;
 }
 
+/**
+ * What the last number the fast path decided matched, for phone-type.ts: its first number type in metadata
+ * order (`position`, -1 when none was tried), so that its type is not matched against the same patterns again.
+ * Written in place, so that a parse allocates nothing for it.
+ */
+export const lastMatch = { number: '', country: null as string | null, national: '', position: -1 };
+
+/** The metadata position of the last type `hasType` matched, -1 when none. */
+let matchedPosition = -1;
+
 /** libphonenumber-js's getNumberType: a match on the national pattern and on one number type. */
 function hasType(region: Region, national: string): boolean {
-  return (
-    region.types !== null &&
-    region.nationalPattern.test(national) &&
-    region.types.some((t) => t.lengths.includes(national.length) && t.pattern.test(national))
-  );
+  matchedPosition = -1;
+  if (region.types === null || !region.nationalPattern.test(national)) return false;
+  for (const t of region.types) {
+    if (t.lengths.includes(national.length) && t.pattern.test(national)) {
+      matchedPosition = t.position;
+      return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -163,9 +186,15 @@ function decide(plan: Plan, national: string): ParsedPhone | null | undefined {
   // Among several regions, one without leading digits is only ever chosen because a number type of its matched:
   // the number is valid there (that is what hasType tests), so its types need not be matched again.
   const typed = found !== undefined && plan.regions.length > 1 && found.leadingDigits === null;
+  if (!typed) matchedPosition = -1;
   const valid =
     typed || (region.types === null ? region.nationalPattern.test(national) : hasType(region, national));
-  return Object.freeze({ number: `+${plan.callingCode}${national}`, country: region.country, valid });
+  const number = `+${plan.callingCode}${national}`;
+  lastMatch.number = number;
+  lastMatch.country = region.country;
+  lastMatch.national = national;
+  lastMatch.position = valid ? matchedPosition : -1;
+  return Object.freeze({ number, country: region.country, valid });
 }
 
 const NON_DIGITS = /\D/g;

@@ -3,6 +3,7 @@
  * directly: no libphonenumber-js module is loaded, so the fast path stays fast and a cold start pays nothing.
  */
 import metadata from 'libphonenumber-js/metadata.max.json';
+import { lastMatch } from './phone-fast.js';
 import type { PhoneType } from './types.js';
 
 // Positions in libphonenumber-js's minified metadata, version 4 (see phone-fast.ts and its METADATA.md).
@@ -99,7 +100,7 @@ export function phoneType(e164: string, country: string | null): PhoneType | nul
   // its slot holds it. Keyed by the number alone, with the region it was typed for beside it.
   const slot = slotOf(e164);
   if (recentNumbers[slot] === e164 && recentCountries[slot] === country) return recentTypes[slot]!;
-  const type = typeOf(e164, country);
+  const type = typeAfterParse(e164, country);
   recentNumbers[slot] = e164;
   recentCountries[slot] = country;
   recentTypes[slot] = type;
@@ -112,6 +113,35 @@ export function phoneType(e164: string, country: string | null): PhoneType | nul
  */
 export function phoneTypeUncached(e164: string, country: string | null): PhoneType | null {
   return typeOf(e164, country);
+}
+
+/**
+ * The type of a number the fast path has just decided (phone-fast.ts's `lastMatch`): the patterns it already
+ * matched, in metadata order, are not matched again. Any other number is typed afresh. Exported for the
+ * property test that holds it to `phoneTypeUncached`.
+ */
+export function typeAfterParse(e164: string, country: string | null): PhoneType | null {
+  const matched = lastMatch.position;
+  if (matched < 0 || lastMatch.number !== e164 || lastMatch.country !== country) return typeOf(e164, country);
+  const national = lastMatch.national;
+  const plan =
+    country === null
+      ? planOf(
+          `+${e164.slice(1, e164.length - national.length)}`,
+          nonGeographic[e164.slice(1, e164.length - national.length)],
+        )
+      : planOf(country, countries[country]);
+  if (plan === null) return typeOf(e164, country);
+  // The national pattern matched, and so did type `matched`; every type before it in metadata order did not.
+  if (matched === FIXED_LINE) {
+    if (plan.types[MOBILE] === null) return 'fixed_line_or_mobile';
+    return is(plan.types[MOBILE]!, national) ? 'fixed_line_or_mobile' : 'fixed_line';
+  }
+  for (const i of TRIAL_ORDER) {
+    if (i === matched) return BY_POSITION[i]!;
+    if (i > matched && is(plan.types[i]!, national)) return BY_POSITION[i]!;
+  }
+  return BY_POSITION[matched]!;
 }
 
 /**

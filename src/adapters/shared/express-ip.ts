@@ -85,6 +85,16 @@ export function expressIp(req: Request, app: Application): string | undefined {
   if (!header) return peer;
   // Node joins repeated X-Forwarded-For headers into one string; anything else is left to Express itself.
   if (typeof header !== 'string') return req.ip;
+  if (header.indexOf(',') === -1) {
+    // One entry, as behind one proxy: the spaces around it dropped as `forwarded` drops them, and no list built.
+    let start = 0;
+    let end = header.length;
+    while (start < end && header.charCodeAt(start) === 0x20) start++;
+    while (end > start && header.charCodeAt(end - 1) === 0x20) end--;
+    if (start === end) return peer;
+    if (!trusted(trust, peer, 0)) return peer;
+    return start === 0 && end === header.length ? header : header.substring(start, end);
+  }
   const hops = entries(header);
   if (hops.length === 0) return peer;
   if (!trusted(trust, peer, 0)) return peer;

@@ -6,9 +6,11 @@
  *   npx tsx bench/middleware-ab.ts --server=ipmatch --stream=hot --rounds=15 \
  *     --variant=old:LEVER=0 --variant=new:LEVER=1 [--variant=floor@floor:]
  *
- * A variant is `name[@server]:VAR=value,VAR=value`; its server defaults to --server.
+ * A variant is `name[@server[@tree]]:VAR=value,VAR=value`; its server defaults to --server, its tree (a checkout
+ * of the repository, say an older commit's, with node_modules linked) to this one.
  */
 import { fork } from 'node:child_process';
+import { join } from 'node:path';
 import { ask, benchFile, nextMessage } from './children.js';
 import { burst } from './load.js';
 import type { FromServer } from './route-server.js';
@@ -22,7 +24,7 @@ const variants = process.argv
   .map((a) => {
     const spec = a.slice('--variant='.length);
     const colon = spec.indexOf(':');
-    const [name, server] = spec.slice(0, colon).split('@') as [string, string | undefined];
+    const [name, server, tree] = spec.slice(0, colon).split('@') as [string, string?, string?];
     const env = Object.fromEntries(
       spec
         .slice(colon + 1)
@@ -30,7 +32,8 @@ const variants = process.argv
         .filter(Boolean)
         .map((kv) => kv.split('=') as [string, string]),
     );
-    return { name, server: (server ?? arg('server', 'ipmatch')) as ServerKind, env };
+    const kind = (server || arg('server', 'ipmatch')) as ServerKind;
+    return { name, server: kind, tree, env };
   });
 /** Node flags for every server (--node-arg=--trace-deopt), e.g. a profile of each variant. */
 const nodeArgs = process.argv
@@ -42,7 +45,8 @@ const streams = buildStreams();
 
 const servers = await Promise.all(
   variants.map(async (v) => {
-    const child = fork(benchFile('route-server.ts'), [v.server], {
+    const file = v.tree ? join(v.tree, 'bench', 'route-server.ts') : benchFile('route-server.ts');
+    const child = fork(file, [v.server], {
       execArgv: [...nodeArgs, '--import', 'tsx'],
       env: { ...process.env, ...v.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -4,6 +4,7 @@
  * and a u16 label each. Sorted and disjoint, so that a lookup is one binary search over typed arrays.
  */
 import { IpMatchDataError } from '../errors.js';
+import { u16Column, u32Column } from './columns.js';
 import type { CompiledNature, NatureSource } from './compile.js';
 import { FEED_NAMES, type FeedSummary, NATURE_KINDS } from './types.js';
 
@@ -104,13 +105,6 @@ function checkHeader(h: NatureHeader, label: string): void {
   }
 }
 
-/** Reads `count` u32 words at `o` (little-endian) into a fresh, aligned array. */
-function words(view: DataView, o: number, count: number): Uint32Array {
-  const out = new Uint32Array(count);
-  for (let i = 0; i < count; i++) out[i] = view.getUint32(o + i * 4, true);
-  return out;
-}
-
 /** Compares IPv6 segment bounds a[i] and b[j] (four words each). */
 function cmp6(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
   for (let k = 0; k < 4; k++) {
@@ -123,9 +117,14 @@ function cmp6(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
 /**
  * Reads and validates a file's bytes: magic, format, header, sizes, and that segments are ascending, disjoint
  * and labelled with known labels. Throws IpMatchDataError('invalid_database') for anything else, so that a
- * broken file is never put in service.
+ * broken file is never put in service. `shared`: the bytes are the reader's own (read from a file), so the
+ * columns may be views over them; otherwise they are copied, and a caller's buffer changed later changes nothing.
  */
-export function readNatureColumns(bytes: Uint8Array, label = 'the IP-nature data'): NatureColumns {
+export function readNatureColumns(
+  bytes: Uint8Array,
+  label = 'the IP-nature data',
+  shared = false,
+): NatureColumns {
   if (bytes.length < 20) throw invalid(label, 'too short');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw invalid(label, 'it does not start with "IPNT"');
@@ -148,17 +147,15 @@ export function readNatureColumns(bytes: Uint8Array, label = 'the IP-nature data
   o += 8;
   if (bytes.length !== o + columnBytes(n4, n6))
     throw invalid(label, 'its size does not match its segment counts');
-  const v4First = words(view, o, n4);
-  const v4Last = words(view, o + n4 * 4, n4);
+  const v4First = u32Column(bytes, o, n4, shared);
+  const v4Last = u32Column(bytes, o + n4 * 4, n4, shared);
   o += n4 * 8;
-  const v6First = words(view, o, n6 * 4);
-  const v6Last = words(view, o + n6 * 16, n6 * 4);
+  const v6First = u32Column(bytes, o, n6 * 4, shared);
+  const v6Last = u32Column(bytes, o + n6 * 16, n6 * 4, shared);
   o += n6 * 32;
-  const v4Label = new Uint16Array(n4);
-  for (let i = 0; i < n4; i++) v4Label[i] = view.getUint16(o + i * 2, true);
+  const v4Label = u16Column(bytes, o, n4, shared);
   o = align4(o + n4 * 2);
-  const v6Label = new Uint16Array(n6);
-  for (let i = 0; i < n6; i++) v6Label[i] = view.getUint16(o + i * 2, true);
+  const v6Label = u16Column(bytes, o, n6, shared);
   const labels = header.labels.length;
   for (let i = 0; i < n4; i++) {
     if (v4First[i]! > v4Last[i]! || (i > 0 && v4First[i]! <= v4Last[i - 1]!) || v4Label[i]! >= labels) {

@@ -6,5 +6,5 @@ import { NatureTable } from './table.js';
 export function loadNatureTable(source: string | Uint8Array): NatureTable {
   if (typeof source !== 'string') return new NatureTable(source);
   const fs = requireBuiltin('node:fs', 'pass the IP-nature data as bytes (a Uint8Array) on this runtime');
-  return new NatureTable(fs.readFileSync(source), source);
+  return new NatureTable(fs.readFileSync(source), source, true);
 }

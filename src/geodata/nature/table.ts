@@ -43,9 +43,13 @@ export class NatureTable {
   readonly #matches: NatureMatch[];
   readonly #key = new Uint32Array(4);
 
-  /** Validates the bytes first; throws IpMatchDataError('invalid_database') for a file that is not sound. */
-  constructor(bytes: Uint8Array, label?: string) {
-    this.#c = readNatureColumns(bytes, label);
+  /**
+   * Validates the bytes first; throws IpMatchDataError('invalid_database') for a file that is not sound.
+   * `shared` (default false): the bytes were just read from a file and nothing else holds them, so the table
+   * may keep views over them instead of copies.
+   */
+  constructor(bytes: Uint8Array, label?: string, shared = false) {
+    this.#c = readNatureColumns(bytes, label, shared);
     this.header = this.#c.header;
     this.#matches = matchesOf(this.header);
   }

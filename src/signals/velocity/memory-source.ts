@@ -19,10 +19,12 @@ export function memoryCounting(
   hash: MemoryHasher = memoryHasher(),
   counters: MemoryCounters = new MemoryCounters(),
 ): Counting & { counters: MemoryCounters } {
-  const ipCap = s.ip ? capFor(s.ip.max) : 0;
-  const subnetCap = s.subnet ? capFor(s.subnet.max) : 0;
-  const phoneCap = s.phone ? capFor(s.phone.maxCountries) : 0;
-  const prefixCap = s.prefix ? capFor(s.prefix.max) : 0;
+  // Each kind's table, taken once: a check adds to them directly.
+  const ipTable = s.ip ? counters.table(capFor(s.ip.max), s.ip.windowMs) : null;
+  const subnetTable = s.subnet ? counters.table(capFor(s.subnet.max), s.subnet.windowMs) : null;
+  const phoneTable = s.phone ? counters.table(capFor(s.phone.maxCountries), s.phone.windowMs) : null;
+  const prefixTable = s.prefix ? counters.table(capFor(s.prefix.max), s.prefix.windowMs) : null;
+  const conversion = counters.table(CONVERSION.cap, CONVERSION.windowMs);
   const digits = s.prefix ? s.prefix.digits : 3;
   // An IP's country is one of about 250 codes: each is hashed once.
   const countries = new Map<string, number>();
@@ -61,23 +63,22 @@ export function memoryCounting(
         } else {
           hash.pass(address, address.lastIndexOf('.'));
         }
-        if (s.ip) ip = counters.add(hash.whole('ip'), member, s.ip.windowMs, ipCap, at);
-        if (s.subnet) subnet = counters.add(hash.prefix('subnet'), member, s.subnet.windowMs, subnetCap, at);
+        if (ipTable) ip = ipTable.add(hash.whole('ip'), member, at);
+        if (subnetTable) subnet = subnetTable.add(hash.prefix('subnet'), member, at);
       }
       let phoneCountries = 0;
-      if (s.phone) {
+      if (phoneTable) {
         // An IP of unknown country adds none, but the number's count still shows.
         const country = ctx.ip.country;
         const seen = country === null ? -1 : countryHash(country);
-        phoneCountries = counters.add(phoneKey, seen, s.phone.windowMs, phoneCap, at);
+        phoneCountries = phoneTable.add(phoneKey, seen, at);
       }
-      const prefix =
-        s.prefix && blocked ? counters.add(blockKey, member, s.prefix.windowMs, prefixCap, at) : 0;
+      const prefix = prefixTable && blocked ? prefixTable.add(blockKey, member, at) : 0;
       let sent = -1;
       let verified = 0;
       if (sentKey >= 0) {
-        sent = counters.add(sentKey, member, CONVERSION.windowMs, CONVERSION.cap, at);
-        verified = counters.add(verifiedKey, -1, CONVERSION.windowMs, CONVERSION.cap, at);
+        sent = conversion.add(sentKey, member, at);
+        verified = conversion.add(verifiedKey, -1, at);
       }
       const found = { ip, subnet, phoneCountries, prefix };
       ctx.velocity = found;
@@ -87,7 +88,7 @@ export function memoryCounting(
       const end = blockEnd(number, digits);
       if (end < 0) return;
       hash.pass(number, end);
-      counters.add(hash.prefix('verified'), hash.whole('number'), CONVERSION.windowMs, CONVERSION.cap, now());
+      conversion.add(hash.prefix('verified'), hash.whole('number'), now());
     },
     clear: () => counters.clear(),
   };

@@ -1,0 +1,116 @@
+/** The in-memory counters' typed-array tables, held to a reference model of Store.distinct, and their bounds. */
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { MemoryCounters } from '../../src/signals/velocity/memory-counters.js';
+import { PROBE_WINDOW, SlotTable } from '../../src/signals/velocity/slot-table.js';
+
+/** Store.distinct's contract, plainly: per key, its members and when each was last seen, oldest first. */
+function reference() {
+  const keys = new Map<string, Map<number, number>>();
+  return (key: string, member: number, windowMs: number, cap: number, now: number): number => {
+    const set = keys.get(key) ?? new Map<number, number>();
+    keys.set(key, set);
+    for (const [m, at] of set) if (at <= now - windowMs) set.delete(m);
+    if (member >= 0) {
+      set.delete(member);
+      set.set(member, now);
+      for (const m of set.keys()) if (set.size > cap) set.delete(m);
+    }
+    return set.size;
+  };
+}
+
+const kinds = [
+  { cap: 10, windowMs: 1_000 },
+  { cap: 10, windowMs: 5_000 },
+  { cap: 3, windowMs: 2_000 },
+  { cap: 21, windowMs: 1_000 },
+];
+
+describe('MemoryCounters in typed-array tables', () => {
+  test.each([
+    { keys: 41, ops: 600, runs: 300, jumps: 1 },
+    // Enough keys, and rare enough jumps of the clock, that tables double, their keys placed again.
+    { keys: 3_000, ops: 8_000, runs: 15, jumps: 0.002 },
+  ])(
+    'property: every count is the reference model’s, over random adds on a clock that jumps past windows ($keys keys)',
+    ({ keys, ops: most, runs, jumps }) => {
+      const op = fc.record({
+        kind: fc.integer({ min: 0, max: kinds.length - 1 }),
+        key: fc.integer({ min: 0, max: keys - 1 }),
+        member: fc.integer({ min: -1, max: 30 }),
+        step: fc.oneof(
+          { arbitrary: fc.constant(0), weight: 1000 },
+          { arbitrary: fc.integer({ min: 1, max: 400 }), weight: 1000 * jumps },
+          { arbitrary: fc.integer({ min: 900, max: 6_000 }), weight: 1000 * jumps },
+        ),
+      });
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 0, max: 2 ** 53 - 1 }), { minLength: keys, maxLength: keys }),
+          fc.array(op, { minLength: most / 4, maxLength: most, size: 'max' }),
+          (hashes, ops) => {
+            const counters = new MemoryCounters();
+            const model = reference();
+            let now = 0;
+            for (const { kind, key, member, step } of ops) {
+              now += step;
+              const { cap, windowMs } = kinds[kind]!;
+              // A key is a 53-bit hash, in its kind's table; a member, any hash (0 to 30 here).
+              const k = hashes[key]!;
+              const want = model(`${kind}:${k}`, member, windowMs, cap, now);
+              expect(counters.add(k, member, windowMs, cap, now)).toBe(want);
+            }
+          },
+        ),
+        // A long failing sequence is reported as found: shrinking thousands of adds would take minutes.
+        { numRuns: runs, endOnFailure: keys > 100 },
+      );
+    },
+  );
+
+  test('a new key takes the slot of a key whose members have all expired before it evicts a live one', () => {
+    // One probe window: 8 slots, full. Seven keys of two members seen at 0, one of a single member at 900.
+    const t = new SlotTable(10, 1_000, 8);
+    for (let k = 1; k <= 7; k++) {
+      t.add(k * 1e6, 1, 0);
+      expect(t.add(k * 1e6, 2, 0)).toBe(2);
+    }
+    expect(t.add(42, 1, 900)).toBe(1);
+    expect([t.keys, t.slots]).toEqual([8, 8]);
+    // At 1000 the seven have expired: seven new keys take their slots, and 42, the one with fewest members
+    // (the first to go were they all live), keeps its count.
+    for (let k = 1; k <= 7; k++) expect(t.add(k * 1e9, 1, 1_000)).toBe(1);
+    expect(t.add(42, 2, 1_000)).toBe(2);
+    for (let k = 1; k <= 7; k++) expect(t.peek(k * 1e9)).toBe(1);
+  });
+
+  test('grows by doubling from a few thousand pairs, never to its bound up front', () => {
+    const t = new SlotTable(10, 60_000, 1 << 17);
+    expect(t.slots).toBe(1024);
+    for (let k = 0; k < 3_000; k++) t.add(k * 104_729, 1, k);
+    expect(t.slots).toBeGreaterThanOrEqual(4096);
+    expect(t.slots).toBeLessThanOrEqual(8192);
+  });
+
+  test('at its bound, a flood of one-member keys evicts its own kind, not a key counting up to its threshold', () => {
+    const t = new SlotTable(10, 3_600_000, 64);
+    for (let m = 0; m < 4; m++) t.add(42, m, m);
+    for (let k = 0; k < 100_000; k++) t.add(1e9 + k * 31, 0, 10 + k);
+    expect(t.keys).toBeLessThanOrEqual(64);
+    expect(t.slots).toBe(64);
+    expect(t.add(42, 4, 200_000)).toBe(5);
+  });
+
+  test('each kind has at most maxMembers / cap slots (a power of two), whatever the keys', () => {
+    const c = new MemoryCounters(10_000);
+    for (let k = 0; k < 50_000; k++) {
+      c.add(k * 2_654_435_761, k, 600_000, 10, k);
+      c.add(k * 40_503, k, 600_000, 21, k);
+    }
+    expect(c.table(10, 600_000).slots).toBe(512);
+    expect(c.table(21, 600_000).slots).toBe(256);
+    expect(c.keys).toBeLessThanOrEqual(512 + 256);
+    expect(PROBE_WINDOW).toBeLessThanOrEqual(256);
+  });
+});

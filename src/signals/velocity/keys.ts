@@ -37,8 +37,12 @@ function randomSeed(): [number, number] {
  * whole and of a prefix (a number and its block, an IP and its /24), in any kind: a check hashes its number once
  * and its IP once, where an HMAC per counter would cost more than the whole check.
  */
-export function memoryHasher(seed: readonly [number, number] = randomSeed()) {
-  const [a, b] = seed;
+export function memoryHasher(seed?: readonly [number, number]) {
+  // The secret is drawn on the first pass, not when the core is built: Workers refuse random values at a
+  // module's top level, where a Worker builds its core.
+  let a = seed ? seed[0] : 0;
+  let b = seed ? seed[1] : 0;
+  let seeded = seed !== undefined;
   // The states after the last pass: at its `end` (the prefix) and at the text's end.
   let p1 = 0;
   let p2 = 0;
@@ -57,6 +61,10 @@ export function memoryHasher(seed: readonly [number, number] = randomSeed()) {
   const hasher = {
     /** Reads `text` once, keeping the state at `end` (the prefix) and at its end; then `prefix` and `whole`. */
     pass(text: string, end: number): void {
+      if (!seeded) {
+        [a, b] = randomSeed();
+        seeded = true;
+      }
       let h1 = 0xdeadbeef ^ a;
       let h2 = 0x41c6ce57 ^ b;
       for (let i = 0; i < text.length; i++) {

@@ -1,5 +1,5 @@
 /** The 'ipmatch' entry point: the core, the providers, the updater and the observers, with their types. */
-import { updateDatabase } from './data/update.js';
+import { updateDatabase } from './data/update-database.js';
 import {
   type LocalProvider,
   type LocalProviderOptions,
@@ -41,7 +41,8 @@ export type {
 export { createIpMatch } from './create-ip-match.js';
 export type { FeedUpdate } from './data/nature-feed.js';
 export type { NatureUpdateResult } from './data/nature-update.js';
-export { type UpdateOptions, type UpdateResult, updateDatabase } from './data/update.js';
+export type { UpdateOptions, UpdateResult } from './data/update.js';
+export { updateDatabase } from './data/update-database.js';
 export { type DataErrorCode, IpMatchDataError } from './geodata/errors.js';
 export type { FeedName } from './geodata/nature/types.js';
 export type { DataSource } from './geodata/sources.js';

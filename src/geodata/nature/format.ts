@@ -114,17 +114,30 @@ function cmp6(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
   return 0;
 }
 
+/** How `readNatureColumns` may read a file's bytes; both default to false. */
+export interface ReadHow {
+  /** The bytes are the reader's own (read from a file): the columns may be views over them, not copies. */
+  shared?: boolean;
+  /**
+   * The bytes are the snapshot shipped in this package (`bundledNaturePath()`), which is ours: its magic,
+   * format, header, counts and size are checked, not each segment's order. Never for a data dir's file or bytes
+   * a caller passes.
+   */
+  bundled?: boolean;
+}
+
 /**
  * Reads and validates a file's bytes: magic, format, header, sizes, and that segments are ascending, disjoint
- * and labelled with known labels. Throws IpMatchDataError('invalid_database') for anything else, so that a
- * broken file is never put in service. `shared`: the bytes are the reader's own (read from a file), so the
- * columns may be views over them; otherwise they are copied, and a caller's buffer changed later changes nothing.
+ * and labelled with known labels (unless `how.bundled`). Throws IpMatchDataError('invalid_database') for
+ * anything else, so that a broken file is never put in service. Bytes a caller passes are copied, so that a
+ * buffer changed later changes nothing.
  */
 export function readNatureColumns(
   bytes: Uint8Array,
   label = 'the IP-nature data',
-  shared = false,
+  how: ReadHow = {},
 ): NatureColumns {
+  const shared = how.shared === true;
   if (bytes.length < 20) throw invalid(label, 'too short');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw invalid(label, 'it does not start with "IPNT"');
@@ -156,7 +169,17 @@ export function readNatureColumns(
   const v4Label = u16Column(bytes, o, n4, shared);
   o = align4(o + n4 * 2);
   const v6Label = u16Column(bytes, o, n6, shared);
-  const labels = header.labels.length;
+  const columns = { header, v4First, v4Last, v4Label, v6First, v6Last, v6Label };
+  if (how.bundled !== true) checkSegments(columns, label);
+  return columns;
+}
+
+/** Every segment ascending, disjoint from the one before, and labelled with a label the header holds. */
+function checkSegments(c: NatureColumns, label: string): void {
+  const { v4First, v4Last, v4Label, v6First, v6Last, v6Label } = c;
+  const labels = c.header.labels.length;
+  const n4 = v4Label.length;
+  const n6 = v6Label.length;
   for (let i = 0; i < n4; i++) {
     if (v4First[i]! > v4Last[i]! || (i > 0 && v4First[i]! <= v4Last[i - 1]!) || v4Label[i]! >= labels) {
       throw invalid(label, `IPv4 segment ${i} is out of order or unlabelled`);
@@ -171,5 +194,4 @@ export function readNatureColumns(
       throw invalid(label, `IPv6 segment ${i} is out of order or unlabelled`);
     }
   }
-  return { header, v4First, v4Last, v4Label, v6First, v6Last, v6Label };
 }

@@ -2,8 +2,14 @@
 
 export { BUNDLED_NATURE_FILE, bundledNaturePath } from './bundled.js';
 export { type CompiledNature, compileNature, defaultNetwork, type NatureSource } from './compile.js';
-export { NATURE_FORMAT, type NatureHeader, readNatureColumns, writeNatureTable } from './format.js';
-export { loadNatureTable } from './load.js';
+export {
+  NATURE_FORMAT,
+  type NatureHeader,
+  type ReadHow,
+  readNatureColumns,
+  writeNatureTable,
+} from './format.js';
+export { loadBundledNatureTable, loadNatureTable } from './load.js';
 export { NatureTable } from './table.js';
 export {
   FEED_KIND,

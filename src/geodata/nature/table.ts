@@ -1,7 +1,7 @@
 /** The loaded IP-nature table: `lookup(address)` by binary search over typed arrays, and each feed's ranges back. */
 import ipaddr from 'ipaddr.js';
 import { ipv4Value } from '../../core/ip.js';
-import { type NatureColumns, type NatureHeader, readNatureColumns } from './format.js';
+import { type NatureColumns, type NatureHeader, type ReadHow, readNatureColumns } from './format.js';
 import { type FeedName, NATURE_KINDS, type NatureMatch, type NatureRange } from './types.js';
 import { readV6Words } from './v6-words.js';
 
@@ -45,11 +45,10 @@ export class NatureTable {
 
   /**
    * Validates the bytes first; throws IpMatchDataError('invalid_database') for a file that is not sound.
-   * `shared` (default false): the bytes were just read from a file and nothing else holds them, so the table
-   * may keep views over them instead of copies.
+   * `how` (default: copies, every segment checked): see `ReadHow`.
    */
-  constructor(bytes: Uint8Array, label?: string, shared = false) {
-    this.#c = readNatureColumns(bytes, label, shared);
+  constructor(bytes: Uint8Array, label?: string, how?: ReadHow) {
+    this.#c = readNatureColumns(bytes, label, how);
     this.header = this.#c.header;
     this.#matches = matchesOf(this.header);
   }

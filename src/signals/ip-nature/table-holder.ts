@@ -3,7 +3,7 @@ import { builtin } from '../../core/builtins.js';
 import { IpMatchConfigError } from '../../core/errors.js';
 import type { Logger } from '../../core/types.js';
 import { resolveDataDir } from '../../geodata/dir.js';
-import { bundledNaturePath, loadNatureTable, type NatureTable } from '../../geodata/nature/index.js';
+import { loadBundledNatureTable, loadNatureTable, type NatureTable } from '../../geodata/nature/index.js';
 import { NATURE_MAX_AGE_DAYS, naturePathInDataDir } from '../../geodata/nature-files.js';
 import { RELOAD_INTERVAL_MS } from '../../providers/geoip/index.js';
 import { type FileWatch, watchFile } from '../../providers/geoip/reload.js';
@@ -75,7 +75,7 @@ export class NatureTableHolder {
     try {
       if (database !== undefined) this.#table = loadNatureTable(database);
       else {
-        const bundledTable = loadNatureTable(bundledNaturePath());
+        const bundledTable = loadBundledNatureTable();
         const installed = dataDirTable();
         bundled = !installed || installed.builtAt <= bundledTable.builtAt;
         this.#table = bundled ? bundledTable : installed!;

@@ -173,6 +173,8 @@ function expressApp(kind: ServerKind): express.Express {
   else if (kind === 'floor') a.post('/signup', json, timedCallback(readsIp as never) as RequestHandler, done);
   else if (kind === 'ipmatch')
     a.post('/signup', json, timedCallback(ipMatch() as never) as RequestHandler, done);
+  else if (kind === 'ipmatch-novelocity')
+    a.post('/signup', json, timedCallback(ipMatch({ velocity: false }) as never) as RequestHandler, done);
   else if (kind === 'rate-limit') a.post('/signup', rateLimit({ limit: 1_000_000_000 }), json, done);
   else if (kind === 'naive') a.post('/signup', json, naiveLookup(), done);
   else if (kind === 'ipmatch-listen') a.post('/signup', json, ipMatch({ onDecision: () => {} }), done);
@@ -191,6 +193,7 @@ function koaApp(kind: ServerKind): Koa {
   const timed = (mw: Middleware) => timedWithNext(mw) as Middleware;
   if (kind === 'koa-floor') a.use(timed(readsIp));
   else if (kind === 'koa-ipmatch') a.use(timed(koaIpMatch() as Middleware));
+  else if (kind === 'koa-ipmatch-novelocity') a.use(timed(koaIpMatch({ velocity: false }) as Middleware));
   a.use((ctx) => {
     if (ctx.method === 'POST' && ctx.path === '/signup') ctx.body = { ok: true };
   });

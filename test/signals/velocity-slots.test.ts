@@ -85,6 +85,40 @@ describe('MemoryCounters in typed-array tables', () => {
     for (let k = 1; k <= 7; k++) expect(t.peek(k * 1e9)).toBe(1);
   });
 
+  test('property: at its bound, a new key never evicts a live key while a slot is free or wholly expired', () => {
+    // One probe window of 8 slots: every key competes for them. Each slot's newest time is kept beside its key
+    // (what the window's scan reads); a stale one would make a refreshed key look expired and lose it.
+    const op = fc.record({
+      key: fc.integer({ min: 0, max: 15 }),
+      member: fc.integer({ min: -1, max: 5 }),
+      step: fc.integer({ min: 0, max: 600 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 300 }), (ops) => {
+        const windowMs = 1_000;
+        const t = new SlotTable(3, windowMs, 8);
+        let now = 0;
+        for (const { key, member, step } of ops) {
+          now += step;
+          const k = key * 1e6 + 7;
+          const before = new Map(t.entries());
+          if (before.has(k) || member < 0) {
+            t.add(k, member, now);
+            continue;
+          }
+          const newest = (list: readonly number[]) => list[list.length - 1]!;
+          const room = before.size < 8 || [...before.values()].some((list) => newest(list) <= now - windowMs);
+          expect(t.add(k, member, now)).toBe(1);
+          if (!room) continue;
+          const after = new Map(t.entries());
+          for (const [held, list] of before)
+            if (newest(list) > now - windowMs) expect(after.get(held)).toEqual(list);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('grows by doubling from a few thousand pairs, never to its bound up front', () => {
     const t = new SlotTable(10, 60_000, 1 << 17);
     expect(t.slots).toBe(1024);

@@ -6,20 +6,21 @@ export const PROBE_WINDOW = 8;
 /**
  * The keys of one counter kind (one `cap`, one `windowMs`) in typed arrays, so that a new key allocates nothing
  * and nothing is left for the collector: slot `s` holds `counts[s]` pairs (0: free) at `members[s·cap…]` and
- * `times[s·cap…]`, oldest first. Members are the low 32 bits of their 53-bit keyed hash (two members of one key
+ * `times[s·cap…]`, oldest first, and its key and newest time side by side at `heads[2s…]`. Members are the low 32 bits of their 53-bit keyed hash (two members of one key
  * collide with odds of about cap² / 2³³).
  *
  * A key lives in one of the `PROBE_WINDOW` slots from its hash. A new key takes a free slot there, or one whose
  * members have all expired; else the table doubles, up to `maxSlots`; past that, it evicts the slot of the window
- * with the fewest members, the least recently used of those. Memory is at most
- * `maxSlots · (10 + 12 · cap)` bytes, allocated as the table grows, never up front.
+ * with the fewest members, the least recently used of those: that scan reads the window's heads and counts
+ * only (a line or two), not each slot's times. Memory is at most `maxSlots · (18 + 12 · cap)` bytes, allocated as the table grows, never up front.
  */
 export class SlotTable {
   readonly cap: number;
   readonly windowMs: number;
   readonly maxSlots: number;
   #mask: number;
-  #keys: Float64Array;
+  /** Per slot, its key and the time of its newest member side by side: a probe window reads a line or two. */
+  #heads: Float64Array;
   #counts: Uint16Array;
   #members: Uint32Array;
   #times: Float64Array;
@@ -33,7 +34,7 @@ export class SlotTable {
     // About 16k pairs to start with (at least 8 slots): a table nobody fills stays small.
     const slots = Math.min(maxSlots, Math.max(8, pow2Below(16_384 / cap)));
     this.#mask = slots - 1;
-    this.#keys = new Float64Array(slots);
+    this.#heads = new Float64Array(slots * 2);
     this.#counts = new Uint16Array(slots);
     this.#members = new Uint32Array(slots * cap);
     this.#times = new Float64Array(slots * cap);
@@ -61,6 +62,7 @@ export class SlotTable {
       slot = this.#place(key, now);
       this.#members[slot * this.cap] = m;
       this.#times[slot * this.cap] = now;
+      this.#heads[slot * 2 + 1] = now;
       this.#counts[slot] = 1;
       return 1;
     }
@@ -77,6 +79,7 @@ export class SlotTable {
       if (m < 0) return n;
       if (members[base + n - 1] === m) {
         times[base + n - 1] = now;
+        this.#heads[slot * 2 + 1] = now;
         return n;
       }
       let seen = false;
@@ -84,6 +87,7 @@ export class SlotTable {
       if (n < cap && !seen) {
         members[base + n] = m;
         times[base + n] = now;
+        this.#heads[slot * 2 + 1] = now;
         this.#counts[slot] = n + 1;
         return n + 1;
       }
@@ -105,6 +109,7 @@ export class SlotTable {
       }
       members[base + to] = m;
       times[base + to] = now;
+      this.#heads[slot * 2 + 1] = now;
       to++;
     }
     this.#counts[slot] = to;
@@ -125,7 +130,7 @@ export class SlotTable {
       if (n === 0) continue;
       const list: number[] = [];
       for (let i = 0; i < n; i++) list.push(this.#members[s * this.cap + i]!, this.#times[s * this.cap + i]!);
-      yield [this.#keys[s]!, list];
+      yield [this.#heads[s * 2]!, list];
     }
   }
 
@@ -140,7 +145,7 @@ export class SlotTable {
     const start = spread(key);
     for (let i = 0; i < PROBE_WINDOW && i <= mask; i++) {
       const s = (start + i) & mask;
-      if (this.#counts[s] !== 0 && this.#keys[s] === key) return s;
+      if (this.#counts[s] !== 0 && this.#heads[s * 2] === key) return s;
     }
     return -1;
   }
@@ -155,7 +160,7 @@ export class SlotTable {
     }
     if (s < 0) s = this.#victim(key);
     else if (this.#counts[s] === 0) this.#live++;
-    this.#keys[s] = key;
+    this.#heads[s * 2] = key;
     this.#counts[s] = 0;
     return s;
   }
@@ -167,7 +172,7 @@ export class SlotTable {
     for (let i = 0; i < PROBE_WINDOW && i <= mask; i++) {
       const s = (start + i) & mask;
       const n = this.#counts[s]!;
-      if (n === 0 || this.#times[s * this.cap + n - 1]! <= since) return s;
+      if (n === 0 || this.#heads[s * 2 + 1]! <= since) return s;
     }
     return -1;
   }
@@ -186,7 +191,7 @@ export class SlotTable {
     for (let i = 0; i < PROBE_WINDOW && i <= mask; i++) {
       const s = (start + i) & mask;
       const n = this.#counts[s]!;
-      const newest = this.#times[s * this.cap + n - 1]!;
+      const newest = this.#heads[s * 2 + 1]!;
       if (n < bestCount || (n === bestCount && newest < bestTime)) {
         best = s;
         bestCount = n;
@@ -199,13 +204,13 @@ export class SlotTable {
   /** Doubles the slots and places every key again (a key whose window is full there is evicted, as on insert). */
   #grow(): void {
     const cap = this.cap;
-    const keys = this.#keys;
+    const heads = this.#heads;
     const counts = this.#counts;
     const members = this.#members;
     const times = this.#times;
     const slots = (this.#mask + 1) * 2;
     this.#mask = slots - 1;
-    this.#keys = new Float64Array(slots);
+    this.#heads = new Float64Array(slots * 2);
     this.#counts = new Uint16Array(slots);
     this.#members = new Uint32Array(slots * cap);
     this.#times = new Float64Array(slots * cap);
@@ -213,15 +218,15 @@ export class SlotTable {
     for (let s = 0; s < counts.length; s++) {
       const n = counts[s]!;
       if (n === 0) continue;
-      const key = keys[s]!;
+      const key = heads[s * 2]!;
       let to = this.#free(key, Number.NEGATIVE_INFINITY);
       if (to < 0) {
         to = this.#victim(key);
         const there = this.#counts[to]!;
-        if (n < there || (n === there && times[s * cap + n - 1]! < this.#times[to * cap + there - 1]!))
-          continue;
+        if (n < there || (n === there && heads[s * 2 + 1]! < this.#heads[to * 2 + 1]!)) continue;
       } else this.#live++;
-      this.#keys[to] = key;
+      this.#heads[to * 2] = key;
+      this.#heads[to * 2 + 1] = heads[s * 2 + 1]!;
       this.#counts[to] = n;
       this.#members.set(members.subarray(s * cap, s * cap + n), to * cap);
       this.#times.set(times.subarray(s * cap, s * cap + n), to * cap);

@@ -24,24 +24,26 @@ export const VELOCITY_SIGNALS: readonly Signal[] = Object.freeze([
  */
 export const capFor = (max: number): number => Math.max(10, 2 * max + 1);
 
-/** The signals of one check's counts (`sent`, `verified`: its block's conversion, -1 when not counted). */
+/** The families' signals that fire, by bit (ip 1, subnet 2, phone 4, prefix 8, conversion 16): frozen, made once. */
+const BY_MASK: readonly (readonly Signal[])[] = Array.from({ length: 32 }, (_, mask) =>
+  mask === 0 ? NONE : Object.freeze(VELOCITY_SIGNALS.slice(0, 5).filter((_, bit) => (mask >> bit) & 1)),
+);
+
+/**
+ * The signals of one check's counts (`sent`, `verified`: its block's conversion, -1 when not counted), a frozen
+ * list shared between checks (the check copies what a source answers into its own).
+ */
 export function verdict(
   s: VelocitySettings,
   counts: VelocityCounts,
   sent: number,
   verified: number,
 ): readonly Signal[] {
-  const ip = s.ip !== false && counts.ip > s.ip.max;
-  const subnet = s.subnet !== false && counts.subnet > s.subnet.max;
-  const phone = s.phone !== false && counts.phoneCountries > s.phone.maxCountries;
-  const prefix = s.prefix !== false && counts.prefix > s.prefix.max;
-  const conversion = sent >= 0 && lowConversion(sent, verified);
-  if (!(ip || subnet || phone || prefix || conversion)) return NONE;
-  const found: Signal[] = [];
-  if (ip) found.push('ip_velocity');
-  if (subnet) found.push('subnet_velocity');
-  if (phone) found.push('phone_velocity');
-  if (prefix) found.push('prefix_burst');
-  if (conversion) found.push('low_conversion_prefix');
-  return found;
+  let mask = 0;
+  if (s.ip !== false && counts.ip > s.ip.max) mask |= 1;
+  if (s.subnet !== false && counts.subnet > s.subnet.max) mask |= 2;
+  if (s.phone !== false && counts.phoneCountries > s.phone.maxCountries) mask |= 4;
+  if (s.prefix !== false && counts.prefix > s.prefix.max) mask |= 8;
+  if (sent >= 0 && lowConversion(sent, verified)) mask |= 16;
+  return BY_MASK[mask]!;
 }

@@ -4,7 +4,7 @@ import { pow2Below, SlotTable } from './slot-table.js';
 /**
  * Members each counter kind holds at most (2²¹): its table has at most this many divided by its cap slots, a
  * power of two (131,072 keys at a cap of 10, 65,536 at 21). Past it, a new key evicts the least recently used
- * key of its probe window. 1,000,000 attackers' keys (the default kinds) take about 70 MB, bench/velocity.ts.
+ * key of its probe window. 1,000,000 attackers' keys (the default kinds) take about 72 MB, bench/velocity.ts.
  */
 export const DEFAULT_MAX_MEMBERS = 2_097_152;
 

@@ -8,10 +8,10 @@
  */
 import './plain-stacks.js';
 import type { SignalContext } from '../src/core/signal-source.js';
+import { velocitySettings } from '../src/core/velocity-options.js';
 import { createIpMatch } from '../src/create-ip-match.js';
 import { DEFAULT_MAX_MEMBERS, MemoryCounters } from '../src/signals/velocity/memory-counters.js';
 import { memoryCounting } from '../src/signals/velocity/memory-source.js';
-import { velocitySettings } from '../src/signals/velocity/options.js';
 import { median, round } from './stats.js';
 import { buildStreams, type Signup } from './streams.js';
 

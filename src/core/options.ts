@@ -1,6 +1,5 @@
 /** createIpMatch's options: their types with each default, their schema, and the defaults themselves. */
 import * as z from 'zod/mini';
-import { type VelocityOptions, velocitySchema } from '../signals/velocity/options.js';
 import { isSupportedRegion } from './phone.js';
 import { phoneCountriesSchema } from './phone-countries.js';
 import type { IpMatchProvider } from './provider.js';
@@ -9,6 +8,7 @@ import { SIGNAL_DEFAULTS, SIGNAL_NAMES, type Signal } from './signals.js';
 import type { Store } from './store.js';
 import type { Logger, Mode, OnDecision, Policy } from './types.js';
 import { parseOptions, wholeNumber } from './validate.js';
+import { type VelocityOptions, velocitySchema } from './velocity-options.js';
 
 /** Options of `createIpMatch()`. Every one is optional. */
 export interface IpMatchOptions {

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, test } from 'vitest';
 import type { SignalContext } from '../../src/core/signal-source.js';
+import { velocitySettings } from '../../src/core/velocity-options.js';
 import { memoryHasher, v6Groups } from '../../src/signals/velocity/keys.js';
 import { MemoryCounters } from '../../src/signals/velocity/memory-counters.js';
 import { memoryCounting } from '../../src/signals/velocity/memory-source.js';
-import { velocitySettings } from '../../src/signals/velocity/options.js';
 
 describe('MemoryCounters', () => {
   test('a member is counted once, refreshed when seen again, and forgotten windowMs after it was last seen', () => {

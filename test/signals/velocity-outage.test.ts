@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { OUTAGE_QUIET_MS } from '../../src/core/lookup/store-call.js';
 import type { SignalContext } from '../../src/core/signal-source.js';
 import type { Store } from '../../src/core/store.js';
-import { velocitySettings } from '../../src/signals/velocity/options.js';
+import { velocitySettings } from '../../src/core/velocity-options.js';
 import { storeCounting } from '../../src/signals/velocity/store-source.js';
 
 /**

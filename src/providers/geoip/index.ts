@@ -7,12 +7,12 @@ import { ipv4Value } from '../../core/ip.js';
 import type { Logger } from '../../core/types.js';
 import { parseOptions, wholeNumber } from '../../core/validate.js';
 import { BUNDLED_SOURCE } from '../../geodata/bundled.js';
+import { type FileWatch, RELOAD_INTERVAL_MS, watchFile } from '../../geodata/file-watch.js';
 import { asBuffer, inspectMmdb, type Mmdb, type MmdbFacts, openMmdb } from '../../geodata/mmdb.js';
 import { inspectFile } from '../../geodata/mmdb-file.js';
 import { checkCandidate } from '../../geodata/validate.js';
 import { type Choice, chooseDatabase, type GeoIpOrigin } from './choice.js';
 import { recentTable } from './recent-table.js';
-import { type FileWatch, watchFile } from './reload.js';
 
 export type { GeoIpSchema } from '../../geodata/mmdb.js';
 export type { GeoIpOrigin } from './choice.js';
@@ -73,8 +73,6 @@ let bundledStaleReported = false;
 
 /** The default of `maxAgeDays`: the publishers rebuild daily to monthly, so 45 days means the refresh stopped. */
 export const DATA_MAX_AGE_DAYS = 45;
-/** The default reload interval. */
-export const RELOAD_INTERVAL_MS = 60_000;
 
 const DAY_MS = 86_400_000;
 const WHERE = 'GeoIP database';

@@ -3,10 +3,9 @@ import { builtin } from '../../core/builtins.js';
 import { IpMatchConfigError } from '../../core/errors.js';
 import type { Logger } from '../../core/types.js';
 import { resolveDataDir } from '../../geodata/dir.js';
+import { type FileWatch, RELOAD_INTERVAL_MS, watchFile } from '../../geodata/file-watch.js';
 import { loadBundledNatureTable, loadNatureTable, type NatureTable } from '../../geodata/nature/index.js';
 import { NATURE_MAX_AGE_DAYS, naturePathInDataDir } from '../../geodata/nature-files.js';
-import { RELOAD_INTERVAL_MS } from '../../providers/geoip/index.js';
-import { type FileWatch, watchFile } from '../../providers/geoip/reload.js';
 
 /** Where the table comes from and how old it may get. */
 export interface NatureTableOptions {

@@ -1,6 +1,6 @@
 /** Which client IPs count per IP and per subnet: public ones outside `velocity.allow` (offices, test rigs). */
 import ipaddr from 'ipaddr.js';
-import type { AllowRange } from './options.js';
+import type { AllowRange } from '../../core/velocity-options.js';
 
 /**
  * A test of `address` (canonical, as the check normalised it) against the allow list, parsed once at

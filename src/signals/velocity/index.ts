@@ -5,14 +5,14 @@
 import type { CoreSetup } from '../../core/ipmatch.js';
 import type { SignalContext, SignalSource } from '../../core/signal-source.js';
 import type { Logger } from '../../core/types.js';
+import { velocitySettings } from '../../core/velocity-options.js';
 import { allowMatcher } from './allow.js';
 import type { Counting } from './counting.js';
 import { memoryCounting } from './memory-source.js';
-import { velocitySettings } from './options.js';
 import { storeCounting } from './store-source.js';
 import { VELOCITY_SIGNALS } from './verdict.js';
 
-export { VELOCITY_DEFAULTS, type VelocityOptions } from './options.js';
+export { VELOCITY_DEFAULTS, type VelocityOptions } from '../../core/velocity-options.js';
 
 /**
  * The family for a core, from its `velocity` option: none when it is `false`. Every checked request with a

@@ -1,11 +1,11 @@
 /** Velocity counted in this process: synchronous, so that the offline check stays free of promises. */
 import type { SignalContext } from '../../core/signal-source.js';
 import type { Signal } from '../../core/signals.js';
+import type { VelocitySettings } from '../../core/velocity-options.js';
 import { CONVERSION } from './conversion.js';
 import type { Counting } from './counting.js';
 import { blockEnd, type MemoryHasher, memoryHasher, v6Groups } from './keys.js';
 import { MemoryCounters } from './memory-counters.js';
-import type { VelocitySettings } from './options.js';
 import { capFor, NO_SIGNALS, verdict } from './verdict.js';
 
 /**

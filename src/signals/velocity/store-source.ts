@@ -4,10 +4,10 @@ import type { SignalContext } from '../../core/signal-source.js';
 import type { Signal } from '../../core/signals.js';
 import type { DistinctOp, Store } from '../../core/store.js';
 import type { Logger } from '../../core/types.js';
+import type { VelocitySettings } from '../../core/velocity-options.js';
 import { CONVERSION } from './conversion.js';
 import type { Counting } from './counting.js';
 import { blockEnd, ipUnit, storeHash, subnetUnit } from './keys.js';
-import type { VelocitySettings } from './options.js';
 import { capFor, NO_SIGNALS, UNAVAILABLE, verdict } from './verdict.js';
 
 /**

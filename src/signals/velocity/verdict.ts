@@ -1,8 +1,8 @@
 /** From one check's counts to its velocity signals: each fires when its count, this request included, is more than max. */
 import type { Signal } from '../../core/signals.js';
 import type { VelocityCounts } from '../../core/types.js';
+import type { VelocitySettings } from '../../core/velocity-options.js';
 import { lowConversion } from './conversion.js';
-import type { VelocitySettings } from './options.js';
 
 const NONE: readonly Signal[] = Object.freeze([]);
 export const UNAVAILABLE: readonly Signal[] = Object.freeze(['velocity_unavailable'] as const);

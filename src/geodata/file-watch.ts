@@ -1,5 +1,8 @@
 /** Polls a file for replacement (stat: inode, size, mtime) and hands each new version of it to a callback. */
-import { requireBuiltin } from '../../core/builtins.js';
+import { requireBuiltin } from '../core/builtins.js';
+
+/** How often a data file is looked at for a replacement, by default: the GeoIP and the IP-nature data alike. */
+export const RELOAD_INTERVAL_MS = 60_000;
 
 /** A watched file, looked at every interval and on demand. */
 export interface FileWatch {

@@ -1,8 +1,8 @@
 /** The `velocity` option: its types with each default, its schema (validated at construction) and its defaults. */
 import ipaddr from 'ipaddr.js';
 import * as z from 'zod/mini';
-import type { Store } from '../../core/store.js';
-import { wholeNumber } from '../../core/validate.js';
+import type { Store } from './store.js';
+import { wholeNumber } from './validate.js';
 
 /** One distinct counter: more than `max` distinct members within `windowMs` fires its signal. */
 export interface VelocityWindow {

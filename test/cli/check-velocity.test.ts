@@ -1,25 +1,5 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VONAGE_')));
-
-/** `ipmatch …args` from the sources, as a user runs it, killed after 60 s. */
-function ipmatch(args: string[]): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: root,
-      env,
-      timeout: 60_000,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout }));
-  });
-}
+import { ipmatch } from '../helpers/cli.js';
 
 describe('ipmatch check: the velocity counts', { timeout: 120_000 }, () => {
   it('prints the four counts, says they are this check alone, and --json carries them as counted', async () => {

@@ -1,9 +1,8 @@
 import fc from 'fast-check';
-import { getCountries, getExampleNumber } from 'libphonenumber-js/max';
-import examples from 'libphonenumber-js/mobile/examples';
 import { describe, expect, test } from 'vitest';
 import { parsePhoneFast } from '../../src/core/phone.js';
 import { phoneType, phoneTypeUncached, typeAfterParse } from '../../src/core/phone-type.js';
+import { regionNumber } from '../helpers/region-numbers.js';
 
 // Numbers that share their last four digits (one slot of the table of recent answers), of several types, and one
 // (+1 201…) whose type depends on the region hint: US types it, CA has no such range.
@@ -45,20 +44,7 @@ describe('phoneType', () => {
     expect(phoneTypeUncached('+12015550123', 'CA')).not.toBe('fixed_line_or_mobile');
   });
 
-  /** A number of a region: its mobile example's first 0–2 digits, then random digits to about its length. */
-  const regions = getCountries().filter((c) => getExampleNumber(c, examples) !== undefined);
-  const candidate = fc
-    .tuple(fc.constantFrom(...regions), fc.integer({ min: 0, max: 2 }), fc.integer({ min: -1, max: 1 }))
-    .chain(([region, keep, extra]) => {
-      const example = getExampleNumber(region, examples)!;
-      const length = Math.max(1, example.nationalNumber.length + extra - keep);
-      return fc
-        .array(fc.integer({ min: 0, max: 9 }), { minLength: length, maxLength: length })
-        .map(
-          (digits) =>
-            `+${example.countryCallingCode}${example.nationalNumber.slice(0, keep)}${digits.join('')}`,
-        );
-    });
+  const candidate = regionNumber;
 
   test('right after the fast path decides a number, its type from the patterns that path matched is the type computed afresh', () => {
     fc.assert(

@@ -2,8 +2,7 @@ import express from 'express';
 import fc from 'fast-check';
 import { createIpMatch, type IpMatchOptions, type PhoneType } from 'ipmatch';
 import { ipMatch, type RouteOptions } from 'ipmatch/express';
-import { getCountries, getExampleNumber, parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import examples from 'libphonenumber-js/mobile/examples';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import request from 'supertest';
 import { describe, expect, test } from 'vitest';
 import { createCore } from '../../src/core/ipmatch.js';
@@ -13,6 +12,7 @@ import { SIGNALS } from '../../src/core/signals.js';
 import { localProvider } from '../../src/providers/local.js';
 import { simSwapSignals } from '../../src/signals/sim-swap/index.js';
 import { GB_IP, recorder, US_IP } from '../helpers/adapter-suite.js';
+import { regionNumber } from '../helpers/region-numbers.js';
 
 const core = (options: IpMatchOptions = {}) => createIpMatch({ logger: recorder().logger, ...options });
 
@@ -88,23 +88,7 @@ describe('phone.type and the number-type signals', () => {
     expect([d.phone.type, d.signals, d.action]).toEqual([null, [], 'allow']);
   });
 
-  /**
-   * A number of a region: its mobile example's first 0–2 national digits, then random digits to about the
-   * example's length, so that every type of range is reached (about a quarter of them are valid).
-   */
-  const regions = getCountries().filter((c) => getExampleNumber(c, examples) !== undefined);
-  const candidate = fc
-    .tuple(fc.constantFrom(...regions), fc.integer({ min: 0, max: 2 }), fc.integer({ min: -1, max: 1 }))
-    .chain(([region, keep, extra]) => {
-      const example = getExampleNumber(region, examples)!;
-      const length = Math.max(1, example.nationalNumber.length + extra - keep);
-      return fc
-        .array(fc.integer({ min: 0, max: 9 }), { minLength: length, maxLength: length })
-        .map(
-          (digits) =>
-            `+${example.countryCallingCode}${example.nationalNumber.slice(0, keep)}${digits.join('')}`,
-        );
-    });
+  const candidate = regionNumber;
   const typeOf = (phone: string) => {
     const reference = parsePhoneNumberFromString(phone);
     fc.pre(reference?.isValid() === true);

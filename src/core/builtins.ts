@@ -11,6 +11,8 @@ interface Builtins {
   'node:module': typeof import('node:module');
   'node:path': typeof import('node:path');
   'node:os': typeof import('node:os');
+  'node:http': typeof import('node:http');
+  'node:https': typeof import('node:https');
 }
 
 type GetBuiltin = <K extends keyof Builtins>(name: K) => Builtins[K];

@@ -2,8 +2,9 @@
 import type { Dispatcher } from 'undici';
 import { requireBuiltin } from '../core/builtins.js';
 import { IpMatchDataError } from '../geodata/errors.js';
+import { DirectClient, type HttpResponse } from './http-direct.js';
 import { invalidProxy, type ProxySettings, proxyFor } from './proxy.js';
-import { allowedUrl, isLoopback, redactUrl } from './redact.js';
+import { allowedUrl, redactUrl } from './redact.js';
 import { guardThroughput, type ThroughputGuard } from './throughput.js';
 import { transportError } from './transport-error.js';
 
@@ -53,10 +54,13 @@ export interface DownloadRequest {
   proxy?: ProxySettings;
 }
 
-/** Where a request goes: through the proxy the environment names, or straight (loopback always). */
+/**
+ * Where a request goes: straight, over Node's own client (loopback always, and every host when no proxy is
+ * set or NO_PROXY names it), or through the proxy the environment names, over undici, loaded for it alone.
+ */
 interface Dispatchers {
-  direct: Dispatcher;
-  proxied: Dispatcher;
+  direct: DirectClient;
+  proxied: () => Promise<Dispatcher>;
 }
 
 /** Drops a body we will not read; undici reports the abort as an 'error' event nobody needs. */
@@ -70,25 +74,39 @@ function discard(body: { on(event: 'error', listener: () => void): unknown; dest
  * bundle `ipmatch`; Node resolves it at run time, and only the updater needs it.
  */
 const UNDICI = 'undici';
+const undici = async () => (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');
+
+/** One GET: over Node's own client when no proxy carries `url`, else through undici's proxy agent. */
+async function get(
+  url: URL,
+  headers: Record<string, string>,
+  req: DownloadRequest,
+  agents: Dispatchers,
+  signal: AbortSignal,
+): Promise<HttpResponse> {
+  if (proxyFor(url, req.proxy ?? { noProxy: '' }) === undefined) {
+    return agents.direct.get(url, headers, req.limits, signal);
+  }
+  return (await undici()).request(url, {
+    method: 'GET',
+    headers,
+    dispatcher: await agents.proxied(),
+    signal,
+    headersTimeout: req.limits.idleTimeoutMs,
+    bodyTimeout: req.limits.idleTimeoutMs,
+  });
+}
 
 /**
  * Sends GET and follows redirects itself, so that every hop is checked (https, or http to loopback) and the
  * credentials never leave the origin they were meant for (a CDN's pre-signed link refuses them anyway).
  */
 async function open(req: DownloadRequest, agents: Dispatchers, signal: AbortSignal) {
-  const { request } = (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');
   let url = new URL(req.url);
   const origin = url.origin;
   for (let hop = 0; ; hop++) {
-    const headers = url.origin === origin ? req.headers : {};
-    const res = await request(url, {
-      method: 'GET',
-      headers: { 'user-agent': 'ipmatch-db-update', ...headers },
-      dispatcher: isLoopback(url) ? agents.direct : agents.proxied,
-      signal,
-      headersTimeout: req.limits.idleTimeoutMs,
-      bodyTimeout: req.limits.idleTimeoutMs,
-    });
+    const headers = { 'user-agent': 'ipmatch-db-update', ...(url.origin === origin ? req.headers : {}) };
+    const res = await get(url, headers, req, agents, signal);
     const location = res.headers.location;
     if (res.statusCode >= 300 && res.statusCode < 400 && typeof location === 'string') {
       discard(res.body);
@@ -128,20 +146,22 @@ async function withAgent<T>(
   const settings = req.proxy ?? { noProxy: '' };
   const wrong = invalidProxy(settings);
   if (wrong !== undefined) throw new IpMatchDataError('unreachable', `${shown}: ${wrong}`);
-  const { Agent, EnvHttpProxyAgent } = (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');
-  const options = { connect: { timeout: req.limits.connectTimeoutMs }, connections: 1 };
-  const direct = new Agent(options);
+  const direct = new DirectClient();
+  let proxied: Promise<Dispatcher> | undefined;
   // The settings are passed in full ('' for none) so that undici never falls back to process.env itself.
-  const proxied = new EnvHttpProxyAgent({
-    ...options,
-    httpProxy: settings.http?.url ?? '',
-    httpsProxy: settings.https?.url ?? '',
-    noProxy: settings.noProxy,
-  });
+  const proxyAgent = async () =>
+    new (await undici()).EnvHttpProxyAgent({
+      connect: { timeout: req.limits.connectTimeoutMs },
+      connections: 1,
+      httpProxy: settings.http?.url ?? '',
+      httpsProxy: settings.https?.url ?? '',
+      noProxy: settings.noProxy,
+    });
   const total = AbortSignal.timeout(req.limits.totalTimeoutMs);
   const slow = new AbortController();
   try {
-    return await run({ direct, proxied }, AbortSignal.any([total, slow.signal]), slow);
+    const agents = { direct, proxied: () => (proxied ??= proxyAgent()) };
+    return await run(agents, AbortSignal.any([total, slow.signal]), slow);
   } catch (error) {
     throw transportError(error, {
       shown,
@@ -151,7 +171,8 @@ async function withAgent<T>(
       proxy: proxyFor(new URL(req.url), settings),
     });
   } finally {
-    await Promise.all([direct.destroy().catch(() => {}), proxied.destroy().catch(() => {})]);
+    direct.destroy();
+    await proxied?.then((agent) => agent.destroy()).catch(() => {});
   }
 }
 

@@ -1,5 +1,6 @@
 /** Our own message for a failed download's transport: undici's can quote the URL with its query, or a proxy's password. */
 import { IpMatchDataError } from '../geodata/errors.js';
+import { CONNECT_TIMEOUT } from './http-direct.js';
 import { describeProxy } from './proxy.js';
 
 /** Network failures that mean the source (or the proxy) cannot be reached from here at all. */
@@ -10,6 +11,7 @@ const UNREACHABLE: Record<string, string> = {
   EHOSTUNREACH: 'host unreachable',
   ENETUNREACH: 'network unreachable',
   UND_ERR_CONNECT_TIMEOUT: 'could not connect in time',
+  [CONNECT_TIMEOUT]: 'could not connect in time',
 };
 
 /** Failures of a connection that was made. */

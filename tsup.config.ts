@@ -1,4 +1,8 @@
 import { defineConfig } from 'tsup';
+import { mergeCoreChunks } from './scripts/merge-core-chunks.js';
+
+// The entry points whose shared chunks are merged into one core module after the build (scripts/merge-core-chunks.ts).
+const CORE_ENTRIES = ['index', 'express', 'koa', 'fastify', 'fetch', 'hono', 'nestjs'];
 
 // One entry per public subpath; each is emitted as ESM (.js) and CJS (.cjs) with its own types.
 export default defineConfig({
@@ -30,4 +34,9 @@ export default defineConfig({
   // for Workers), and bundling it saved nothing measurable. libphonenumber-js stays external, so that its
   // metadata updates with the dependency (and its parser loads only when needed: src/core/phone.ts).
   noExternal: ['zod', 'mmdb-lib', 'ipaddr.js'],
+  // Splitting keeps one copy of each module across entry points, but in one chunk per set of entry points that use
+  // it (21 files for `ipmatch/express`); those that the framework entry points load at import become one module.
+  async onSuccess() {
+    await mergeCoreChunks('dist', CORE_ENTRIES);
+  },
 });

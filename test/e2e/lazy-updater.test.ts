@@ -54,7 +54,7 @@ const e = await m.updateDatabase({ source: 'nope' }).catch((err) => err);
 console.log(JSON.stringify({ files: seen.size, eager, config: e instanceof m.IpMatchConfigError }));`,
     );
     const got = JSON.parse(out);
-    expect(got.files).toBeGreaterThan(3);
+    expect(got.files).toBeGreaterThanOrEqual(2); // the entry and the core module it imports (scripts/merge-core-chunks.ts)
     expect(got).toMatchObject({ eager: false, config: true });
   });
 });

@@ -25,6 +25,7 @@ function newestSource(): number {
     'src',
     'package.json',
     'tsup.config.ts',
+    'scripts/merge-core-chunks.ts',
     'README.md',
     'SECURITY.md',
     'docs',

@@ -4,28 +4,39 @@ import { clusterSlot } from './cluster-slot.js';
 import type { Sender } from './redis-sender.js';
 
 /**
- * KEYS are the counters; ARGV holds `member, windowMs, cap` for each, in order. The time is Redis's (`TIME`),
- * so that every server of a fleet counts on one clock. Per key: add the member at now (a repeat refreshes its
- * time; `''` adds nothing), forget members whose age is windowMs or more, keep the `cap` newest, and let the
- * key expire one window after its newest member. Answers the distinct counts, in the order of KEYS.
+ * KEYS are the counters; ARGV holds `member, windowMs, cap` for each, in order, as whole numbers. The time is
+ * Redis's (`TIME`), so that every server of a fleet counts on one clock. Per key: add the member at now (a repeat
+ * refreshes its time; `''` adds nothing), keep the `cap` newest members, let the key expire one window after its
+ * newest member, and answer how many members are younger than the window (`ZCOUNT`), at most `cap`. Members
+ * older than the window are not counted; they stay until newer ones push them out of the `cap` or the key
+ * expires: at most `cap` per key either way. Each add costs ZADD and PEXPIRE; a new member adds ZCARD (and the
+ * trim when the set passes its cap); a new key needs no count. Numbers go to Redis as text written once (the
+ * time) or as given (the window): Redis formats a Lua number with printf's %.17g, a tenth of the script's time.
  */
 export const DISTINCT_SCRIPT = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ms = math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000 + ms
+local score = t[1] .. string.format('%03d', ms)
 local counts = {}
 for i = 1, #KEYS do
-  local key, member = KEYS[i], ARGV[i * 3 - 2]
-  local window, cap = tonumber(ARGV[i * 3 - 1]), tonumber(ARGV[i * 3])
+  local key, member, window = KEYS[i], ARGV[i * 3 - 2], ARGV[i * 3 - 1]
+  local cap = tonumber(ARGV[i * 3])
+  local n = -1
   if member ~= '' then
-    redis.call('ZADD', key, now, member)
+    if redis.call('ZADD', key, score, member) == 1 then
+      local size = redis.call('ZCARD', key)
+      if size == 1 then
+        n = 1
+      elseif size > cap then
+        redis.call('ZREMRANGEBYRANK', key, '0', string.format('%d', size - cap - 1))
+      end
+    end
     redis.call('PEXPIRE', key, window)
   end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  local n = redis.call('ZCARD', key)
-  if n > cap then
-    redis.call('ZREMRANGEBYRANK', key, 0, n - cap - 1)
-    n = cap
+  if n < 0 then
+    n = redis.call('ZCOUNT', key, string.format('(%d', now - tonumber(window)), '+inf')
   end
-  counts[i] = n
+  counts[i] = n > cap and cap or n
 end
 return counts`;
 
@@ -42,20 +53,30 @@ export interface RedisDistinctOp {
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** The ops' arguments checked and written as Redis reads them: a whole window of at least 1 ms, a cap of at least 1. */
-function argv(ops: ReadonlyArray<RedisDistinctOp>): string[] {
-  const args: string[] = [];
-  for (const op of ops) {
-    if (!Number.isFinite(op.windowMs) || !Number.isFinite(op.cap)) {
-      throw new TypeError(
-        `distinct: windowMs and cap must be finite numbers (got ${op.windowMs}, ${op.cap})`,
-      );
-    }
-    args.push(
-      op.member,
-      String(Math.max(1, Math.ceil(op.windowMs))),
-      String(Math.max(1, Math.floor(op.cap))),
-    );
+/** A whole number of at least 1, as Redis reads it; throws on a value that is not a finite number. */
+function whole(value: number, round: (x: number) => number, op: RedisDistinctOp): string {
+  if (!Number.isFinite(value)) {
+    throw new TypeError(`distinct: windowMs and cap must be finite numbers (got ${op.windowMs}, ${op.cap})`);
+  }
+  return String(Math.max(1, round(value)));
+}
+
+/**
+ * The command's arguments after its first two (EVALSHA and the SHA, or EVAL and the script): the key count, the
+ * keys, then each op's member, whole window (at least 1 ms) and whole cap (at least 1). Slots 0 and 1 are left for
+ * the caller, so that the one array is the command.
+ */
+function command(ops: ReadonlyArray<RedisDistinctOp>): string[] {
+  const n = ops.length;
+  const args = new Array<string>(3 + 4 * n);
+  args[2] = String(n);
+  for (let i = 0; i < n; i++) {
+    const op = ops[i]!;
+    args[3 + i] = op.key;
+    const at = 3 + n + 3 * i;
+    args[at] = op.member;
+    args[at + 1] = whole(op.windowMs, Math.ceil, op);
+    args[at + 2] = whole(op.cap, Math.floor, op);
   }
   return args;
 }
@@ -66,12 +87,14 @@ function counts(reply: unknown, expected: number): number[] {
       `distinct: Redis answered ${Array.isArray(reply) ? `${reply.length} counts` : typeof reply}, expected ${expected} counts`,
     );
   }
-  return reply.map((n) => {
-    const count = Number(n);
+  const result = new Array<number>(expected);
+  for (let i = 0; i < expected; i++) {
+    const count = Number(reply[i]);
     if (!Number.isInteger(count) || count < 0)
       throw new Error('distinct: Redis answered a count that is not a whole number');
-    return count;
-  });
+    result[i] = count;
+  }
+  return result;
 }
 
 /**
@@ -125,14 +148,20 @@ export class RedisDistinct {
   }
 
   async #eval(ops: ReadonlyArray<RedisDistinctOp>): Promise<number[]> {
-    const keys = ops.map((op) => op.key);
-    const tail = [String(keys.length), ...keys, ...argv(ops)];
+    const args = command(ops);
+    const key = ops[0]!.key;
+    args[0] = 'EVALSHA';
+    args[1] = DISTINCT_SHA;
     let reply: unknown;
     try {
-      reply = await this.#send(['EVALSHA', DISTINCT_SHA, ...tail], keys[0]);
+      reply = await this.#send(args, key);
     } catch (error) {
       if (!message(error).startsWith('NOSCRIPT')) throw error;
-      reply = await this.#send(['EVAL', DISTINCT_SCRIPT, ...tail], keys[0]);
+      // A new array: a client may still hold the one it was given (a retry queue).
+      const load = args.slice();
+      load[0] = 'EVAL';
+      load[1] = DISTINCT_SCRIPT;
+      reply = await this.#send(load, key);
     }
     return counts(reply, ops.length);
   }

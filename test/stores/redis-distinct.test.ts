@@ -120,16 +120,19 @@ describe.skipIf(!REDIS_URL).each(['ioredis', 'node-redis'] as const)(
       expect(Number(await admin.zscore(prefix + key, 'a'))).toBeGreaterThan(first);
     });
 
-    it('forgets members whose age reaches the window, on every op that touches the key', async () => {
+    it('counts only members younger than the window, on every op that touches the key', async () => {
       const key = randomUUID();
       await store.distinct([op(key, 'old')]);
       await sleep(300);
-      // One call, one Redis time: 'new' is 0 ms old and 'old' at least 300 ms, so a 150 ms window keeps only 'new'.
+      // One call, one Redis time: 'new' is 0 ms old and 'old' at least 300 ms, so a 150 ms window counts only 'new'.
       expect(await store.distinct([op(key, 'new'), op(key, '', 150)])).toEqual([2, 1]);
-      expect(await admin.zrange(prefix + key, 0, -1)).toEqual(['new']);
+      // 'old' is no longer counted but still stored, until newer members push it out of the cap (here 2).
+      expect(await admin.zrange(prefix + key, 0, -1)).toEqual(['old', 'new']);
+      expect(await store.distinct([op(key, 'newer', 150, 2)])).toEqual([2]);
+      expect(await admin.zrange(prefix + key, 0, -1)).toEqual(['new', 'newer']);
     });
 
-    it('near the edge: a member a window old or older is gone, one 5 s younger stays', async () => {
+    it('near the edge: a member a window old or older is not counted, one 5 s younger is', async () => {
       const key = randomUUID();
       const [s, us] = await admin.time();
       const now = Number(s) * 1000 + Math.floor(Number(us) / 1000);
@@ -137,7 +140,9 @@ describe.skipIf(!REDIS_URL).each(['ioredis', 'node-redis'] as const)(
       // The script runs at `now` or later: 'edge' is at least a window old there, 'inside' less (unless 5 s pass).
       await admin.zadd(prefix + key, now - window, 'edge', now - window + 5_000, 'inside');
       expect(await store.distinct([op(key, '', window)])).toEqual([1]);
-      expect(await admin.zrange(prefix + key, 0, -1)).toEqual(['inside']);
+      // 'edge' is not counted; a new member past the cap (2) pushes it out.
+      expect(await store.distinct([op(key, 'fresh', window, 2)])).toEqual([2]);
+      expect(await admin.zrange(prefix + key, 0, -1)).toEqual(['inside', 'fresh']);
     });
 
     it('expires the key one window after its newest member', async () => {

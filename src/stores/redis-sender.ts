@@ -58,8 +58,7 @@ export function sender(options: {
       if (io.status === 'reconnecting' || io.status === 'close' || io.status === 'end') {
         return Promise.reject(new Error(`Redis is not connected (ioredis status '${io.status}')`));
       }
-      const [command, ...rest] = args;
-      return io.call(command!, ...rest);
+      return io.call(...(args as [string, ...string[]]));
     };
     return { send, cluster: io.isCluster === true };
   }

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import type { DistinctOp, Store } from '../core/store.js';
 import { holdsSecrets, parseOptions, wholeNumber } from '../core/validate.js';
 import { hmacSha256Hex } from './hmac.js';
-import { RedisDistinct } from './redis-distinct.js';
+import { RedisDistinct, type RedisDistinctOp } from './redis-distinct.js';
 import {
   type IoRedisLike,
   type NodeRedisClusterLike,
@@ -168,17 +168,29 @@ export class RedisStore implements Store {
    * The velocity counters of one check: one sorted set per key (`prefix` + the key, HMAC'd with `keySecret`),
    * whose members are the core's member hashes (HMAC'd again with `keySecret`) scored by the Redis time, in ms,
    * they were last seen. Nothing else is stored: no number, prefix, IP or country in clear. One Lua script on
-   * Redis's clock trims each set to its window and its `cap` newest members and expires it one window after its
-   * newest member. One round trip per check on a single node; on a cluster one per hash slot, in parallel.
+   * Redis's clock keeps each set's `cap` newest members, counts those younger than the window, and expires the set
+   * one window after its newest member. One round trip per check on a single node; on a cluster one per hash slot, in parallel.
    */
   async distinct(ops: ReadonlyArray<DistinctOp>): Promise<number[]> {
-    return this.#distinct.run(
-      ops.map((op) => ({
-        key: this.#key(op.key),
-        member: op.member === '' ? '' : this.#hash(op.member),
-        windowMs: op.windowMs,
-        cap: op.cap,
-      })),
-    );
+    const hmac = this.#hmac;
+    const sent = new Array<RedisDistinctOp>(ops.length);
+    // A check's number is the member of up to four counters: each distinct member is HMAC'd once per call.
+    const plain: string[] = [];
+    const hashed: string[] = [];
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      let member = op.member;
+      if (hmac && member !== '') {
+        const at = plain.indexOf(member);
+        if (at >= 0) member = hashed[at]!;
+        else {
+          plain.push(member);
+          member = hmac(member);
+          hashed.push(member);
+        }
+      }
+      sent[i] = { key: this.#key(op.key), member, windowMs: op.windowMs, cap: op.cap };
+    }
+    return this.#distinct.run(sent);
   }
 }

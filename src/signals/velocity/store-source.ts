@@ -50,36 +50,38 @@ export function storeCounting(
     const number = ctx.phone.number;
     if (number === null) return NO_SIGNALS;
     const address = counts(ctx) ? ctx.ip.address : null;
-    const member = await storeHash('number', number);
-    const ops: DistinctOp[] = [];
+    // On Node every hash is at hand (node:crypto); with Web Crypto they are promises, settled all at once below.
+    const member = storeHash('number', number);
+    const pending: Pending[] = [];
     /** Adds an op and answers its index. */
-    const op = async (key: string | Promise<string>, m: string, windowMs: number, cap: number) =>
-      ops.push({ key: await key, member: m, windowMs, cap }) - 1;
+    const op = (key: Hash, m: Hash, windowMs: number, cap: number) =>
+      pending.push({ key, member: m, windowMs, cap }) - 1;
     const end = blockEnd(number, digits);
     const country = ctx.ip.country;
     const ip =
       s.ip && address !== null
-        ? await op(storeHash('ip', ipUnit(address)), member, s.ip.windowMs, capFor(s.ip.max))
+        ? op(storeHash('ip', ipUnit(address)), member, s.ip.windowMs, capFor(s.ip.max))
         : -1;
     const subnet =
       s.subnet && address !== null
-        ? await op(storeHash('subnet', subnetUnit(address)), member, s.subnet.windowMs, capFor(s.subnet.max))
+        ? op(storeHash('subnet', subnetUnit(address)), member, s.subnet.windowMs, capFor(s.subnet.max))
         : -1;
     // An IP of unknown country adds none ('' only counts), but the number's count still shows.
-    const seen = country === null ? '' : await storeHash('country', country);
+    const seen = country === null ? '' : storeHash('country', country);
     const phone = s.phone
-      ? await op(storeHash('phone', number), seen, s.phone.windowMs, capFor(s.phone.maxCountries))
+      ? op(storeHash('phone', number), seen, s.phone.windowMs, capFor(s.phone.maxCountries))
       : -1;
     const prefix =
       s.prefix && end > 0
-        ? await op(storeHash('block', number, end), member, s.prefix.windowMs, capFor(s.prefix.max))
+        ? op(storeHash('block', number, end), member, s.prefix.windowMs, capFor(s.prefix.max))
         : -1;
     const conversion = otp && end > 0;
     const { windowMs, cap } = CONVERSION;
-    const sent = conversion ? await op(storeHash('sent', number, end), member, windowMs, cap) : -1;
-    const verified = conversion ? await op(storeHash('verified', number, end), '', windowMs, cap) : -1;
-    if (ops.length === 0) return NO_SIGNALS;
-    const got = await distinct(ops);
+    const sent = conversion ? op(storeHash('sent', number, end), member, windowMs, cap) : -1;
+    const verified = conversion ? op(storeHash('verified', number, end), '', windowMs, cap) : -1;
+    if (pending.length === 0) return NO_SIGNALS;
+    const ops = settled(pending);
+    const got = await distinct(Array.isArray(ops) ? ops : await ops);
     if (got === undefined) return UNAVAILABLE;
     const at = (i: number) => (i < 0 ? 0 : got[i]!);
     const found = { ip: at(ip), subnet: at(subnet), phoneCountries: at(phone), prefix: at(prefix) };
@@ -107,6 +109,25 @@ export function storeCounting(
       }
     },
   };
+}
+
+/** A hash as storeHash gives it: text on Node, a promise with Web Crypto. */
+type Hash = string | Promise<string>;
+/** An op whose key or member may still be a promise. */
+type Pending = { key: Hash; member: Hash; windowMs: number; cap: number };
+
+/** The ops with every hash settled: the same array, no await, when each is already text (node:crypto). */
+function settled(pending: Pending[]): DistinctOp[] | Promise<DistinctOp[]> {
+  if (pending.every((p) => typeof p.key === 'string' && typeof p.member === 'string'))
+    return pending as DistinctOp[];
+  return Promise.all(
+    pending.map(async (p) => ({
+      key: await p.key,
+      member: await p.member,
+      windowMs: p.windowMs,
+      cap: p.cap,
+    })),
+  );
 }
 
 const isCount = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;

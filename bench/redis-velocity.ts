@@ -3,8 +3,8 @@
  * against a bare Redis round trip (GET) measured in the same run. The target (issue 23): added p99 ≤ 1.2 × the
  * bare round trip's p99, and one round trip per check.
  *
- *   REDIS_URL=redis://127.0.0.1:6379 npx tsx bench/redis-velocity.ts [--client=ioredis|node-redis] [--rounds=30]
- *                                                                     [--concurrency=100]
+ *   REDIS_URL=redis://127.0.0.1:6379 npx tsx bench/redis-velocity.ts [--client=ioredis|node-redis] [--rounds=200]
+ *                                                                     [--concurrency=100] [--warmup=10]
  *
  * Without REDIS_URL it starts its own redis-server (no persistence) on a free loopback port. Each round fires
  * `concurrency` operations at once of each kind, in a rotating order: a bare GET, one `store.distinct` with a
@@ -25,7 +25,11 @@ import { median, percentile, round } from './stats.js';
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const clientKind = arg('client', 'ioredis') as 'ioredis' | 'node-redis';
-const rounds = Number(arg('rounds', '30'));
+// A GC pause or a stall delays a whole batch, `concurrency` samples at once: with 30 rounds (3,000 samples, the
+// default until round five) one stalled batch was the whole-run p99 by itself. 200 rounds need two.
+const rounds = Number(arg('rounds', '200'));
+/** Rounds run and thrown away first: JIT, the script loaded, the phone metadata compiled (one until round five). */
+const warmup = Number(arg('warmup', '10'));
 const concurrency = Number(arg('concurrency', '100'));
 
 /** A Redis client of the chosen kind, wrapped to count the commands it sends, and a raw GET for the baseline. */
@@ -96,6 +100,13 @@ async function commandStats(admin: Redis): Promise<Record<string, { calls: numbe
   return stats;
 }
 
+/** The redis-server's own CPU so far (INFO cpu: user + system of every thread), in µs. */
+async function redisCpuUs(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+}
+
 async function main(): Promise<void> {
   const own = process.env.REDIS_URL ? undefined : await startRedisServer();
   const url = process.env.REDIS_URL ?? own!.url;
@@ -128,8 +139,11 @@ async function main(): Promise<void> {
   const samples = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
   /** Each round's added p99 over its bare GET p99: its median shrugs off the rounds a busy machine stalled. */
   const roundRatios: number[] = [];
+  /** The CPU each kind cost, summed over its batches, in µs: this process's, and the redis-server's. */
+  const nodeCpu = Object.fromEntries(names.map((k) => [k, 0])) as Record<Kind, number>;
+  const serverCpu = Object.fromEntries(names.map((k) => [k, 0])) as Record<Kind, number>;
 
-  for (const name of names) await kinds[name](); // warm up: JIT, the script loaded, the phone metadata compiled
+  for (let r = 0; r < warmup; r++) for (const name of names) await kinds[name]();
   const admin = new Redis(url);
   const statsBefore = await commandStats(admin);
   let commandsDuringChecks = 0;
@@ -139,7 +153,12 @@ async function main(): Promise<void> {
     for (let k = 0; k < names.length; k++) {
       const name = names[(r + k) % names.length]!;
       const before = conn.commands();
+      const redisBefore = await redisCpuUs(admin);
+      const cpuBefore = process.cpuUsage();
       const latencies = await kinds[name]();
+      const cpu = process.cpuUsage(cpuBefore);
+      nodeCpu[name] += cpu.user + cpu.system;
+      serverCpu[name] += (await redisCpuUs(admin)) - redisBefore;
       p99[name] = percentile(latencies, 99);
       samples[name].push(...latencies);
       if (name === 'check, velocity on Redis') {
@@ -164,9 +183,17 @@ async function main(): Promise<void> {
     client: clientKind,
     concurrency,
     rounds,
+    warmup,
     loadAverage: loadavg().map((x) => round(x, 2)),
     latencyMs: Object.fromEntries(
       names.map((name) => [name, { p50: round(p(name, 50)), p99: round(p(name, 99)) }]),
+    ),
+    // Where an operation's time goes, at `concurrency` at once: this process's CPU per operation (hashing, the
+    // client's encoding and reply parsing, the check itself) and the redis-server's (the command, and its share of
+    // reading and writing sockets; INFO cpu, whose resolution is coarse for one batch but not summed over rounds).
+    nodeCpuUsPerOp: Object.fromEntries(names.map((n) => [n, round(nodeCpu[n] / (rounds * concurrency), 1)])),
+    redisCpuUsPerOp: Object.fromEntries(
+      names.map((n) => [n, round(serverCpu[n] / (rounds * concurrency), 1)]),
     ),
     roundTripsPerCheck: round(commandsDuringChecks / checksCounted, 3),
     redisServerUsPerCall: { get: serverUs('get'), evalsha: serverUs('evalsha') },

@@ -34,7 +34,10 @@ export class DirectClient {
     limits: { connectTimeoutMs: number; idleTimeoutMs: number },
     signal: AbortSignal,
   ): Promise<HttpResponse> {
-    const http = requireBuiltin(url.protocol === 'https:' ? 'node:https' : 'node:http', 'downloads use it');
+    const http = requireBuiltin(
+      url.protocol === 'https:' ? 'node:https' : 'node:http',
+      'downloads run on Node only',
+    );
     return new Promise((resolve, reject) => {
       signal.throwIfAborted();
       const req = http.request(url, { method: 'GET', headers, agent: false });

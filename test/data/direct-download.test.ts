@@ -1,5 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -45,17 +46,67 @@ describe('a download that no proxy carries', { timeout: 120_000 }, () => {
     expect(proxied).toEqual([]);
   });
 
+  it('holds the connect timeout: a server whose accept queue is full is given up in about connectTimeoutMs', async () => {
+    // A listener with a backlog of 1 whose process is busy: the kernel queues two connections, then drops SYNs.
+    const listener = spawn(
+      process.execPath,
+      [
+        '-e',
+        "const s = require('node:net').createServer(); s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => " +
+          '{ console.log(s.address().port); const end = Date.now() + 20000; setTimeout(() => { while (Date.now() < end); }, 50); });',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const fillers: Socket[] = [];
+    try {
+      const port = await new Promise<number>((resolve) =>
+        listener.stdout.once('data', (line) => resolve(Number(String(line)))),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (let i = 0; i < 4; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => {}));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const started = Date.now();
+      const error = await updateDatabase({
+        url: `http://127.0.0.1:${port}/gb.mmdb`,
+        sha256: sha256(GB),
+        dir: data.freshDir(),
+        limits: { connectTimeoutMs: 300 },
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({
+        code: 'unreachable',
+        message: expect.stringContaining('could not connect in time'),
+      });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      for (const socket of fillers) socket.destroy();
+      listener.kill();
+    }
+  });
+
   describe('over https', () => {
+    const cert = join(root, 'test/fixtures/tls/localhost.crt');
     let tls: DataServer;
+    let url: string;
     beforeAll(async () => {
-      const fixture = (ext: string) => readFileSync(join(root, `test/fixtures/tls/ipmatch-data.test.${ext}`));
-      tls = await startDataServer({ '/gb.mmdb': GB }, { tls: { key: fixture('key'), cert: fixture('crt') } });
+      const key = readFileSync(join(root, 'test/fixtures/tls/localhost.key'));
+      tls = await startDataServer({ '/gb.mmdb': GB }, { tls: { key, cert: readFileSync(cert) } });
+      url = `https://localhost:${new URL(tls.url).port}/gb.mmdb`;
     });
     afterAll(() => tls?.close());
 
-    it('checks the certificate: one this process does not trust (self-signed, another name) is refused', async () => {
+    it('downloads from a server whose certificate NODE_EXTRA_CA_CERTS trusts, and never loads undici', async () => {
+      const options = { url, sha256: sha256(GB), dir: data.freshDir() };
+      expect(await undiciLoadedBy(options, { NODE_EXTRA_CA_CERTS: cert })).toEqual([]);
+      expect(tls.count('/gb.mmdb')).toBe(1);
+    });
+
+    it('checks the certificate: one this process does not trust (self-signed) is refused', async () => {
+      const before = tls.count('/gb.mmdb');
       const error = await updateDatabase({
-        url: `${tls.url}/gb.mmdb`,
+        url,
         sha256: sha256(GB),
         dir: data.freshDir(),
       }).then(
@@ -64,7 +115,7 @@ describe('a download that no proxy carries', { timeout: 120_000 }, () => {
       );
       expect(error).toBeInstanceOf(IpMatchDataError);
       expect(error).toMatchObject({ code: 'download_failed' });
-      expect(tls.count('/gb.mmdb')).toBe(0);
+      expect(tls.count('/gb.mmdb')).toBe(before);
     });
   });
 });

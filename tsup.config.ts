@@ -31,9 +31,12 @@ export default defineConfig({
   // for CommonJS, lexes. zod through zod/mini keeps only the validators in use (the package is ~95 modules);
   // mmdb-lib and ipaddr.js are small, dependency-free CommonJS, and cost more to load apart than
   // inside the chunks that use them. lru-cache stays external: it has one build per platform (its browser one
-  // for Workers), and bundling it saved nothing measurable. libphonenumber-js stays external, so that its
-  // metadata updates with the dependency (and its parser loads only when needed: src/core/phone.ts).
-  noExternal: ['zod', 'mmdb-lib', 'ipaddr.js'],
+  // for Workers), and bundling it saved nothing measurable. libphonenumber-js's parser (`libphonenumber-js/core`)
+  // is bundled into the chunk that src/core/phone.ts imports on a number the fast path leaves to it: one file
+  // instead of the package's ~70 modules. Its metadata stays external (`libphonenumber-js/metadata.max.json`), so
+  // the numbering plans are the installed dependency's; the parser's code is the version installed at build time,
+  // which package.json pins exactly. `ipmatch/testing` imports `libphonenumber-js/max` as it is.
+  noExternal: ['zod', 'mmdb-lib', 'ipaddr.js', 'libphonenumber-js/core'],
   // Splitting keeps one copy of each module across entry points, but in one chunk per set of entry points that use
   // it (21 files for `ipmatch/express`); those that the framework entry points load at import become one module.
   async onSuccess() {

@@ -69,6 +69,23 @@ m.createIpMatch().check({ phone: '+447400123456', ip: '81.2.69.160' }).then((d) 
     });
   });
 
+  it("a number that needs libphonenumber-js's parser loads it as one file of dist, not the package's modules", () => {
+    const got = run(
+      'parser.cjs',
+      `const m = require('ipmatch/express');
+const ipm = m.createIpMatch({ defaultCountry: 'GB', logger: { warn() {}, error() {} } });
+ipm.check({ phone: '07400 123456', ip: '81.2.69.160' }).then((d) => {
+  const files = Object.keys(require.cache);
+  console.log(JSON.stringify({
+    reason: d.reason,
+    parser: files.filter((f) => /[\\\\/]ipmatch[\\\\/]dist[\\\\/]phone-full-/.test(f)).length,
+    package: files.filter((f) => /[\\\\/]libphonenumber-js[\\\\/]/.test(f) && !/metadata/.test(f)).length,
+  }));
+});`,
+    );
+    expect(got).toEqual({ reason: 'country_match', parser: 1, package: 0 });
+  });
+
   it.each(['mjs', 'cjs'])(
     '%s: every entry point exports the same classes, and errors raised by one are instances of all',
     (ext) => {

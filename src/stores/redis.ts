@@ -52,6 +52,9 @@ export interface RedisStoreOptions {
 
 const WHERE = 'RedisStore options';
 
+/** The most HMACs a RedisStore remembers (about 300 KB); the memo is emptied when full, so it stays bounded. */
+const HMAC_MEMO = 2048;
+
 const clientSchema = z.custom<NonNullable<RedisStoreOptions['client']>>(
   (v) =>
     typeof v === 'object' &&
@@ -120,6 +123,9 @@ export class RedisStore implements Store {
   readonly #prefix: string;
   /** HMAC-SHA256 under `keySecret`, when there is one. */
   readonly #hmac: ((text: string) => string) | undefined;
+  /** Recent texts' HMACs (~1.5 µs each): a check's number is the member of up to four counters, and its country,
+   * subnet and block recur from check to check. */
+  readonly #memo = new Map<string, string>();
   readonly #lockTtlMs: number | undefined;
 
   constructor(options: RedisStoreOptions) {
@@ -137,9 +143,16 @@ export class RedisStore implements Store {
     return this.#prefix + this.#hash(key);
   }
 
-  /** `text`, or with `keySecret` its HMAC-SHA256 in hex. */
+  /** `text`, or with `keySecret` its HMAC-SHA256 in hex, from the memo when `text` came lately. */
   #hash(text: string): string {
-    return this.#hmac ? this.#hmac(text) : text;
+    if (!this.#hmac) return text;
+    let hashed = this.#memo.get(text);
+    if (hashed === undefined) {
+      if (this.#memo.size >= HMAC_MEMO) this.#memo.clear();
+      hashed = this.#hmac(text);
+      this.#memo.set(text, hashed);
+    }
+    return hashed;
   }
 
   async get(key: string): Promise<string | null> {
@@ -172,24 +185,15 @@ export class RedisStore implements Store {
    * one window after its newest member. One round trip per check on a single node; on a cluster one per hash slot, in parallel.
    */
   async distinct(ops: ReadonlyArray<DistinctOp>): Promise<number[]> {
-    const hmac = this.#hmac;
     const sent = new Array<RedisDistinctOp>(ops.length);
-    // A check's number is the member of up to four counters: each distinct member is HMAC'd once per call.
-    const plain: string[] = [];
-    const hashed: string[] = [];
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
-      let member = op.member;
-      if (hmac && member !== '') {
-        const at = plain.indexOf(member);
-        if (at >= 0) member = hashed[at]!;
-        else {
-          plain.push(member);
-          member = hmac(member);
-          hashed.push(member);
-        }
-      }
-      sent[i] = { key: this.#key(op.key), member, windowMs: op.windowMs, cap: op.cap };
+      sent[i] = {
+        key: this.#key(op.key),
+        member: op.member === '' ? '' : this.#hash(op.member),
+        windowMs: op.windowMs,
+        cap: op.cap,
+      };
     }
     return this.#distinct.run(sent);
   }

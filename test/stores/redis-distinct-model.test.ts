@@ -127,4 +127,22 @@ describe.skipIf(!REDIS_URL)('the distinct script against its model', () => {
     }
     expect(sizes).toEqual(capOf);
   });
+
+  it('with keySecret, keys and members stay the HMAC of their text past the store memo of recent HMACs', async () => {
+    const secret = 'a-fleet-wide-secret-0123456789abcdef';
+    const store = new RedisStore({ client: admin, prefix, keySecret: secret });
+    const hmac = (text: string) => createHmac('sha256', secret).update(text).digest('hex');
+    const run = `memo:${randomUUID()}:`;
+    // More distinct texts than the memo holds (2,048), so that it empties at least once on the way.
+    for (let batch = 0; batch < 25; batch++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, j) =>
+          store.distinct([{ key: `${run}${batch * 100 + j}`, member: 'm', windowMs: 600_000, cap: 10 }]),
+        ),
+      );
+    }
+    expect(await store.distinct([{ key: `${run}0`, member: 'n', windowMs: 600_000, cap: 10 }])).toEqual([2]);
+    expect(await admin.zrange(prefix + hmac(`${run}0`), 0, -1)).toEqual([hmac('m'), hmac('n')]);
+    expect(await admin.zrange(prefix + hmac(`${run}2499`), 0, -1)).toEqual([hmac('m')]);
+  });
 });

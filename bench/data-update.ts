@@ -8,7 +8,9 @@
  * 2. The swap in a running provider: `reload()` of a replaced file (read + validate + swap), median of 7.
  * 3. p99 latency of an Express route under autocannon, with the file replaced every second (reload every
  *    250 ms) and without, in alternating rounds.
- * `--only=update` runs part 1 alone. Prints one JSON object on stdout; progress on stderr.
+ * `--only=update` runs part 1 alone. `--only=clients` instead gives the peak RSS of one GET of the file over
+ * each HTTP client (Node's http, Node's fetch, undici's request), chunks dropped as they come, in fresh processes,
+ * over one that sends none, in rotating order: what the updater's choice of client costs. Prints one JSON object on stdout; progress on stderr.
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -29,10 +31,29 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const mb = (bytes: number) => Math.round((bytes / 1_048_576) * 10) / 10;
 
-/** Child mode: `--child=update <url> <dir>` or `--child=baseline`; prints { ms, maxRssMB }. */
+/** The HTTP clients `--only=clients` compares; 'none' sends no request. */
+const CLIENTS = ['none', 'node-http', 'fetch', 'undici'] as const;
+
+/** One GET of `url` over the named client, its body read chunk by chunk and each chunk dropped. */
+async function clientGet(client: string, url: string): Promise<void> {
+  if (client === 'node-http') {
+    const http = await import('node:http');
+    await new Promise((resolve, reject) => {
+      http.get(url, (res) => res.on('end', resolve).resume()).on('error', reject);
+    });
+  } else if (client === 'fetch') {
+    for await (const _ of (await fetch(url)).body ?? []);
+  } else if (client === 'undici') {
+    const { request } = await import('undici');
+    for await (const _ of (await request(url)).body);
+  }
+}
+
+/** Child mode: `--child=update <url> <dir>`, `--child=client:<name> <url>` or `--child=baseline`; prints { ms, maxRssMB }. */
 async function child(mode: string, url: string, dir: string): Promise<void> {
   const started = performance.now();
   if (mode === 'update') await updateDatabase({ url, sha256Url: `${url}.sha256`, dir });
+  if (mode.startsWith('client:')) await clientGet(mode.slice('client:'.length), url);
   const ms = performance.now() - started;
   // resourceUsage().maxRSS is in kB: the peak of the whole process, imports included.
   console.log(JSON.stringify({ ms, maxRssMB: mb(process.resourceUsage().maxRSS * 1024) }));
@@ -65,6 +86,23 @@ async function main(): Promise<void> {
   const bytes = readFileSync(bundled);
   const { url, server } = await serve(bytes);
   try {
+    if (arg('only') === 'clients') {
+      const peaks: Record<string, number[]> = Object.fromEntries(CLIENTS.map((c) => [c, []]));
+      for (let i = 0; i < rounds; i++) {
+        const order = CLIENTS.map((_, k) => CLIENTS[(k + i) % CLIENTS.length]!);
+        for (const client of order) {
+          peaks[client]!.push((await inChild([`--child=client:${client}`, url])).maxRssMB);
+        }
+        log(`clients ${i + 1}/${rounds}: ${CLIENTS.map((c) => `${c} ${peaks[c]!.at(-1)} MB`).join(', ')}`);
+      }
+      const none = median(peaks.none!);
+      const added = Object.fromEntries(
+        CLIENTS.slice(1).map((c) => [c, Number((median(peaks[c]!) - none).toFixed(1))]),
+      );
+      console.log(JSON.stringify({ baselineRssMB: none, addedRssMB: added }, null, 2));
+      return;
+    }
+
     // 1. The update, in fresh processes, each beside a baseline run.
     const updates: { ms: number; maxRssMB: number }[] = [];
     const baselines: { ms: number; maxRssMB: number }[] = [];

@@ -71,7 +71,7 @@ function discard(body: { on(event: 'error', listener: () => void): unknown; dest
 
 /**
  * Kept out of the import's literal so that bundlers for Workers and browsers leave undici alone when they
- * bundle `ipmatch`; Node resolves it at run time, and only the updater needs it.
+ * bundle `ipmatch`; Node resolves it at run time, and only a download through a proxy needs it.
  */
 const UNDICI = 'undici';
 const undici = async () => (await import(/* @vite-ignore */ UNDICI)) as typeof import('undici');

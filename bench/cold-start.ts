@@ -2,11 +2,20 @@
  * Cold start on Node, as a serverless or freshly scaled-out process pays it: a whole process that imports
  * `ipmatch/express` from the built package (dist/, as installed), builds the middleware and decides once,
  * against `node -e 0` started the same way. The two alternate, and the figure is the median over the pairs of
- * (probe − baseline) wall time, start to exit. The probe also reports its own import and first-decision times.
+ * (probe − baseline) wall time, start to exit. The probe also reports its own import and first-decision times,
+ * and the files and bytes of dist/ that `ipmatch/express` imports statically.
  *
- *   npx tsx bench/cold-start.ts [--quick] [--runs=N]
+ *   npx tsx bench/cold-start.ts [--quick] [--runs=N] [--phone=parser]
+ *   npx tsx bench/cold-start.ts --trees=/tmp/before,/tmp/after [--runs=N] [--phone=parser]
+ *
+ * `--phone=parser` decides a national number ('07400 123456', default country GB), which the phone fast path
+ * leaves to libphonenumber-js's parser, loaded on that first need. `--trees` is a lever's same-run A/B: each
+ * directory holds a built copy of the package (e.g. `git archive <commit> | tar -x -C /tmp/before`, node_modules
+ * symlinked, `npx tsup`); every round measures each tree's pair, in an order reversed every other round.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { reply } from './children.js';
 import { ensureBuilt } from './dist.js';
@@ -24,69 +33,128 @@ export interface ColdStart {
   firstDecisionMs: number;
   /** The probe's lowest and highest (probe − baseline) pair, in ms. */
   range: [number, number];
+  /** The files of dist/ that `import('ipmatch/express')` loads before anything runs, and their bytes. */
+  importFiles: number;
+  importBytes: number;
 }
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+const PHONES = {
+  fast: "{ phone: '+447400123456', ip: '81.2.69.160' }",
+  parser: "{ phone: '07400 123456', ip: '81.2.69.160', country: 'GB' }",
+};
+
 // Resolved through the package's own name and `exports` (self-reference), so it loads dist/ as a user's app does.
-const PROBE = `
+const probe = (input: string) => `
 const t0 = performance.now();
 const { ipMatch, createIpMatch } = await import('ipmatch/express');
 const t1 = performance.now();
 const core = createIpMatch();
 ipMatch(core);
-const decision = await core.check({ phone: '+447400123456', ip: '81.2.69.160' });
+const decision = await core.check(${input});
 const t2 = performance.now();
 if (decision.matchLevel !== 'country') throw new Error('unexpected decision: ' + decision.reason);
 console.log(JSON.stringify({ importMs: t1 - t0, firstDecisionMs: t2 - t1 }));
 `;
 
-function timed(args: string[]): { ms: number; stdout: string } {
+function timed(cwd: string, args: string[]): { ms: number; stdout: string } {
   const start = performance.now();
-  const run = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
   const ms = performance.now() - start;
-  if (run.status !== 0) throw new Error(`cold start: node ${args[0]} failed: ${run.stderr}`);
+  if (run.status !== 0) throw new Error(`cold start: node ${args[0]} in ${cwd} failed: ${run.stderr}`);
   return { ms, stdout: run.stdout };
+}
+
+/** The files of `dist` that `entry` reaches through static `import`/`export … from`, with their total bytes. */
+export function staticGraph(dist: string, entry: string): { files: number; bytes: number } {
+  const seen = new Set<string>();
+  let bytes = 0;
+  const reach = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(join(dist, file), 'utf8');
+    bytes += Buffer.byteLength(text);
+    for (const m of text.matchAll(
+      /^(?:import|export)[^;]*?from\s*['"]\.\/([^'"]+)['"]|^import\s*['"]\.\/([^'"]+)['"]/gm,
+    ))
+      reach((m[1] ?? m[2]) as string);
+  };
+  reach(entry);
+  return { files: seen.size, bytes };
+}
+
+/** One tree's pairs as they accumulate. */
+class Pairs {
+  readonly over: number[] = [];
+  readonly probe: number[] = [];
+  readonly node: number[] = [];
+  readonly inside: { importMs: number; firstDecisionMs: number }[] = [];
+  constructor(
+    readonly cwd: string,
+    readonly script: string,
+  ) {
+    // One of each, uncounted: the file system cache.
+    timed(cwd, ['-e', '0']);
+    timed(cwd, ['--input-type=module', '-e', script]);
+  }
+
+  /** One pair; `probeFirst` alternates which goes first, so that neither always follows the other. */
+  measure(probeFirst: boolean): void {
+    let p = 0;
+    let n = 0;
+    for (const which of probeFirst ? ['probe', 'node'] : ['node', 'probe']) {
+      if (which === 'node') n = timed(this.cwd, ['-e', '0']).ms;
+      else {
+        const r = timed(this.cwd, ['--input-type=module', '-e', this.script]);
+        p = r.ms;
+        this.inside.push(JSON.parse(r.stdout));
+      }
+    }
+    this.probe.push(p);
+    this.node.push(n);
+    this.over.push(p - n);
+  }
+
+  result(): ColdStart {
+    const graph = staticGraph(join(this.cwd, 'dist'), 'express.js');
+    return {
+      runs: this.over.length,
+      overNodeMs: round(median(this.over), 1),
+      probeMs: round(median(this.probe), 1),
+      nodeMs: round(median(this.node), 1),
+      importMs: round(median(this.inside.map((x) => x.importMs)), 1),
+      firstDecisionMs: round(median(this.inside.map((x) => x.firstDecisionMs)), 1),
+      range: [round(Math.min(...this.over), 1), round(Math.max(...this.over), 1)],
+      importFiles: graph.files,
+      importBytes: graph.bytes,
+    };
+  }
 }
 
 function main(): void {
   const quick = process.argv.includes('--quick');
   const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? (quick ? 7 : 21));
-  ensureBuilt();
-  // One of each, uncounted: the file system cache.
-  timed(['-e', '0']);
-  timed(['--input-type=module', '-e', PROBE]);
-  const over: number[] = [];
-  const probe: number[] = [];
-  const node: number[] = [];
-  const inside: { importMs: number; firstDecisionMs: number }[] = [];
-  for (let i = 0; i < runs; i++) {
-    // Alternate which goes first, so that neither always follows the other.
-    const pair = i % 2 ? ['probe', 'node'] : ['node', 'probe'];
-    let p = 0;
-    let n = 0;
-    for (const which of pair) {
-      if (which === 'node') n = timed(['-e', '0']).ms;
-      else {
-        const r = timed(['--input-type=module', '-e', PROBE]);
-        p = r.ms;
-        inside.push(JSON.parse(r.stdout));
-      }
-    }
-    probe.push(p);
-    node.push(n);
-    over.push(p - n);
+  const phone = process.argv.find((a) => a.startsWith('--phone='))?.slice(8) ?? 'fast';
+  if (phone !== 'fast' && phone !== 'parser') throw new Error('cold start: --phone is fast or parser');
+  const script = probe(PHONES[phone]);
+  const trees = process.argv
+    .find((a) => a.startsWith('--trees='))
+    ?.slice(8)
+    .split(',');
+  if (trees === undefined) {
+    ensureBuilt();
+    const pairs = new Pairs(ROOT, script);
+    for (let i = 0; i < runs; i++) pairs.measure(i % 2 === 1);
+    reply(pairs.result());
+    return;
   }
-  const result: ColdStart = {
-    runs,
-    overNodeMs: round(median(over), 1),
-    probeMs: round(median(probe), 1),
-    nodeMs: round(median(node), 1),
-    importMs: round(median(inside.map((x) => x.importMs)), 1),
-    firstDecisionMs: round(median(inside.map((x) => x.firstDecisionMs)), 1),
-    range: [round(Math.min(...over), 1), round(Math.max(...over), 1)],
-  };
-  reply(result);
+  const all = trees.map((t) => new Pairs(t, script));
+  for (let i = 0; i < runs; i++) {
+    const order = i % 2 ? [...all].reverse() : all;
+    for (const pairs of order) pairs.measure(i % 2 === 1);
+  }
+  for (const pairs of all) console.log(JSON.stringify({ tree: pairs.cwd, ...pairs.result() }));
 }
 
 main();

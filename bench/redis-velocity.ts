@@ -5,6 +5,7 @@
  *
  *   REDIS_URL=redis://127.0.0.1:6379 npx tsx bench/redis-velocity.ts [--client=ioredis|node-redis] [--rounds=200]
  *                                                                     [--concurrency=100] [--warmup=10]
+ *                                                                     [--auto-pipelining]
  *
  * Without REDIS_URL it starts its own redis-server (no persistence) on a free loopback port. Each round fires
  * `concurrency` operations at once of each kind, in a rotating order: a bare GET, one `store.distinct` with a
@@ -31,12 +32,18 @@ const rounds = Number(arg('rounds', '200'));
 /** Rounds run and thrown away first: JIT, the script loaded, the phone metadata compiled (one until round five). */
 const warmup = Number(arg('warmup', '10'));
 const concurrency = Number(arg('concurrency', '100'));
+/** ioredis's enableAutoPipelining: the commands of one tick in one socket write (default off, as ioredis's own). */
+const autoPipelining = process.argv.includes('--auto-pipelining');
 
 /** A Redis client of the chosen kind, wrapped to count the commands it sends, and a raw GET for the baseline. */
 async function connect(url: string) {
   let commands = 0;
   if (clientKind === 'ioredis') {
-    const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const redis = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      enableAutoPipelining: autoPipelining,
+    });
     await new Promise((resolve) => redis.once('ready', resolve));
     const client = {
       call: (command: string, ...args: string[]) => {
@@ -181,6 +188,7 @@ async function main(): Promise<void> {
   const addedP99 = p('check, velocity on Redis', 99) - p('check, velocity off', 99);
   const result = {
     client: clientKind,
+    autoPipelining,
     concurrency,
     rounds,
     warmup,

@@ -6,6 +6,7 @@ import { CONVERSION } from './conversion.js';
 import type { Counting } from './counting.js';
 import { blockEnd, type MemoryHasher, memoryHasher, v6Groups } from './keys.js';
 import { MemoryCounters } from './memory-counters.js';
+import { Recent } from './recent.js';
 import { capFor, NO_SIGNALS, verdict } from './verdict.js';
 
 /**
@@ -37,49 +38,86 @@ export function memoryCounting(
     return h;
   };
 
+  // The hashes and slot hints of the numbers and IPs checked last (recent.ts): a number's member, phone key,
+  // block, sent and verified keys, and its slots in the phone, prefix, sent and verified tables; an IP's /32 (or
+  // /64) and subnet keys and their slots.
+  const numbers = new Recent(5, 4);
+  const addresses = new Recent(2, 2);
+
   return {
     counters,
     count(ctx: SignalContext, otp: boolean): readonly Signal[] {
       const number = ctx.phone.number;
       if (number === null) return NO_SIGNALS;
       const at = ctx.now();
-      // The number and its block in one pass, then the IP and its subnet in another: every key of the check.
-      const end = blockEnd(number, digits);
-      hash.pass(number, end);
-      const member = hash.whole('number');
-      const phoneKey = hash.whole('phone');
-      const blocked = end > 0;
-      const blockKey = blocked ? hash.prefix('block') : -1;
-      const sentKey = blocked && otp ? hash.prefix('sent') : -1;
-      const verifiedKey = blocked && otp ? hash.prefix('verified') : -1;
+      // The number's hashes: from its recent entry, or its block and whole in one pass.
+      let n = numbers.find(number);
+      if (n < 0) {
+        n = ~n;
+        numbers.take(n, number);
+        const end = blockEnd(number, digits);
+        hash.pass(number, end);
+        const h = numbers.hashes;
+        h[n * 5] = hash.whole('number');
+        h[n * 5 + 1] = hash.whole('phone');
+        h[n * 5 + 2] = end > 0 ? hash.prefix('block') : -1;
+        h[n * 5 + 3] = end > 0 ? hash.prefix('sent') : -1;
+        h[n * 5 + 4] = end > 0 ? hash.prefix('verified') : -1;
+      }
+      const nh = numbers.hashes;
+      const ns = numbers.slots;
+      const member = nh[n * 5]!;
+      const blockKey = nh[n * 5 + 2]!;
       const address = counts(ctx) ? ctx.ip.address : null;
       let ip = 0;
       let subnet = 0;
-      if (address !== null && (s.ip || s.subnet)) {
-        // IPv4: the address (/32) and its /24; IPv6: its /64 and its /48.
-        if (address.includes(':')) {
-          const v6 = v6Groups(address, 4);
-          hash.pass(v6, v6.lastIndexOf(':'));
-        } else {
-          hash.pass(address, address.lastIndexOf('.'));
+      if (address !== null && (ipTable || subnetTable)) {
+        let a = addresses.find(address);
+        if (a < 0) {
+          a = ~a;
+          addresses.take(a, address);
+          // IPv4: the address (/32) and its /24; IPv6: its /64 and its /48.
+          if (address.includes(':')) {
+            const v6 = v6Groups(address, 4);
+            hash.pass(v6, v6.lastIndexOf(':'));
+          } else {
+            hash.pass(address, address.lastIndexOf('.'));
+          }
+          addresses.hashes[a * 2] = hash.whole('ip');
+          addresses.hashes[a * 2 + 1] = hash.prefix('subnet');
         }
-        if (ipTable) ip = ipTable.add(hash.whole('ip'), member, at);
-        if (subnetTable) subnet = subnetTable.add(hash.prefix('subnet'), member, at);
+        const as = addresses.slots;
+        if (ipTable) {
+          ip = ipTable.add(addresses.hashes[a * 2]!, member, at, as[a * 2]!);
+          as[a * 2] = ipTable.lastAt;
+        }
+        if (subnetTable) {
+          subnet = subnetTable.add(addresses.hashes[a * 2 + 1]!, member, at, as[a * 2 + 1]!);
+          as[a * 2 + 1] = subnetTable.lastAt;
+        }
       }
       let phoneCountries = 0;
       if (phoneTable) {
         // An IP of unknown country adds none, but the number's count still shows.
         const country = ctx.ip.country;
         const seen = country === null ? -1 : countryHash(country);
-        phoneCountries = phoneTable.add(phoneKey, seen, at);
+        phoneCountries = phoneTable.add(nh[n * 5 + 1]!, seen, at, ns[n * 4]!);
+        ns[n * 4] = phoneTable.lastAt;
       }
-      const prefix = prefixTable && blocked ? prefixTable.add(blockKey, member, at) : 0;
+      let prefix = 0;
+      if (prefixTable && blockKey >= 0) {
+        prefix = prefixTable.add(blockKey, member, at, ns[n * 4 + 1]!);
+        ns[n * 4 + 1] = prefixTable.lastAt;
+      }
       let sent = -1;
       let verified = 0;
-      if (sentKey >= 0) {
-        sent = conversion.add(sentKey, member, at);
-        verified = conversion.add(verifiedKey, -1, at);
+      if (otp && blockKey >= 0) {
+        sent = conversion.add(nh[n * 5 + 3]!, member, at, ns[n * 4 + 2]!);
+        ns[n * 4 + 2] = conversion.lastAt;
+        verified = conversion.add(nh[n * 5 + 4]!, -1, at, ns[n * 4 + 3]!);
+        ns[n * 4 + 3] = conversion.lastAt;
       }
+      // A fresh object per check: the decision keeps it.
       const found = { ip, subnet, phoneCountries, prefix };
       ctx.velocity = found;
       return verdict(s, found, sent, verified);
@@ -90,6 +128,10 @@ export function memoryCounting(
       hash.pass(number, end);
       conversion.add(hash.prefix('verified'), hash.whole('number'), now());
     },
-    clear: () => counters.clear(),
+    clear() {
+      counters.clear();
+      numbers.clear();
+      addresses.clear();
+    },
   };
 }

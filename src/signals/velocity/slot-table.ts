@@ -1,43 +1,52 @@
-/** One velocity counter kind in memory: an open-addressing table of keys, each a fixed-width slot of (member, time) pairs. */
+/** One velocity counter kind in memory: an open-addressing table of keys, each slot one run of Uint32 words. */
 
 /** Slots a key may take, from its hash on: a lookup reads at most these, a new key evicts within them. */
 export const PROBE_WINDOW = 8;
 
+/** Words before a slot's pairs: its key's low 32 bits, its high 21 bits, its count, its newest time. */
+const HEAD = 4;
+/** Times are Uint32 offsets from a base, re-based HALF before now (the clock may step back as far as forward). */
+const MAX_OFFSET = 4294967295;
+const HALF = 2147483648;
+
 /**
- * The keys of one counter kind (one `cap`, one `windowMs`) in typed arrays, so that a new key allocates nothing
- * and nothing is left for the collector: slot `s` holds `counts[s]` pairs (0: free) at `members[s·cap…]` and
- * `times[s·cap…]`, oldest first, and its key and newest time side by side at `heads[2s…]`. Members are the low 32 bits of their 53-bit keyed hash (two members of one key
- * collide with odds of about cap² / 2³³).
+ * The keys of one counter kind (one `cap`, one `windowMs`) in ONE Uint32Array, so that a new key allocates
+ * nothing and touches one cache line: slot `s` is the `stride` words at `s · stride` (a multiple of 16 words, 64
+ * bytes): its key (two words), its count (0: free), its newest member's time, then `count` (member, time) pairs,
+ * oldest first. Members are 32-bit keyed hashes (keys.ts's, under the process's secret seed): two of one key's
+ * members (at most cap: 21 for a subnet, 200 for a block's conversion) collide with odds of about cap² / 2³³
+ * (5·10⁻⁸ at 21), and without the seed nobody can aim for it. Times are whole ms, offsets from the table's base:
+ * window edges stay exact on the injected clock; when the clock would leave the offsets' range the table is
+ * re-based (windows are under 2³¹ ms, so a time clamped to the new base had expired already, and still has; a
+ * time more than 2³¹ ms ahead of a clock that stepped back is clamped to that).
  *
  * A key lives in one of the `PROBE_WINDOW` slots from its hash. A new key takes a free slot there, or one whose
  * members have all expired; else the table doubles, up to `maxSlots`; past that, it evicts the slot of the window
- * with the fewest members, the least recently used of those: that scan reads the window's heads and counts
- * only (a line or two), not each slot's times. Memory is at most `maxSlots · (18 + 12 · cap)` bytes, allocated as the table grows, never up front.
+ * with the fewest members, the least recently used of those. Memory is at most `maxSlots · stride · 4` bytes
+ * (128 at a cap of 10, 192 at 21), allocated as the table grows, never up front.
  */
 export class SlotTable {
   readonly cap: number;
   readonly windowMs: number;
   readonly maxSlots: number;
+  readonly stride: number;
   #mask: number;
-  /** Per slot, its key and the time of its newest member side by side: a probe window reads a line or two. */
-  #heads: Float64Array;
-  #counts: Uint16Array;
-  #members: Uint32Array;
-  #times: Float64Array;
+  #data: Uint32Array;
+  /** The time (ms) that offset 0 stands for; set on the first add. */
+  #base = Number.NaN;
   /** Slots in use. */
   #live = 0;
 
   constructor(cap: number, windowMs: number, maxSlots: number) {
+    if (!(windowMs < HALF)) throw new RangeError('a velocity window must be under 2^31 ms');
     this.cap = cap;
     this.windowMs = windowMs;
     this.maxSlots = maxSlots;
+    this.stride = Math.ceil((HEAD + 2 * cap) / 16) * 16;
     // About 16k pairs to start with (at least 8 slots): a table nobody fills stays small.
     const slots = Math.min(maxSlots, Math.max(8, pow2Below(16_384 / cap)));
     this.#mask = slots - 1;
-    this.#heads = new Float64Array(slots * 2);
-    this.#counts = new Uint16Array(slots);
-    this.#members = new Uint32Array(slots * cap);
-    this.#times = new Float64Array(slots * cap);
+    this.#data = new Uint32Array(slots * this.stride);
   }
 
   /** Keys held. */
@@ -50,150 +59,185 @@ export class SlotTable {
     return this.#mask + 1;
   }
 
+  /** Where the slot of the last `add` starts (-1: none, the key unknown), a hint for the next add of its key. */
+  lastAt = -1;
+
   /**
-   * Adds `member` (a non-negative hash; negative: count only) to `key` at `now`, as MemoryCounters.add, and
-   * answers how many members the key holds.
+   * Adds `member` (a non-negative hash; negative: count only) to `key` (a non-negative 53-bit integer) at `now`,
+   * as MemoryCounters.add, and answers how many members the key holds. `hint`, a `lastAt` of an earlier add of
+   * the same key, is where the slot is looked for first: used only if that slot still holds the key.
    */
-  add(key: number, member: number, now: number): number {
-    let slot = this.#find(key);
+  add(key: number, member: number, now: number, hint = -1): number {
+    const lo = key >>> 0;
+    const hi = (key / 4294967296) >>> 0;
+    let t = Math.floor(now) - this.#base;
+    if (!(t >= 0 && t <= MAX_OFFSET)) t = this.#rebase(now);
+    let d = this.#data;
+    // A key is in one slot at most: a slot that holds it is its slot, wherever the hint came from.
+    let at =
+      hint >= 0 && hint < d.length && d[hint] === lo && d[hint + 1] === hi && d[hint + 2] !== 0
+        ? hint
+        : this.#find(lo, hi);
     const m = member < 0 ? -1 : member >>> 0;
-    if (slot < 0) {
+    if (at < 0) {
+      this.lastAt = -1;
       if (m < 0) return 0;
-      slot = this.#place(key, now);
-      this.#members[slot * this.cap] = m;
-      this.#times[slot * this.cap] = now;
-      this.#heads[slot * 2 + 1] = now;
-      this.#counts[slot] = 1;
+      at = this.#place(lo, hi, t);
+      // Placing may have grown the table into a new array.
+      d = this.#data;
+      this.lastAt = at;
+      d[at + 2] = 1;
+      d[at + 3] = t;
+      d[at + HEAD] = m;
+      d[at + HEAD + 1] = t;
       return 1;
     }
+    this.lastAt = at;
     const cap = this.cap;
-    const members = this.#members;
-    const times = this.#times;
-    const base = slot * cap;
-    const n = this.#counts[slot]!;
-    const since = now - this.windowMs;
-    let from = 0;
-    while (from < n && times[base + from]! <= since) from++;
-    if (from === 0) {
+    const n = d[at + 2]!;
+    const since = t - this.windowMs;
+    const first = at + HEAD;
+    const end = first + 2 * n;
+    let from = first;
+    while (from < end && d[from + 1]! <= since) from += 2;
+    if (from === first) {
       // Nothing expired: the usual cases touch the end of the slot only.
       if (m < 0) return n;
-      if (members[base + n - 1] === m) {
-        times[base + n - 1] = now;
-        this.#heads[slot * 2 + 1] = now;
+      if (d[end - 2] === m) {
+        d[end - 1] = t;
+        d[at + 3] = t;
         return n;
       }
-      let seen = false;
-      for (let i = base; i < base + n - 1 && !seen; i++) seen = members[i] === m;
-      if (n < cap && !seen) {
-        members[base + n] = m;
-        times[base + n] = now;
-        this.#heads[slot * 2 + 1] = now;
-        this.#counts[slot] = n + 1;
+      let j = first;
+      while (j < end - 2 && d[j] !== m) j += 2;
+      if (j < end - 2) {
+        // Seen before: it moves to the end, the newer ones down a pair.
+        for (; j < end - 2; j += 2) {
+          d[j] = d[j + 2]!;
+          d[j + 1] = d[j + 3]!;
+        }
+        d[end - 2] = m;
+        d[end - 1] = t;
+        d[at + 3] = t;
+        return n;
+      }
+      if (n < cap) {
+        d[end] = m;
+        d[end + 1] = t;
+        d[at + 3] = t;
+        d[at + 2] = n + 1;
         return n + 1;
       }
     }
     // One pass, in place: drop the expired (the oldest, at the front) and `member`; then `member` newest.
-    let to = 0;
-    for (let i = from; i < n; i++) {
-      if (members[base + i] === m) continue;
-      members[base + to] = members[base + i]!;
-      times[base + to] = times[base + i]!;
-      to++;
+    let to = first;
+    for (let i = from; i < end; i += 2) {
+      if (d[i] === m) continue;
+      d[to] = d[i]!;
+      d[to + 1] = d[i + 1]!;
+      to += 2;
     }
+    let count = (to - first) / 2;
     if (m >= 0) {
-      if (to === cap) {
+      if (count === cap) {
         // Past the cap, the oldest goes.
-        members.copyWithin(base, base + 1, base + to);
-        times.copyWithin(base, base + 1, base + to);
-        to--;
+        d.copyWithin(first, first + 2, to);
+        to -= 2;
+        count--;
       }
-      members[base + to] = m;
-      times[base + to] = now;
-      this.#heads[slot * 2 + 1] = now;
-      to++;
+      d[to] = m;
+      d[to + 1] = t;
+      d[at + 3] = t;
+      count++;
     }
-    this.#counts[slot] = to;
-    if (to === 0) this.#live--;
-    return to;
+    d[at + 2] = count;
+    if (count === 0) this.#live--;
+    return count;
   }
 
   /** The members `key` holds, without adding or forgetting any (for tests). */
   peek(key: number): number {
-    const slot = this.#find(key);
-    return slot < 0 ? 0 : this.#counts[slot]!;
+    const at = this.#find(key >>> 0, (key / 4294967296) >>> 0);
+    return at < 0 ? 0 : this.#data[at + 2]!;
   }
 
-  /** Every key and its members `[member, time, …]`, for the property test that no value is in clear. */
+  /** Every key and its members `[member, time, …]` (times in ms), for the property test that no value is in clear. */
   *entries(): IterableIterator<[number, readonly number[]]> {
-    for (let s = 0; s <= this.#mask; s++) {
-      const n = this.#counts[s]!;
+    const d = this.#data;
+    for (let at = 0; at < d.length; at += this.stride) {
+      const n = d[at + 2]!;
       if (n === 0) continue;
       const list: number[] = [];
-      for (let i = 0; i < n; i++) list.push(this.#members[s * this.cap + i]!, this.#times[s * this.cap + i]!);
-      yield [this.#heads[s * 2]!, list];
+      for (let i = 0; i < n; i++) list.push(d[at + HEAD + 2 * i]!, this.#base + d[at + HEAD + 2 * i + 1]!);
+      yield [d[at + 1]! * 4294967296 + d[at]!, list];
     }
   }
 
   clear(): void {
-    this.#counts.fill(0);
+    this.#data.fill(0);
     this.#live = 0;
   }
 
-  /** The slot holding `key`, or -1. */
-  #find(key: number): number {
+  /** Where the slot holding the key (`lo`, `hi`) starts, or -1. */
+  #find(lo: number, hi: number): number {
+    const d = this.#data;
     const mask = this.#mask;
-    const start = spread(key);
+    const stride = this.stride;
+    const start = spread(lo, hi);
     for (let i = 0; i < PROBE_WINDOW && i <= mask; i++) {
-      const s = (start + i) & mask;
-      if (this.#counts[s] !== 0 && this.#heads[s * 2] === key) return s;
+      const at = ((start + i) & mask) * stride;
+      if (d[at] === lo && d[at + 1] === hi && d[at + 2] !== 0) return at;
     }
     return -1;
   }
 
-  /** A slot for a new `key`, emptied and counted as live: grows the table, or evicts, when it must. */
-  #place(key: number, now: number): number {
+  /** A slot for a new key, emptied and counted as live: grows the table, or evicts, when it must. */
+  #place(lo: number, hi: number, t: number): number {
     if (this.#live * 2 >= this.#mask + 1 && this.#mask + 1 < this.maxSlots) this.#grow();
-    let s = this.#free(key, now - this.windowMs);
-    while (s < 0 && this.#mask + 1 < this.maxSlots) {
+    let at = this.#free(lo, hi, t - this.windowMs);
+    while (at < 0 && this.#mask + 1 < this.maxSlots) {
       this.#grow();
-      s = this.#free(key, now - this.windowMs);
+      at = this.#free(lo, hi, t - this.windowMs);
     }
-    if (s < 0) s = this.#victim(key);
-    else if (this.#counts[s] === 0) this.#live++;
-    this.#heads[s * 2] = key;
-    this.#counts[s] = 0;
-    return s;
+    if (at < 0) at = this.#victim(lo, hi);
+    else if (this.#data[at + 2] === 0) this.#live++;
+    this.#data[at] = lo;
+    this.#data[at + 1] = hi;
+    return at;
   }
 
-  /** A free slot in `key`'s window, or one whose members were all seen at `since` or before; -1 if none. */
-  #free(key: number, since: number): number {
+  /** A free slot in the key's window, or one whose members were all seen at `since` or before; -1 if none. */
+  #free(lo: number, hi: number, since: number): number {
+    const d = this.#data;
     const mask = this.#mask;
-    const start = spread(key);
+    const stride = this.stride;
+    const start = spread(lo, hi);
     for (let i = 0; i < PROBE_WINDOW && i <= mask; i++) {
-      const s = (start + i) & mask;
-      const n = this.#counts[s]!;
-      if (n === 0 || this.#heads[s * 2 + 1]! <= since) return s;
+      const at = ((start + i) & mask) * stride;
+      if (d[at + 2] === 0 || d[at + 3]! <= since) return at;
     }
     return -1;
   }
 
   /**
-   * The slot in `key`'s window to evict: the one with the fewest members, and of those the one whose newest
+   * The slot in the key's window to evict: the one with the fewest members, and of those the one whose newest
    * member is the oldest. A flood of new keys (one member each) evicts its own kind first, not the keys that
    * are counting up to a threshold.
    */
-  #victim(key: number): number {
+  #victim(lo: number, hi: number): number {
+    const d = this.#data;
     const mask = this.#mask;
-    const start = spread(key);
-    let best = start & mask;
+    const stride = this.stride;
+    const start = spread(lo, hi);
+    let best = (start & mask) * stride;
     let bestCount = Number.POSITIVE_INFINITY;
     let bestTime = Number.POSITIVE_INFINITY;
     for (let i = 0; i < PROBE_WINDOW && i <= mask; i++) {
-      const s = (start + i) & mask;
-      const n = this.#counts[s]!;
-      const newest = this.#heads[s * 2 + 1]!;
+      const at = ((start + i) & mask) * stride;
+      const n = d[at + 2]!;
+      const newest = d[at + 3]!;
       if (n < bestCount || (n === bestCount && newest < bestTime)) {
-        best = s;
+        best = at;
         bestCount = n;
         bestTime = newest;
       }
@@ -203,42 +247,53 @@ export class SlotTable {
 
   /** Doubles the slots and places every key again (a key whose window is full there is evicted, as on insert). */
   #grow(): void {
-    const cap = this.cap;
-    const heads = this.#heads;
-    const counts = this.#counts;
-    const members = this.#members;
-    const times = this.#times;
+    const stride = this.stride;
+    const old = this.#data;
     const slots = (this.#mask + 1) * 2;
     this.#mask = slots - 1;
-    this.#heads = new Float64Array(slots * 2);
-    this.#counts = new Uint16Array(slots);
-    this.#members = new Uint32Array(slots * cap);
-    this.#times = new Float64Array(slots * cap);
+    this.#data = new Uint32Array(slots * stride);
+    const d = this.#data;
     this.#live = 0;
-    for (let s = 0; s < counts.length; s++) {
-      const n = counts[s]!;
+    for (let from = 0; from < old.length; from += stride) {
+      const n = old[from + 2]!;
       if (n === 0) continue;
-      const key = heads[s * 2]!;
-      let to = this.#free(key, Number.NEGATIVE_INFINITY);
+      const lo = old[from]!;
+      const hi = old[from + 1]!;
+      let to = this.#free(lo, hi, Number.NEGATIVE_INFINITY);
       if (to < 0) {
-        to = this.#victim(key);
-        const there = this.#counts[to]!;
-        if (n < there || (n === there && heads[s * 2 + 1]! < this.#heads[to * 2 + 1]!)) continue;
+        to = this.#victim(lo, hi);
+        const there = d[to + 2]!;
+        if (n < there || (n === there && old[from + 3]! < d[to + 3]!)) continue;
       } else this.#live++;
-      this.#heads[to * 2] = key;
-      this.#heads[to * 2 + 1] = heads[s * 2 + 1]!;
-      this.#counts[to] = n;
-      this.#members.set(members.subarray(s * cap, s * cap + n), to * cap);
-      this.#times.set(times.subarray(s * cap, s * cap + n), to * cap);
+      d.set(old.subarray(from, from + HEAD + 2 * n), to);
     }
+  }
+
+  /**
+   * Moves the base to half the offsets' range before `now`, and every time held with it (clamped to the range),
+   * when the clock has run (or stepped back) about 24 days past it: answers `now`'s offset.
+   */
+  #rebase(now: number): number {
+    const base = Math.floor(now) - HALF;
+    if (!Number.isNaN(this.#base)) {
+      const shift = this.#base - base;
+      const d = this.#data;
+      // Each slot's newest time, then its pairs' times (a free slot's stale one too: harmless).
+      for (let at = 0; at < d.length; at += this.stride) {
+        const end = at + HEAD + 2 * d[at + 2]!;
+        for (let i = at + 3; i < end; i += 2) d[i] = Math.min(MAX_OFFSET, Math.max(0, d[i]! + shift));
+      }
+    }
+    this.#base = base;
+    return HALF;
   }
 }
 
 /** The largest power of two at most `n` (1 below 2). */
 export const pow2Below = (n: number): number => (n < 2 ? 1 : 2 ** Math.floor(Math.log2(n)));
 
-/** Where `key`'s window starts, before the mask: both halves mixed, so that keys not random (tests) spread too. */
-function spread(key: number): number {
-  const h = Math.imul((key >>> 0) ^ ((key / 4294967296) | 0), 0x9e3779b1);
+/** Where a key's window starts, before the mask: both halves mixed, so that keys not random (tests) spread too. */
+function spread(lo: number, hi: number): number {
+  const h = Math.imul(lo ^ hi, 0x9e3779b1);
   return (h ^ (h >>> 15)) >>> 0;
 }

@@ -16,6 +16,11 @@ const ESM_BARE = /^import\s*'\.\/(chunk-[A-Z0-9]+\.js)';/gm;
 const CJS_VAR = /^var (\w+) = require\('\.\/(chunk-[A-Z0-9]+\.cjs)'\);/gm;
 const CJS_BARE = /^require\('\.\/(chunk-[A-Z0-9]+\.cjs)'\);/gm;
 const ANY_CHUNK = /['"]\.\/(chunk-[A-Z0-9]+\.c?js)['"]/g;
+// esbuild keeps no ordinary comment, so the `// src/core/ipmatch.ts` line that starts each source file's code in a
+// chunk goes through the bundle as a legal comment (`//!`), kept in place, and comes back as it was. (The CJS core
+// wraps each chunk in a function, where esbuild keeps none: its code is found through its source map.)
+const SOURCE_MARK = /^(\s*)\/\/ ((?:src|node_modules)\/\S+)$/gm;
+const LEGAL_MARK = /^(\s*)\/\/! ((?:src|node_modules)\/\S+)$/gm;
 
 export interface MergedCore {
   /** The core module's file name in dist/, per format. */
@@ -64,6 +69,10 @@ async function bundle(
   const ext = format === 'esm' ? 'js' : 'cjs';
   const entry = join(dist, `_core-entry.${ext}`);
   writeFileSync(entry, source);
+  for (const chunk of inside) {
+    const text = readFileSync(join(dist, chunk), 'utf8');
+    writeFileSync(join(dist, chunk), text.replace(SOURCE_MARK, '$1//! $2'));
+  }
   try {
     const out = await build({
       entryPoints: [entry],
@@ -75,6 +84,7 @@ async function bundle(
       target: 'node20',
       sourcemap: 'external',
       logLevel: 'warning',
+      legalComments: 'inline',
       plugins: [
         {
           name: 'core-chunks-only',
@@ -88,7 +98,10 @@ async function bundle(
         },
       ],
     });
-    const code = out.outputFiles.find((f) => !f.path.endsWith('.map'))?.text ?? '';
+    const code = (out.outputFiles.find((f) => !f.path.endsWith('.map'))?.text ?? '').replace(
+      LEGAL_MARK,
+      '$1// $2',
+    );
     const map = out.outputFiles.find((f) => f.path.endsWith('.map'))?.text ?? '';
     const name = `core-${createHash('sha256').update(code).digest('hex').slice(0, 8).toUpperCase()}.${ext}`;
     writeFileSync(

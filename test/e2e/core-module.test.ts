@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { installTarball } from '../helpers/tarball.js';
@@ -84,6 +84,17 @@ ipm.check({ phone: '07400 123456', ip: '81.2.69.160' }).then((d) => {
 });`,
     );
     expect(got).toEqual({ reason: 'country_match', parser: 1, package: 0 });
+  });
+
+  it('the core holds no updater code, in either format: that stays in a chunk loaded on the first updateDatabase()', () => {
+    // A message of src/data/update.ts, which bundling keeps as it is.
+    const marker = 'another updater took the lock over while this one ran';
+    const dist = join(work, 'node_modules', 'ipmatch', 'dist');
+    const holding = readdirSync(dist).filter(
+      (f) => /\.c?js$/.test(f) && readFileSync(join(dist, f), 'utf8').includes(marker),
+    );
+    expect(holding.length).toBeGreaterThanOrEqual(2);
+    expect(holding.filter((f) => f.startsWith('core-'))).toEqual([]);
   });
 
   it.each(['mjs', 'cjs'])(

@@ -3,8 +3,8 @@ import { pow2Below, SlotTable } from './slot-table.js';
 
 /**
  * Members each counter kind holds at most (2²¹): its table has at most this many divided by its cap slots, a
- * power of two (131,072 keys at a cap of 10, 65,536 at 21), of 128 and 192 bytes. Past it, a new key evicts the
- * least recently used key of its probe window. 1,000,000 attackers' keys (the default kinds) take 63 MB,
+ * power of two (131,072 keys at a cap of 10, 65,536 at 21), of 96 and 184 bytes. Past it, a new key evicts the
+ * least recently used key of its probe window. 1,000,000 attackers' keys (the default kinds) take 50 MB,
  * bench/velocity.ts.
  */
 export const DEFAULT_MAX_MEMBERS = 2_097_152;
@@ -13,7 +13,7 @@ export const DEFAULT_MAX_MEMBERS = 2_097_152;
  * Distinct members per key, over a sliding window, as `Store.distinct` defines them, but synchronous: a check
  * on the in-memory counters needs no promise. Keys and members are non-negative integers (keyed hashes, see
  * keys.ts). Each counter kind (one `cap` and `windowMs`) has its own SlotTable, made on first use: fixed-width
- * slots in one typed array, so a new key allocates nothing, and bounded (`maxMembers` members per kind).
+ * slots in typed arrays, so a new key allocates nothing, and bounded (`maxMembers` members per kind).
  */
 export class MemoryCounters {
   readonly #tables = new Map<number, SlotTable>();

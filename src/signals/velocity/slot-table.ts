@@ -1,37 +1,37 @@
-/** One velocity counter kind in memory: an open-addressing table of keys, each slot one run of Uint32 words. */
+/** One velocity counter kind in memory: an open-addressing table of keys, each a slot of (member, time) pairs. */
 
 /** Slots a key may take, from its hash on: a lookup reads at most these, a new key evicts within them. */
 export const PROBE_WINDOW = 8;
 
-/** Words before a slot's pairs: its key's low 32 bits, its high 21 bits, its count, its newest time. */
+/** Words of a slot's head: its key's low 32 bits, its high 21 bits, its count, its newest time. */
 const HEAD = 4;
 /** Times are Uint32 offsets from a base, re-based HALF before now (the clock may step back as far as forward). */
 const MAX_OFFSET = 4294967295;
 const HALF = 2147483648;
 
 /**
- * The keys of one counter kind (one `cap`, one `windowMs`) in ONE Uint32Array, so that a new key allocates
- * nothing and touches one cache line: slot `s` is the `stride` words at `s · stride` (a multiple of 16 words, 64
- * bytes): its key (two words), its count (0: free), its newest member's time, then `count` (member, time) pairs,
- * oldest first. Members are 32-bit keyed hashes (keys.ts's, under the process's secret seed): two of one key's
- * members (at most cap: 21 for a subnet, 200 for a block's conversion) collide with odds of about cap² / 2³³
- * (5·10⁻⁸ at 21), and without the seed nobody can aim for it. Times are whole ms, offsets from the table's base:
- * window edges stay exact on the injected clock; when the clock would leave the offsets' range the table is
- * re-based (windows are under 2³¹ ms, so a time clamped to the new base had expired already, and still has; a
- * time more than 2³¹ ms ahead of a clock that stepped back is clamped to that).
+ * The keys of one counter kind (one `cap`, one `windowMs`) in two Uint32Arrays, so that a new key allocates
+ * nothing: per slot, a head of four words (its key's two words, its count (0: free), its newest member's time),
+ * 16 bytes, so that a probe window's heads are two cache lines; and `cap` (member, time) pairs, oldest first, 8
+ * bytes each, so that a new key writes one line. Members are 32-bit keyed hashes (keys.ts's, under the process's
+ * secret seed): two of one key's members (at most cap: 21 for a subnet, 200 for a block's conversion) collide
+ * with odds of about cap² / 2³³ (5·10⁻⁸ at 21), and without the seed nobody can aim for it. Times are whole ms,
+ * offsets from the table's base: window edges stay exact on the injected clock; when the clock would leave the
+ * offsets' range the table is re-based (windows are under 2³¹ ms, so a time clamped to the new base had expired
+ * already, and still has; a time more than 2³¹ ms ahead of a clock that stepped back is clamped to that).
  *
  * A key lives in one of the `PROBE_WINDOW` slots from its hash. A new key takes a free slot there, or one whose
  * members have all expired; else the table doubles, up to `maxSlots`; past that, it evicts the slot of the window
- * with the fewest members, the least recently used of those. Memory is at most `maxSlots · stride · 4` bytes
- * (128 at a cap of 10, 192 at 21), allocated as the table grows, never up front.
+ * with the fewest members, the least recently used of those. Memory is at most `maxSlots · (16 + 8 · cap)` bytes
+ * (96 at a cap of 10, 184 at 21), allocated as the table grows, never up front.
  */
 export class SlotTable {
   readonly cap: number;
   readonly windowMs: number;
   readonly maxSlots: number;
-  readonly stride: number;
   #mask: number;
-  #data: Uint32Array;
+  #heads: Uint32Array;
+  #pairs: Uint32Array;
   /** The time (ms) that offset 0 stands for; set on the first add. */
   #base = Number.NaN;
   /** Slots in use. */
@@ -42,24 +42,23 @@ export class SlotTable {
     this.cap = cap;
     this.windowMs = windowMs;
     this.maxSlots = maxSlots;
-    this.stride = Math.ceil((HEAD + 2 * cap) / 16) * 16;
     // About 16k pairs to start with (at least 8 slots): a table nobody fills stays small.
     const slots = Math.min(maxSlots, Math.max(8, pow2Below(16_384 / cap)));
     this.#mask = slots - 1;
-    this.#data = new Uint32Array(slots * this.stride);
+    this.#heads = new Uint32Array(slots * HEAD);
+    this.#pairs = new Uint32Array(slots * 2 * cap);
   }
 
   /** Keys held. */
   get keys(): number {
     return this.#live;
   }
-
   /** Slots allocated (for the bench). */
   get slots(): number {
     return this.#mask + 1;
   }
 
-  /** Where the slot of the last `add` starts (-1: none, the key unknown), a hint for the next add of its key. */
+  /** Where the head of the last `add`'s slot starts (-1: none, the key unknown): a hint for its key's next add. */
   lastAt = -1;
 
   /**
@@ -72,31 +71,32 @@ export class SlotTable {
     const hi = (key / 4294967296) >>> 0;
     let t = Math.floor(now) - this.#base;
     if (!(t >= 0 && t <= MAX_OFFSET)) t = this.#rebase(now);
-    let d = this.#data;
+    let h = this.#heads;
     // A key is in one slot at most: a slot that holds it is its slot, wherever the hint came from.
     let at =
-      hint >= 0 && hint < d.length && d[hint] === lo && d[hint + 1] === hi && d[hint + 2] !== 0
+      hint >= 0 && hint < h.length && h[hint] === lo && h[hint + 1] === hi && h[hint + 2] !== 0
         ? hint
         : this.#find(lo, hi);
     const m = member < 0 ? -1 : member >>> 0;
+    const cap = this.cap;
     if (at < 0) {
       this.lastAt = -1;
       if (m < 0) return 0;
       at = this.#place(lo, hi, t);
-      // Placing may have grown the table into a new array.
-      d = this.#data;
+      // Placing may have grown the table into new arrays.
+      h = this.#heads;
       this.lastAt = at;
-      d[at + 2] = 1;
-      d[at + 3] = t;
-      d[at + HEAD] = m;
-      d[at + HEAD + 1] = t;
+      h[at + 2] = 1;
+      h[at + 3] = t;
+      this.#pairs[(at >> 2) * 2 * cap] = m;
+      this.#pairs[(at >> 2) * 2 * cap + 1] = t;
       return 1;
     }
     this.lastAt = at;
-    const cap = this.cap;
-    const n = d[at + 2]!;
+    const d = this.#pairs;
+    const n = h[at + 2]!;
     const since = t - this.windowMs;
-    const first = at + HEAD;
+    const first = (at >> 2) * 2 * cap;
     const end = first + 2 * n;
     let from = first;
     while (from < end && d[from + 1]! <= since) from += 2;
@@ -105,7 +105,7 @@ export class SlotTable {
       if (m < 0) return n;
       if (d[end - 2] === m) {
         d[end - 1] = t;
-        d[at + 3] = t;
+        h[at + 3] = t;
         return n;
       }
       let j = first;
@@ -118,14 +118,14 @@ export class SlotTable {
         }
         d[end - 2] = m;
         d[end - 1] = t;
-        d[at + 3] = t;
+        h[at + 3] = t;
         return n;
       }
       if (n < cap) {
         d[end] = m;
         d[end + 1] = t;
-        d[at + 3] = t;
-        d[at + 2] = n + 1;
+        h[at + 3] = t;
+        h[at + 2] = n + 1;
         return n + 1;
       }
     }
@@ -147,10 +147,10 @@ export class SlotTable {
       }
       d[to] = m;
       d[to + 1] = t;
-      d[at + 3] = t;
+      h[at + 3] = t;
       count++;
     }
-    d[at + 2] = count;
+    h[at + 2] = count;
     if (count === 0) this.#live--;
     return count;
   }
@@ -158,39 +158,36 @@ export class SlotTable {
   /** The members `key` holds, without adding or forgetting any (for tests). */
   peek(key: number): number {
     const at = this.#find(key >>> 0, (key / 4294967296) >>> 0);
-    return at < 0 ? 0 : this.#data[at + 2]!;
+    return at < 0 ? 0 : this.#heads[at + 2]!;
   }
-
   /** Every key and its members `[member, time, …]` (times in ms), for the property test that no value is in clear. */
   *entries(): IterableIterator<[number, readonly number[]]> {
-    const d = this.#data;
-    for (let at = 0; at < d.length; at += this.stride) {
-      const n = d[at + 2]!;
+    const h = this.#heads;
+    const d = this.#pairs;
+    for (let at = 0; at < h.length; at += HEAD) {
+      const n = h[at + 2]!;
       if (n === 0) continue;
       const list: number[] = [];
-      for (let i = 0; i < n; i++) list.push(d[at + HEAD + 2 * i]!, this.#base + d[at + HEAD + 2 * i + 1]!);
-      yield [d[at + 1]! * 4294967296 + d[at]!, list];
+      const first = (at >> 2) * 2 * this.cap;
+      for (let i = first; i < first + 2 * n; i += 2) list.push(d[i]!, this.#base + d[i + 1]!);
+      yield [h[at + 1]! * 4294967296 + h[at]!, list];
     }
   }
-
   clear(): void {
-    this.#data.fill(0);
+    this.#heads.fill(0);
     this.#live = 0;
   }
-
-  /** Where the slot holding the key (`lo`, `hi`) starts, or -1. */
+  /** Where the head of the slot holding the key (`lo`, `hi`) starts, or -1. */
   #find(lo: number, hi: number): number {
-    const d = this.#data;
+    const d = this.#heads;
     const mask = this.#mask;
-    const stride = this.stride;
     const start = spread(lo, hi);
     for (let i = 0; i < PROBE_WINDOW && i <= mask; i++) {
-      const at = ((start + i) & mask) * stride;
+      const at = ((start + i) & mask) * HEAD;
       if (d[at] === lo && d[at + 1] === hi && d[at + 2] !== 0) return at;
     }
     return -1;
   }
-
   /** A slot for a new key, emptied and counted as live: grows the table, or evicts, when it must. */
   #place(lo: number, hi: number, t: number): number {
     if (this.#live * 2 >= this.#mask + 1 && this.#mask + 1 < this.maxSlots) this.#grow();
@@ -200,20 +197,18 @@ export class SlotTable {
       at = this.#free(lo, hi, t - this.windowMs);
     }
     if (at < 0) at = this.#victim(lo, hi);
-    else if (this.#data[at + 2] === 0) this.#live++;
-    this.#data[at] = lo;
-    this.#data[at + 1] = hi;
+    else if (this.#heads[at + 2] === 0) this.#live++;
+    this.#heads[at] = lo;
+    this.#heads[at + 1] = hi;
     return at;
   }
-
   /** A free slot in the key's window, or one whose members were all seen at `since` or before; -1 if none. */
   #free(lo: number, hi: number, since: number): number {
-    const d = this.#data;
+    const d = this.#heads;
     const mask = this.#mask;
-    const stride = this.stride;
     const start = spread(lo, hi);
     for (let i = 0; i < PROBE_WINDOW && i <= mask; i++) {
-      const at = ((start + i) & mask) * stride;
+      const at = ((start + i) & mask) * HEAD;
       if (d[at + 2] === 0 || d[at + 3]! <= since) return at;
     }
     return -1;
@@ -225,15 +220,14 @@ export class SlotTable {
    * are counting up to a threshold.
    */
   #victim(lo: number, hi: number): number {
-    const d = this.#data;
+    const d = this.#heads;
     const mask = this.#mask;
-    const stride = this.stride;
     const start = spread(lo, hi);
-    let best = (start & mask) * stride;
+    let best = (start & mask) * HEAD;
     let bestCount = Number.POSITIVE_INFINITY;
     let bestTime = Number.POSITIVE_INFINITY;
     for (let i = 0; i < PROBE_WINDOW && i <= mask; i++) {
-      const at = ((start + i) & mask) * stride;
+      const at = ((start + i) & mask) * HEAD;
       const n = d[at + 2]!;
       const newest = d[at + 3]!;
       if (n < bestCount || (n === bestCount && newest < bestTime)) {
@@ -244,28 +238,31 @@ export class SlotTable {
     }
     return best;
   }
-
   /** Doubles the slots and places every key again (a key whose window is full there is evicted, as on insert). */
   #grow(): void {
-    const stride = this.stride;
-    const old = this.#data;
+    const cap = this.cap;
+    const oldHeads = this.#heads;
+    const oldPairs = this.#pairs;
     const slots = (this.#mask + 1) * 2;
     this.#mask = slots - 1;
-    this.#data = new Uint32Array(slots * stride);
-    const d = this.#data;
+    this.#heads = new Uint32Array(slots * HEAD);
+    this.#pairs = new Uint32Array(slots * 2 * cap);
+    const h = this.#heads;
     this.#live = 0;
-    for (let from = 0; from < old.length; from += stride) {
-      const n = old[from + 2]!;
+    for (let from = 0; from < oldHeads.length; from += HEAD) {
+      const n = oldHeads[from + 2]!;
       if (n === 0) continue;
-      const lo = old[from]!;
-      const hi = old[from + 1]!;
+      const lo = oldHeads[from]!;
+      const hi = oldHeads[from + 1]!;
       let to = this.#free(lo, hi, Number.NEGATIVE_INFINITY);
       if (to < 0) {
         to = this.#victim(lo, hi);
-        const there = d[to + 2]!;
-        if (n < there || (n === there && old[from + 3]! < d[to + 3]!)) continue;
+        const there = h[to + 2]!;
+        if (n < there || (n === there && oldHeads[from + 3]! < h[to + 3]!)) continue;
       } else this.#live++;
-      d.set(old.subarray(from, from + HEAD + 2 * n), to);
+      h.set(oldHeads.subarray(from, from + HEAD), to);
+      const first = (from >> 2) * 2 * cap;
+      this.#pairs.set(oldPairs.subarray(first, first + 2 * n), (to >> 2) * 2 * cap);
     }
   }
 
@@ -277,11 +274,14 @@ export class SlotTable {
     const base = Math.floor(now) - HALF;
     if (!Number.isNaN(this.#base)) {
       const shift = this.#base - base;
-      const d = this.#data;
+      const h = this.#heads;
+      const d = this.#pairs;
+      const move = (x: number) => Math.min(MAX_OFFSET, Math.max(0, x + shift));
       // Each slot's newest time, then its pairs' times (a free slot's stale one too: harmless).
-      for (let at = 0; at < d.length; at += this.stride) {
-        const end = at + HEAD + 2 * d[at + 2]!;
-        for (let i = at + 3; i < end; i += 2) d[i] = Math.min(MAX_OFFSET, Math.max(0, d[i]! + shift));
+      for (let at = 0; at < h.length; at += HEAD) {
+        h[at + 3] = move(h[at + 3]!);
+        const first = (at >> 2) * 2 * this.cap;
+        for (let i = first + 1; i < first + 2 * h[at + 2]!; i += 2) d[i] = move(d[i]!);
       }
     }
     this.#base = base;

@@ -21,12 +21,41 @@ export const KIND = Object.freeze({
 } as const);
 export type Kind = keyof typeof KIND;
 
-/** Two random 32-bit words, the in-memory hashes' secret: new in each process, never leaves it. */
+/**
+ * Fills `words` from the kernel's CSPRNG (/dev/urandom) through node:fs, which a process has loaded already; false
+ * where there is none (Windows, Workers) or it cannot be read. On Node only: Bun and Deno answer Web Crypto
+ * natively, and Deno may ask for a read permission.
+ */
+function fromUrandom(words: Uint32Array): boolean {
+  const g = globalThis as { process?: { versions?: Record<string, string | undefined> }; Deno?: unknown };
+  const versions = g.process?.versions;
+  if (!versions?.node || versions.bun || g.Deno) return false;
+  const fs = builtin('node:fs');
+  if (!fs) return false;
+  try {
+    const fd = fs.openSync('/dev/urandom', 'r');
+    try {
+      return fs.readSync(fd, words, 0, words.byteLength, null) === words.byteLength;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Two random 32-bit words, the in-memory hashes' secret: new in each process, never leaves it. On Node, from
+ * /dev/urandom: `globalThis.crypto` (or node:crypto) costs the first decision ~3 ms to load OpenSSL's binding
+ * and Web Crypto, which nothing else on that path needs; the bytes come from the same kernel source.
+ */
 function randomSeed(): [number, number] {
   const words = new Uint32Array(2);
-  const webCrypto = globalThis.crypto ?? builtin('node:crypto')?.webcrypto;
-  if (webCrypto) webCrypto.getRandomValues(words);
-  else for (let i = 0; i < 2; i++) words[i] = Math.floor(Math.random() * 4294967296);
+  if (!fromUrandom(words)) {
+    const webCrypto = globalThis.crypto ?? builtin('node:crypto')?.webcrypto;
+    if (webCrypto) webCrypto.getRandomValues(words);
+    else for (let i = 0; i < 2; i++) words[i] = Math.floor(Math.random() * 4294967296);
+  }
   return [words[0]!, words[1]!];
 }
 

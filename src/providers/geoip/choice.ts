@@ -27,7 +27,9 @@ const keep = () => undefined;
 /**
  * Without `database`: the data dir's current file when it is a valid MMDB built after the bundled one,
  * else the bundled file. An explicit path or bytes are used as given. `inspect` checks a file's metadata
- * and returns its build date (throwing IpMatchConfigError when it is not an MMDB).
+ * and returns its build date (throwing IpMatchConfigError when it is not an MMDB). The bundled file, shipped
+ * with the package, is inspected only when its build date is needed (a data dir's file to compare, a reload):
+ * without one, reading it whole at the first lookup checks it as fully, and a cold start skips its tail.
  */
 export function chooseDatabase(
   database: string | Uint8Array | undefined,
@@ -55,7 +57,8 @@ export function chooseDatabase(
     };
   }
   const bundled = bundledDatabasePath();
-  const bundledBuilt = inspect(bundled).getTime();
+  let bundledEpoch: number | undefined;
+  const bundledBuilt = () => (bundledEpoch ??= inspect(bundled).getTime());
   const bundledChoice = (reason: string, dataDir: string | null, watch?: string): Choice => ({
     path: bundled,
     source: BUNDLED_SOURCE,
@@ -72,15 +75,16 @@ export function chooseDatabase(
     path: current,
     source: current,
     origin: 'data-dir',
-    reason: `the data dir's file (built ${day(new Date(built))}) is newer than the bundled data (built ${day(new Date(bundledBuilt))})`,
+    reason: `the data dir's file (built ${day(new Date(built))}) is newer than the bundled data (built ${day(new Date(bundledBuilt()))})`,
     dataDir: dir,
     watch: current,
     onReload: (buildDate) =>
-      Date.parse(buildDate) > bundledBuilt ? fromDataDir(Date.parse(buildDate)) : undefined,
+      Date.parse(buildDate) > bundledBuilt() ? fromDataDir(Date.parse(buildDate)) : undefined,
   });
   const withReload = (choice: Choice): Choice => ({
     ...choice,
-    onReload: fromDataDir(bundledBuilt + 1).onReload,
+    onReload: (buildDate) =>
+      Date.parse(buildDate) > bundledBuilt() ? fromDataDir(Date.parse(buildDate)) : undefined,
   });
   if (!builtin('node:fs')?.existsSync(current)) {
     return withReload(
@@ -94,10 +98,10 @@ export function chooseDatabase(
     const why = (e as Error).message.replace(/^ipmatch: invalid GeoIP database: database: /, '');
     return withReload(bundledChoice(`the data dir's file is not usable: ${why}`, dir, current));
   }
-  if (built > bundledBuilt) return fromDataDir(built);
+  if (built > bundledBuilt()) return fromDataDir(built);
   return withReload(
     bundledChoice(
-      `the data dir's file (built ${day(new Date(built))}) is not newer than the bundled data (built ${day(new Date(bundledBuilt))})`,
+      `the data dir's file (built ${day(new Date(built))}) is not newer than the bundled data (built ${day(new Date(bundledBuilt()))})`,
       dir,
       current,
     ),

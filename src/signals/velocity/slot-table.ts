@@ -110,26 +110,27 @@ export class SlotTable {
       }
       let j = first;
       while (j < end - 2 && d[j] !== m) j += 2;
-      if (j < end - 2) {
-        // Seen before: it moves to the end, the newer ones down a pair.
-        for (; j < end - 2; j += 2) {
-          d[j] = d[j + 2]!;
-          d[j + 1] = d[j + 3]!;
-        }
-        d[end - 2] = m;
-        d[end - 1] = t;
-        h[at + 3] = t;
-        return n;
-      }
-      if (n < cap) {
+      if (j === end - 2 && n < cap) {
         d[end] = m;
         d[end + 1] = t;
         h[at + 3] = t;
         h[at + 2] = n + 1;
         return n + 1;
       }
+      // Seen before: it moves to the end, the newer ones down a pair. New to a full slot (a busy block or
+      // subnet, every check): the oldest goes, the others down a pair.
+      if (j === end - 2) j = first;
+      for (; j < end - 2; j += 2) {
+        d[j] = d[j + 2]!;
+        d[j + 1] = d[j + 3]!;
+      }
+      d[end - 2] = m;
+      d[end - 1] = t;
+      h[at + 3] = t;
+      return n;
     }
-    // One pass, in place: drop the expired (the oldest, at the front) and `member`; then `member` newest.
+    // Some expired: one pass, in place, drops them (the oldest, at the front) and `member`; then `member` newest
+    // (below the cap: at least one went).
     let to = first;
     for (let i = from; i < end; i += 2) {
       if (d[i] === m) continue;
@@ -139,12 +140,6 @@ export class SlotTable {
     }
     let count = (to - first) / 2;
     if (m >= 0) {
-      if (count === cap) {
-        // Past the cap, the oldest goes.
-        d.copyWithin(first, first + 2, to);
-        to -= 2;
-        count--;
-      }
       d[to] = m;
       d[to + 1] = t;
       h[at + 3] = t;
@@ -248,6 +243,7 @@ export class SlotTable {
     this.#heads = new Uint32Array(slots * HEAD);
     this.#pairs = new Uint32Array(slots * 2 * cap);
     const h = this.#heads;
+    const pairs = this.#pairs;
     this.#live = 0;
     for (let from = 0; from < oldHeads.length; from += HEAD) {
       const n = oldHeads[from + 2]!;
@@ -260,9 +256,11 @@ export class SlotTable {
         const there = h[to + 2]!;
         if (n < there || (n === there && oldHeads[from + 3]! < h[to + 3]!)) continue;
       } else this.#live++;
-      h.set(oldHeads.subarray(from, from + HEAD), to);
+      // Word by word: two `subarray` views per key cost more than the placing.
+      for (let w = 0; w < HEAD; w++) h[to + w] = oldHeads[from + w]!;
       const first = (from >> 2) * 2 * cap;
-      this.#pairs.set(oldPairs.subarray(first, first + 2 * n), (to >> 2) * 2 * cap);
+      const into = (to >> 2) * 2 * cap - first;
+      for (let i = first; i < first + 2 * n; i++) pairs[i + into] = oldPairs[i]!;
     }
   }
 

@@ -173,7 +173,8 @@ function regionOf(plan: Plan, national: string): Region | undefined {
   return undefined;
 }
 
-function decide(plan: Plan, national: string): ParsedPhone | null | undefined {
+/** `e164`: the input itself when it is already `+` and digits only (as typed, or as most forms send it), else null. */
+function decide(plan: Plan, national: string, e164: string | null): ParsedPhone | null | undefined {
   const length = national.length;
   // Outside libphonenumber-js's 2–17 digit bounds, or with a national prefix after the calling code, the full
   // parse has more rules to apply (length errors, prefix stripping): leave those to it.
@@ -189,7 +190,8 @@ function decide(plan: Plan, national: string): ParsedPhone | null | undefined {
   if (!typed) matchedPosition = -1;
   const valid =
     typed || (region.types === null ? region.nationalPattern.test(national) : hasType(region, national));
-  const number = `+${plan.callingCode}${national}`;
+  // E.164 as typed is the number already: no new string to build (and flatten when it is hashed).
+  const number = e164 ?? `+${plan.callingCode}${national}`;
   lastMatch.number = number;
   lastMatch.country = region.country;
   lastMatch.national = national;
@@ -206,7 +208,8 @@ const NON_DIGITS = /\D/g;
 export function parseCleanFast(text: string): ParsedPhone | null | undefined {
   if (text.charCodeAt(0) !== 43 /* + */ || text.indexOf('+', 1) !== -1) return undefined;
   // E.164 as typed ('+447400123456') has nothing to strip: no new string for it.
-  const digits = onlyDigitsAfterPlus(text) ? text.slice(1) : text.replace(NON_DIGITS, '');
+  const clean = onlyDigitsAfterPlus(text);
+  const digits = clean ? text.slice(1) : text.replace(NON_DIGITS, '');
   if (digits.length < 3 || digits.charCodeAt(0) === 48 /* 0 */) return undefined;
   // Calling codes are one to three digits; like libphonenumber-js, take the first prefix that is one.
   let value = 0;
@@ -215,7 +218,7 @@ export function parseCleanFast(text: string): ParsedPhone | null | undefined {
     const plan = cachedPlan(digits, size, value);
     if (plan === undefined) continue;
     if (plan === null) return undefined;
-    return decide(plan, digits.slice(size));
+    return decide(plan, digits.slice(size), clean ? text : null);
   }
   return undefined;
 }

@@ -41,8 +41,20 @@ const LEADING_00 = /^([ \-()./]*)00/;
 /** The trimmed input with a leading 00 read as +, or null when it cannot be a phone number at all. */
 function clean(raw: string): string | null {
   const text = raw.trim();
-  if (text.length === 0 || text.length > MAX_PHONE_LENGTH || !ALLOWED.test(text)) return null;
+  if (text.length === 0 || text.length > MAX_PHONE_LENGTH) return null;
+  // E.164 as typed passes ALLOWED and is returned as it is: a scan of its digits instead of the pattern.
+  if (text.charCodeAt(0) === 43 /* + */ && digitsFrom(text, 1)) return text;
+  if (!ALLOWED.test(text)) return null;
   return text.charCodeAt(0) === 43 /* + */ ? text : text.replace(LEADING_00, '$1+');
+}
+
+/** Whether every character of `text` from `start` on is an ASCII digit. */
+function digitsFrom(text: string, start: number): boolean {
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 type FullParse = typeof import('./phone-full.js').parsePhoneNumberFromString;

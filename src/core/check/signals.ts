@@ -7,7 +7,8 @@ export type OnSourceError = (source: SignalSource, error: unknown) => void;
 
 /** Appends a source's signals to `into`, without repeating one that is already there. */
 function add(into: Signal[], found: readonly Signal[]): void {
-  for (const signal of found) if (!into.includes(signal)) into.push(signal);
+  // Indexed: an iterator over a source's frozen list allocated its results on every check (about 160 B a cold check).
+  for (let i = 0; i < found.length; i++) if (!into.includes(found[i]!)) into.push(found[i]!);
 }
 
 /**

@@ -3,11 +3,15 @@ import type { Metadata } from 'mmdb-lib/lib/metadata.js';
 import { dottedQuad } from '../core/ip.js';
 import { readRecord } from './mmdb-tree.js';
 
-/** Addresses of the first networks in tree order: real records to read, whatever ranges the data covers. */
-export function sampleNetworks(db: Buffer, m: Metadata, limit: number): string[] {
+/**
+ * Addresses of the first networks in tree order (at most `limit`): real records to read, whatever ranges the data
+ * covers. Yielded as the walk finds them, so that a caller that stops early (the schema probe, which the bundled
+ * data answers on its first record) walks no further: the whole 64 cost a cold start 1.5-4 ms, the first 0.3.
+ */
+export function* sampleNetworks(db: Buffer, m: Metadata, limit: number): Generator<string, void, undefined> {
   const width = m.ipVersion === 6 ? 128 : 32;
   const bits = new Uint8Array(width);
-  const found: string[] = [];
+  let found = 0;
   let budget = 100_000; // nodes, should the tree be odd
   const address = (): string => {
     const groups: string[] = [];
@@ -18,17 +22,18 @@ export function sampleNetworks(db: Buffer, m: Metadata, limit: number): string[]
     }
     return groups.join(width === 32 ? '.' : ':');
   };
-  const visit = (node: number, depth: number): void => {
-    for (let bit = 0; bit < 2 && found.length < limit && budget-- > 0; bit++) {
+  function* visit(node: number, depth: number): Generator<string, void, undefined> {
+    for (let bit = 0; bit < 2 && found < limit && budget-- > 0; bit++) {
       bits[depth] = bit;
       const next = readRecord(db, m, node, bit);
-      if (next > m.nodeCount) found.push(address());
-      else if (next < m.nodeCount && depth + 1 < width) visit(next, depth + 1);
+      if (next > m.nodeCount) {
+        found++;
+        yield address();
+      } else if (next < m.nodeCount && depth + 1 < width) yield* visit(next, depth + 1);
     }
     bits[depth] = 0;
-  };
-  visit(0, 0);
-  return found;
+  }
+  yield* visit(0, 0);
 }
 
 /**

@@ -157,7 +157,18 @@ export function createCore(options: IpMatchOptions, defaults: CoreDefaults): IpM
 
   let closed = false;
   const core: IpMatchWithInternals = {
-    check: async (input) => (await run(input, coreRoute)).decision,
+    // Not an async function: an offline check decides synchronously, and awaiting it cost a second promise and a
+    // resumption per check. A throw still becomes a rejection, as in an async function.
+    check(input) {
+      try {
+        const checked = run(input, coreRoute);
+        return checked instanceof Promise
+          ? checked.then((done) => done.decision)
+          : Promise.resolve(checked.decision);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
     async verified(phone) {
       if (typeof phone !== 'string' || hearsVerified.length === 0) return;
       const parsed = await parseOnce(provider, phone, opts.defaultCountry);

@@ -123,6 +123,8 @@ export function phoneTypeUncached(e164: string, country: string | null): PhoneTy
 export function typeAfterParse(e164: string, country: string | null): PhoneType | null {
   const matched = lastMatch.position;
   if (matched < 0 || lastMatch.number !== e164 || lastMatch.country !== country) return typeOf(e164, country);
+  // Mobile is the first type tried after fixed line, which did not match: no plan to look up (most signups).
+  if (matched === MOBILE) return 'mobile';
   const national = lastMatch.national;
   const plan =
     country === null

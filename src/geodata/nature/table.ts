@@ -5,15 +5,14 @@ import { type NatureColumns, type NatureHeader, type ReadHow, readNatureColumns 
 import { type FeedName, NATURE_KINDS, type NatureMatch, type NatureRange } from './types.js';
 import { readV6Words } from './v6-words.js';
 
-/** One answer per label, built once: a lookup returns a shared frozen object and allocates nothing. */
-function matchesOf(h: NatureHeader): NatureMatch[] {
-  return h.labels.map((sources) => {
-    const kinds = NATURE_KINDS.filter((k) => sources.some((s) => kindOf(h, s) === k));
-    const first = h.sources[sources[0]!]!;
-    const relay = sources.find((s) => kindOf(h, s) === 'relay');
-    const country = relay === undefined ? null : (h.sources[relay]!.country ?? null);
-    return Object.freeze({ kinds: Object.freeze(kinds), network: first.network, country });
-  });
+/** The answer for one label: built once, on the label's first match, then shared (frozen) by every lookup. */
+function matchOf(h: NatureHeader, label: number): NatureMatch {
+  const sources = h.labels[label]!;
+  const kinds = NATURE_KINDS.filter((k) => sources.some((s) => kindOf(h, s) === k));
+  const first = h.sources[sources[0]!]!;
+  const relay = sources.find((s) => kindOf(h, s) === 'relay');
+  const country = relay === undefined ? null : (h.sources[relay]!.country ?? null);
+  return Object.freeze({ kinds: Object.freeze(kinds), network: first.network, country });
 }
 
 function kindOf(h: NatureHeader, source: number): string | undefined {
@@ -40,7 +39,8 @@ function toBigInt(words: Uint32Array, i: number): bigint {
 export class NatureTable {
   readonly header: NatureHeader;
   readonly #c: NatureColumns;
-  readonly #matches: NatureMatch[];
+  /** One answer per label, built on its first match: building all of them cost a cold start ~1-3 ms. */
+  readonly #matches: (NatureMatch | undefined)[];
   readonly #key = new Uint32Array(4);
 
   /**
@@ -50,7 +50,7 @@ export class NatureTable {
   constructor(bytes: Uint8Array, label?: string, how?: ReadHow) {
     this.#c = readNatureColumns(bytes, label, how);
     this.header = this.#c.header;
-    this.#matches = matchesOf(this.header);
+    this.#matches = new Array<NatureMatch | undefined>(this.header.labels.length);
   }
 
   /** When the file was compiled. */
@@ -96,7 +96,7 @@ export class NatureTable {
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    return at >= 0 && v <= last[at]! ? this.#matches[label[at]!]! : null;
+    return at >= 0 && v <= last[at]! ? this.#match(label[at]!) : null;
   }
 
   #lookupV6(key: Uint32Array): NatureMatch | null {
@@ -111,7 +111,16 @@ export class NatureTable {
         lo = mid + 1;
       } else hi = mid - 1;
     }
-    return at >= 0 && cmpKey(last, at, key) >= 0 ? this.#matches[label[at]!]! : null;
+    return at >= 0 && cmpKey(last, at, key) >= 0 ? this.#match(label[at]!) : null;
+  }
+
+  #match(label: number): NatureMatch {
+    let match = this.#matches[label];
+    if (match === undefined) {
+      match = matchOf(this.header, label);
+      this.#matches[label] = match;
+    }
+    return match;
   }
 
   /**

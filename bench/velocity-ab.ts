@@ -4,10 +4,12 @@
  * modules; variants alternate, in reversed order every other round. Without --check it times the velocity
  * source's `count` alone (hot: the hot stream's 64 signups repeating; cold: 300,000 distinct signups cycling
  * through tables at their bound), in µs per count; with --check, `core.check` of each tree's default core
- * (warm: the hot stream; cold: new signups, the same for every variant in a round), in checks/s. Medians, and
- * the median of each round's ratio to the first tree. By hand:
+ * (warm: the hot stream; cold: new signups, the same for every variant in a round), in checks/s, and the process's
+ * CPU µs per check (every thread: GC helpers included). With --flat the cold signups are made flat strings
+ * through JSON, as a body parser gives them (the stream builds its phones by concatenation). Medians, and the
+ * median of each round's ratio to the first tree. By hand:
  *
- *   npx tsx bench/velocity-ab.ts [--check] [--rounds=N] /tmp/old .
+ *   npx tsx bench/velocity-ab.ts [--check [--flat]] [--rounds=N] /tmp/old .
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { SignalContext } from '../src/core/signal-source.js';
@@ -84,22 +86,38 @@ async function checks() {
       const { createIpMatch } = await import(`${dir}/src/create-ip-match.ts`);
       const core = createIpMatch({ logger: quiet });
       for (const s of streams.hot) await core.check(s);
-      return { dir, core, a: [] as number[], b: [] as number[] };
+      return { dir, core, a: [] as number[], b: [] as number[], cpuA: [] as number[], cpuB: [] as number[] };
     }),
   );
-  const time = async (core: (typeof variants)[number]['core'], inputs: readonly Signup[], count: number) => {
+  const time = async (
+    v: (typeof variants)[number],
+    inputs: readonly Signup[],
+    count: number,
+    cpu: number[],
+  ) => {
+    const used = process.cpuUsage();
     const start = performance.now();
-    for (let i = 0; i < count; i++) await core.check(inputs[i % inputs.length]!);
-    return count / ((performance.now() - start) / 1000);
+    for (let i = 0; i < count; i++) await v.core.check(inputs[i % inputs.length]!);
+    const rate = count / ((performance.now() - start) / 1000);
+    const { user, system } = process.cpuUsage(used);
+    cpu.push((user + system) / count);
+    return rate;
   };
   let cursor = 0;
+  const flat = process.argv.includes('--flat');
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 ? [...variants].reverse() : variants;
-    for (const v of order) v.a.push(await time(v.core, streams.hot, 200_000));
-    const fresh = Array.from({ length: 20_000 }, () => streams.cold(cursor++));
-    for (const v of order) v.b.push(await time(v.core, fresh, fresh.length));
+    for (const v of order) v.a.push(await time(v, streams.hot, 200_000, v.cpuA));
+    let fresh = Array.from({ length: 20_000 }, () => streams.cold(cursor++));
+    if (flat) fresh = JSON.parse(JSON.stringify(fresh)) as Signup[];
+    for (const v of order) v.b.push(await time(v, fresh, fresh.length, v.cpuB));
   }
   report(variants, 'checks/s', ['warm', 'cold']);
+  report(
+    variants.map((v) => ({ dir: v.dir, a: v.cpuA, b: v.cpuB })),
+    'CPU µs per check',
+    ['warm', 'cold'],
+  );
 }
 
 await (process.argv.includes('--check') ? checks() : counts());

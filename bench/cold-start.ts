@@ -8,6 +8,10 @@
  *   npx tsx bench/cold-start.ts [--quick] [--runs=N] [--phone=parser]
  *   npx tsx bench/cold-start.ts --trees=/tmp/before,/tmp/after [--runs=N] [--phone=parser]
  *
+ * Inside the probe, the first decision is also split into `createIpMatch()` + `ipMatch(core)` and the first
+ * `check()`, each with its CPU time, and the probe's own CPU to its decision: the figures to read first on a busy
+ * machine, where wall time swings by tens of ms.
+ *
  * `--phone=parser` decides a national number ('07400 123456', default country GB), which the phone fast path
  * leaves to libphonenumber-js's parser, loaded on that first need. `--trees` is a lever's same-run A/B: each
  * directory holds a built copy of the package (e.g. `git archive <commit> | tar -x -C /tmp/before`, node_modules
@@ -31,6 +35,16 @@ export interface ColdStart {
   /** Inside the probe: `await import('ipmatch/express')`, then `ipMatch()` + the first decision, in ms. */
   importMs: number;
   firstDecisionMs: number;
+  /**
+   * The first decision's two parts, wall and CPU (`process.cpuUsage()`), and the probe's CPU from start to its
+   * decision (`process.resourceUsage()`): on a busy machine CPU time moves far less than wall time, so a lever's
+   * A/B reads these first.
+   */
+  createMs: number;
+  checkMs: number;
+  createCpuMs: number;
+  checkCpuMs: number;
+  processCpuMs: number;
   /** The probe's lowest and highest (probe − baseline) pair, in ms. */
   range: [number, number];
   /** The files of dist/ that `import('ipmatch/express')` loads before anything runs, and their bytes. */
@@ -47,15 +61,19 @@ const PHONES = {
 
 // Resolved through the package's own name and `exports` (self-reference), so it loads dist/ as a user's app does.
 const probe = (input: string) => `
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const t0 = performance.now();
 const { ipMatch, createIpMatch } = await import('ipmatch/express');
-const t1 = performance.now();
+const t1 = performance.now(), c1 = cpu();
 const core = createIpMatch();
 ipMatch(core);
+const tc = performance.now(), cc = cpu();
 const decision = await core.check(${input});
-const t2 = performance.now();
+const t2 = performance.now(), c2 = cpu();
 if (decision.matchLevel !== 'country') throw new Error('unexpected decision: ' + decision.reason);
-console.log(JSON.stringify({ importMs: t1 - t0, firstDecisionMs: t2 - t1 }));
+const r = process.resourceUsage();
+console.log(JSON.stringify({ importMs: t1 - t0, firstDecisionMs: t2 - t1, createMs: tc - t1, checkMs: t2 - tc,
+  createCpuMs: cc - c1, checkCpuMs: c2 - cc, processCpuMs: (r.userCPUTime + r.systemCPUTime) / 1000 }));
 `;
 
 function timed(cwd: string, args: string[]): { ms: number; stdout: string } {
@@ -84,12 +102,23 @@ export function staticGraph(dist: string, entry: string): { files: number; bytes
   return { files: seen.size, bytes };
 }
 
+/** What the probe reports about itself. */
+const INSIDE = [
+  'importMs',
+  'firstDecisionMs',
+  'createMs',
+  'checkMs',
+  'createCpuMs',
+  'checkCpuMs',
+  'processCpuMs',
+] as const;
+
 /** One tree's pairs as they accumulate. */
 class Pairs {
   readonly over: number[] = [];
   readonly probe: number[] = [];
   readonly node: number[] = [];
-  readonly inside: { importMs: number; firstDecisionMs: number }[] = [];
+  readonly inside: Record<(typeof INSIDE)[number], number>[] = [];
   constructor(
     readonly cwd: string,
     readonly script: string,
@@ -123,8 +152,9 @@ class Pairs {
       overNodeMs: round(median(this.over), 1),
       probeMs: round(median(this.probe), 1),
       nodeMs: round(median(this.node), 1),
-      importMs: round(median(this.inside.map((x) => x.importMs)), 1),
-      firstDecisionMs: round(median(this.inside.map((x) => x.firstDecisionMs)), 1),
+      ...(Object.fromEntries(
+        INSIDE.map((k) => [k, round(median(this.inside.map((x) => x[k])), 1)]),
+      ) as Record<(typeof INSIDE)[number], number>),
       range: [round(Math.min(...this.over), 1), round(Math.max(...this.over), 1)],
       importFiles: graph.files,
       importBytes: graph.bytes,

@@ -105,7 +105,8 @@ export function signalSections(report: Report): string {
 export function signalWhatIfTable(report: Report): string {
   const columns = signalColumns(report);
   if (columns.length === 0) return '<p class="none">No signal whose block would change a decision.</p>';
-  const head = `<tr><th>Route</th><th>Decisions</th>${columns.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
+  // A line may break after each underscore of a signal's name: a column per signal still fits the page.
+  const head = `<tr><th>Route</th><th>Decisions</th>${columns.map((c) => `<th>${esc(c).replaceAll('_', '_<wbr>')}</th>`).join('')}</tr>`;
   const body = report.whatIf.rows
     .map((r) => {
       const added = new Map(r.signals.map((s) => [s.signal, s]));

@@ -20,6 +20,7 @@ table{border-collapse:collapse;background:#fff;width:100%}
 th,td{border:1px solid #e3e3e3;padding:4px 8px;text-align:right;vertical-align:top}
 th:first-child,td:first-child{text-align:left}th{background:#f3f3f3;font-weight:600}
 td small{color:#666;display:block}.legend span{margin-right:14px}
+#what-if-signals{font-size:11px}#what-if-signals th,#what-if-signals td{padding:3px}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:-1px}
 .none{color:#666}code{font-size:12px}
 `;

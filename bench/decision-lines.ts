@@ -195,7 +195,7 @@ function event(next: () => number, time: number, velocityDown: boolean): Event {
             ? 3 + Math.floor(next() * 4)
             : 8 + Math.floor(next() * 5));
     const countries = e.phoneCountry === null ? 0 : e.roamingCountry === null ? 1 : 2;
-    const prefix = e.number === null ? 0 : next() < 0.95 ? 1 : 2;
+    const prefix = e.number === null ? 0 : next() < 0.99 ? 1 : 2;
     // An address that is not public is not counted.
     e.velocity = e.reason === 'ip_not_public' ? [0, 0, countries, prefix] : [ip, subnet, countries, prefix];
     const fired = velocitySignals(e.velocity);

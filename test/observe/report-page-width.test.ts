@@ -1,5 +1,5 @@
 /** The report page of the synthetic week (bench/decision-lines.ts, every signal family) fits a laptop's width. */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,6 +19,10 @@ describe.skipIf(!CHROMIUM)('the report page of a week with every signal family',
     const log = join(dir, 'week.ndjson');
     const page = join(dir, 'report.html');
     await writeDecisionLines(log, 8_000);
+    // As decisionLog writes it: keyed labels, never a number (the E.164 strings are hashed, not written).
+    const text = readFileSync(log, 'utf8');
+    expect(text).not.toMatch(/\+\d{6,}/);
+    expect(text).toContain('"prefixKey":"');
     const out: string[] = [];
     const io = { stdout: (t: string) => void out.push(t), stderr: () => {}, env: {} };
     expect(await main(['report', log, '--json', '--html', page], io)).toBe(0);

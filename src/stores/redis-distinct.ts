@@ -112,18 +112,16 @@ export class RedisDistinct {
     this.#cluster = sender.cluster;
   }
 
-  async run(ops: ReadonlyArray<RedisDistinctOp>): Promise<number[]> {
-    if (ops.length === 0) return [];
-    if (!this.#cluster) {
-      try {
-        return await this.#eval(ops);
-      } catch (error) {
-        // A cluster behind a bare sendCommand function: learn it once, then group by slot from now on.
-        if (!message(error).startsWith('CROSSSLOT')) throw error;
-        this.#cluster = true;
-      }
-    }
-    return this.#bySlot(ops);
+  run(ops: ReadonlyArray<RedisDistinctOp>): Promise<number[]> {
+    if (ops.length === 0) return Promise.resolve([]);
+    if (this.#cluster) return this.#bySlot(ops);
+    // Promise callbacks, not async functions: each async layer is one more promise and microtask per check.
+    return this.#eval(ops).catch((error: unknown) => {
+      // A cluster behind a bare sendCommand function: learn it once, then group by slot from now on.
+      if (!message(error).startsWith('CROSSSLOT')) throw error;
+      this.#cluster = true;
+      return this.#bySlot(ops);
+    });
   }
 
   async #bySlot(ops: ReadonlyArray<RedisDistinctOp>): Promise<number[]> {
@@ -147,22 +145,36 @@ export class RedisDistinct {
     return result;
   }
 
-  async #eval(ops: ReadonlyArray<RedisDistinctOp>): Promise<number[]> {
-    const args = command(ops);
+  #eval(ops: ReadonlyArray<RedisDistinctOp>): Promise<number[]> {
+    let args: string[];
+    try {
+      args = command(ops);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const key = ops[0]!.key;
+    const n = ops.length;
     args[0] = 'EVALSHA';
     args[1] = DISTINCT_SHA;
-    let reply: unknown;
+    return this.#call(args, key).then(
+      (reply) => counts(reply, n),
+      (error: unknown) => {
+        if (!message(error).startsWith('NOSCRIPT')) throw error;
+        // A new array: a client may still hold the one it was given (a retry queue).
+        const load = args.slice();
+        load[0] = 'EVAL';
+        load[1] = DISTINCT_SCRIPT;
+        return this.#call(load, key).then((reply) => counts(reply, n));
+      },
+    );
+  }
+
+  /** One command as a promise, as `await` would take it: a synchronous throw or a plain value included. */
+  #call(args: string[], key: string): Promise<unknown> {
     try {
-      reply = await this.#send(args, key);
+      return Promise.resolve(this.#send(args, key));
     } catch (error) {
-      if (!message(error).startsWith('NOSCRIPT')) throw error;
-      // A new array: a client may still hold the one it was given (a retry queue).
-      const load = args.slice();
-      load[0] = 'EVAL';
-      load[1] = DISTINCT_SCRIPT;
-      reply = await this.#send(load, key);
+      return Promise.reject(error);
     }
-    return counts(reply, ops.length);
   }
 }

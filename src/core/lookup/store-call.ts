@@ -34,12 +34,17 @@ export function bounded<T>(
     const timeout = () => resolve({ error: new Error(`store timeout after ${ms} ms`) });
     const timer = setTimeout(() => afterIo(timeout), ms);
     timer.unref?.();
-    Promise.resolve(pending)
-      .then(
-        (value) => resolve({ value }),
-        (error: unknown) => resolve({ error }),
-      )
-      .finally(() => clearTimeout(timer));
+    // The timer cleared in each callback, not in a `finally`: that would chain two more promises per call.
+    Promise.resolve(pending).then(
+      (value) => {
+        clearTimeout(timer);
+        resolve({ value });
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        resolve({ error });
+      },
+    );
   });
 }
 

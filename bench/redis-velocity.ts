@@ -34,6 +34,8 @@ const warmup = Number(arg('warmup', '10'));
 const concurrency = Number(arg('concurrency', '100'));
 /** ioredis's enableAutoPipelining: the commands of one tick in one socket write (default off, as ioredis's own). */
 const autoPipelining = process.argv.includes('--auto-pipelining');
+/** Only these kinds (names split by '|', e.g. `--only='check, velocity on Redis'`): for a CPU profile of one. */
+const only = arg('only', '');
 
 /** A Redis client of the chosen kind, wrapped to count the commands it sends, and a raw GET for the baseline. */
 async function connect(url: string) {
@@ -142,13 +144,16 @@ async function main(): Promise<void> {
     'check, velocity on Redis': () => batch(concurrency, () => on.check(signup())),
   } as const;
   type Kind = keyof typeof kinds;
-  const names = Object.keys(kinds) as Kind[];
-  const samples = Object.fromEntries(names.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
+  const all = Object.keys(kinds) as Kind[];
+  const names = all.filter((k) => only === '' || only.split('|').includes(k));
+  const samples = Object.fromEntries(all.map((k) => [k, [] as number[]])) as Record<Kind, number[]>;
   /** Each round's added p99 over its bare GET p99: its median shrugs off the rounds a busy machine stalled. */
   const roundRatios: number[] = [];
   /** The CPU each kind cost, summed over its batches, in µs: this process's, and the redis-server's. */
-  const nodeCpu = Object.fromEntries(names.map((k) => [k, 0])) as Record<Kind, number>;
-  const serverCpu = Object.fromEntries(names.map((k) => [k, 0])) as Record<Kind, number>;
+  const nodeCpu = Object.fromEntries(all.map((k) => [k, 0])) as Record<Kind, number>;
+  const serverCpu = Object.fromEntries(all.map((k) => [k, 0])) as Record<Kind, number>;
+  /** The kernel's part of this process's CPU (sockets, timers, GC's page faults), summed likewise. */
+  const nodeSys = Object.fromEntries(all.map((k) => [k, 0])) as Record<Kind, number>;
 
   for (let r = 0; r < warmup; r++) for (const name of names) await kinds[name]();
   const admin = new Redis(url);
@@ -165,6 +170,7 @@ async function main(): Promise<void> {
       const latencies = await kinds[name]();
       const cpu = process.cpuUsage(cpuBefore);
       nodeCpu[name] += cpu.user + cpu.system;
+      nodeSys[name] += cpu.system;
       serverCpu[name] += (await redisCpuUs(admin)) - redisBefore;
       p99[name] = percentile(latencies, 99);
       samples[name].push(...latencies);
@@ -173,7 +179,8 @@ async function main(): Promise<void> {
         checksCounted += concurrency;
       }
     }
-    roundRatios.push((p99['check, velocity on Redis'] - p99['check, velocity off']) / p99['bare GET']);
+    if (names.length === all.length)
+      roundRatios.push((p99['check, velocity on Redis'] - p99['check, velocity off']) / p99['bare GET']);
   }
 
   const statsAfter = await commandStats(admin);
@@ -200,6 +207,9 @@ async function main(): Promise<void> {
     // client's encoding and reply parsing, the check itself) and the redis-server's (the command, and its share of
     // reading and writing sockets; INFO cpu, whose resolution is coarse for one batch but not summed over rounds).
     nodeCpuUsPerOp: Object.fromEntries(names.map((n) => [n, round(nodeCpu[n] / (rounds * concurrency), 1)])),
+    nodeSystemCpuUsPerOp: Object.fromEntries(
+      names.map((n) => [n, round(nodeSys[n] / (rounds * concurrency), 1)]),
+    ),
     redisCpuUsPerOp: Object.fromEntries(
       names.map((n) => [n, round(serverCpu[n] / (rounds * concurrency), 1)]),
     ),

@@ -71,6 +71,9 @@ export function chooseDatabase(
   if (!builtin('node:os') || !builtin('node:path')) return bundledChoice('no data dir on this runtime', null);
   const { dir } = resolveDataDir();
   const current = dataFile(dir, 'current');
+  /** A reloaded data-dir file is taken when it was built after the bundled data (whichever is in service). */
+  const reload = (buildDate: string): Choice | undefined =>
+    Date.parse(buildDate) > bundledBuilt() ? fromDataDir(Date.parse(buildDate)) : undefined;
   const fromDataDir = (built: number): Choice => ({
     path: current,
     source: current,
@@ -78,14 +81,9 @@ export function chooseDatabase(
     reason: `the data dir's file (built ${day(new Date(built))}) is newer than the bundled data (built ${day(new Date(bundledBuilt()))})`,
     dataDir: dir,
     watch: current,
-    onReload: (buildDate) =>
-      Date.parse(buildDate) > bundledBuilt() ? fromDataDir(Date.parse(buildDate)) : undefined,
+    onReload: reload,
   });
-  const withReload = (choice: Choice): Choice => ({
-    ...choice,
-    onReload: (buildDate) =>
-      Date.parse(buildDate) > bundledBuilt() ? fromDataDir(Date.parse(buildDate)) : undefined,
-  });
+  const withReload = (choice: Choice): Choice => ({ ...choice, onReload: reload });
   if (!builtin('node:fs')?.existsSync(current)) {
     return withReload(
       bundledChoice('no file in the data dir yet: run `npx ipmatch db update`', dir, current),

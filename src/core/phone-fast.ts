@@ -224,7 +224,7 @@ export function parseCleanFast(text: string): ParsedPhone | null | undefined {
 }
 
 /** Whether every character after the leading '+' is an ASCII digit. */
-function onlyDigitsAfterPlus(text: string): boolean {
+export function onlyDigitsAfterPlus(text: string): boolean {
   for (let i = 1; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 48 || c > 57) return false;

@@ -3,7 +3,7 @@ import type { CountryCode } from 'libphonenumber-js/core';
 import metadata from 'libphonenumber-js/metadata.max.json';
 import { LRUCache } from 'lru-cache';
 import * as z from 'zod/mini';
-import { parseCleanFast } from './phone-fast.js';
+import { onlyDigitsAfterPlus, parseCleanFast } from './phone-fast.js';
 import type { ParsedPhone } from './provider.js';
 import { parseOptions } from './validate.js';
 
@@ -43,18 +43,9 @@ function clean(raw: string): string | null {
   const text = raw.trim();
   if (text.length === 0 || text.length > MAX_PHONE_LENGTH) return null;
   // E.164 as typed passes ALLOWED and is returned as it is: a scan of its digits instead of the pattern.
-  if (text.charCodeAt(0) === 43 /* + */ && digitsFrom(text, 1)) return text;
+  if (text.charCodeAt(0) === 43 /* + */ && onlyDigitsAfterPlus(text)) return text;
   if (!ALLOWED.test(text)) return null;
   return text.charCodeAt(0) === 43 /* + */ ? text : text.replace(LEADING_00, '$1+');
-}
-
-/** Whether every character of `text` from `start` on is an ASCII digit. */
-function digitsFrom(text: string, start: number): boolean {
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }
 
 type FullParse = typeof import('./phone-full.js').parsePhoneNumberFromString;

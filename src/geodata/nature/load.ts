@@ -1,13 +1,18 @@
 /** Loads an IP-nature table from a path (Node, Bun, Deno) or from bytes (Workers and bundles). */
 import { requireBuiltin } from '../../core/builtins.js';
 import { bundledNaturePath } from './bundled.js';
+import type { ReadHow } from './format.js';
 import { NatureTable } from './table.js';
+
+/** The table in the file at `path`, its columns views over the bytes read (nothing else holds them). */
+function readTable(path: string, how: ReadHow): NatureTable {
+  const fs = requireBuiltin('node:fs', 'pass the IP-nature data as bytes (a Uint8Array) on this runtime');
+  return new NatureTable(fs.readFileSync(path), path, { ...how, shared: true });
+}
 
 /** The table in `source`: a path to read, or the file's bytes. Throws IpMatchDataError for a broken file. */
 export function loadNatureTable(source: string | Uint8Array): NatureTable {
-  if (typeof source !== 'string') return new NatureTable(source);
-  const fs = requireBuiltin('node:fs', 'pass the IP-nature data as bytes (a Uint8Array) on this runtime');
-  return new NatureTable(fs.readFileSync(source), source, { shared: true });
+  return typeof source === 'string' ? readTable(source, {}) : new NatureTable(source);
 }
 
 /**
@@ -15,7 +20,5 @@ export function loadNatureTable(source: string | Uint8Array): NatureTable {
  * file is ours; a data dir's file or bytes passed go through `loadNatureTable`, checked in full).
  */
 export function loadBundledNatureTable(): NatureTable {
-  const path = bundledNaturePath();
-  const fs = requireBuiltin('node:fs', 'pass the IP-nature data as bytes (a Uint8Array) on this runtime');
-  return new NatureTable(fs.readFileSync(path), path, { shared: true, bundled: true });
+  return readTable(bundledNaturePath(), { bundled: true });
 }

@@ -9,6 +9,25 @@ import { MemoryCounters } from './memory-counters.js';
 import { Recent } from './recent.js';
 import { capFor, NO_SIGNALS, verdict } from './verdict.js';
 
+// A number's recent entry: its hashes (its member, its phone key, its block's, sent and verified keys) and its
+// slot hints in the phone, prefix and conversion tables.
+const MEMBER = 0;
+const PHONE = 1;
+const BLOCK = 2;
+const SENT = 3;
+const VERIFIED = 4;
+const NUMBER_HASHES = 5;
+const PHONE_SLOT = 0;
+const BLOCK_SLOT = 1;
+const SENT_SLOT = 2;
+const VERIFIED_SLOT = 3;
+const NUMBER_SLOTS = 4;
+// An IP's recent entry: its /32 (or /64) and subnet keys, and a slot hint for each, in that order.
+const UNIT = 0;
+const SUBNET = 1;
+const ADDRESS_HASHES = 2;
+const ADDRESS_SLOTS = 2;
+
 /**
  * Counts with a MemoryCounters and seeded hashes (keys.ts): no number, block or IP is held in clear. `counts`
  * decides whether a check's IP counts (public, outside `allow`). `hash` and `counters` are injectable for tests.
@@ -41,8 +60,8 @@ export function memoryCounting(
   // The hashes and slot hints of the numbers and IPs checked last (recent.ts): a number's member, phone key,
   // block, sent and verified keys, and its slots in the phone, prefix, sent and verified tables; an IP's /32 (or
   // /64) and subnet keys and their slots.
-  const numbers = new Recent(5, 4);
-  const addresses = new Recent(2, 2);
+  const numbers = new Recent(NUMBER_HASHES, NUMBER_SLOTS);
+  const addresses = new Recent(ADDRESS_HASHES, ADDRESS_SLOTS);
 
   return {
     counters,
@@ -58,16 +77,19 @@ export function memoryCounting(
         const end = blockEnd(number, digits);
         hash.pass(number, end);
         const h = numbers.hashes;
-        h[n * 5] = hash.whole('number');
-        h[n * 5 + 1] = hash.whole('phone');
-        h[n * 5 + 2] = end > 0 ? hash.prefix('block') : -1;
-        h[n * 5 + 3] = end > 0 ? hash.prefix('sent') : -1;
-        h[n * 5 + 4] = end > 0 ? hash.prefix('verified') : -1;
+        const e = n * NUMBER_HASHES;
+        h[e + MEMBER] = hash.whole('number');
+        h[e + PHONE] = hash.whole('phone');
+        h[e + BLOCK] = end > 0 ? hash.prefix('block') : -1;
+        h[e + SENT] = end > 0 ? hash.prefix('sent') : -1;
+        h[e + VERIFIED] = end > 0 ? hash.prefix('verified') : -1;
       }
       const nh = numbers.hashes;
       const ns = numbers.slots;
-      const member = nh[n * 5]!;
-      const blockKey = nh[n * 5 + 2]!;
+      const nHash = n * NUMBER_HASHES;
+      const nSlot = n * NUMBER_SLOTS;
+      const member = nh[nHash + MEMBER]!;
+      const blockKey = nh[nHash + BLOCK]!;
       const address = counts(ctx) ? ctx.ip.address : null;
       let ip = 0;
       let subnet = 0;
@@ -83,17 +105,19 @@ export function memoryCounting(
           } else {
             hash.pass(address, address.lastIndexOf('.'));
           }
-          addresses.hashes[a * 2] = hash.whole('ip');
-          addresses.hashes[a * 2 + 1] = hash.prefix('subnet');
+          addresses.hashes[a * ADDRESS_HASHES + UNIT] = hash.whole('ip');
+          addresses.hashes[a * ADDRESS_HASHES + SUBNET] = hash.prefix('subnet');
         }
+        const ah = a * ADDRESS_HASHES;
+        const aSlot = a * ADDRESS_SLOTS;
         const as = addresses.slots;
         if (ipTable) {
-          ip = ipTable.add(addresses.hashes[a * 2]!, member, at, as[a * 2]!);
-          as[a * 2] = ipTable.lastAt;
+          ip = ipTable.add(addresses.hashes[ah + UNIT]!, member, at, as[aSlot + UNIT]!);
+          as[aSlot + UNIT] = ipTable.lastAt;
         }
         if (subnetTable) {
-          subnet = subnetTable.add(addresses.hashes[a * 2 + 1]!, member, at, as[a * 2 + 1]!);
-          as[a * 2 + 1] = subnetTable.lastAt;
+          subnet = subnetTable.add(addresses.hashes[ah + SUBNET]!, member, at, as[aSlot + SUBNET]!);
+          as[aSlot + SUBNET] = subnetTable.lastAt;
         }
       }
       let phoneCountries = 0;
@@ -101,21 +125,21 @@ export function memoryCounting(
         // An IP of unknown country adds none, but the number's count still shows.
         const country = ctx.ip.country;
         const seen = country === null ? -1 : countryHash(country);
-        phoneCountries = phoneTable.add(nh[n * 5 + 1]!, seen, at, ns[n * 4]!);
-        ns[n * 4] = phoneTable.lastAt;
+        phoneCountries = phoneTable.add(nh[nHash + PHONE]!, seen, at, ns[nSlot + PHONE_SLOT]!);
+        ns[nSlot + PHONE_SLOT] = phoneTable.lastAt;
       }
       let prefix = 0;
       if (prefixTable && blockKey >= 0) {
-        prefix = prefixTable.add(blockKey, member, at, ns[n * 4 + 1]!);
-        ns[n * 4 + 1] = prefixTable.lastAt;
+        prefix = prefixTable.add(blockKey, member, at, ns[nSlot + BLOCK_SLOT]!);
+        ns[nSlot + BLOCK_SLOT] = prefixTable.lastAt;
       }
       let sent = -1;
       let verified = 0;
       if (otp && blockKey >= 0) {
-        sent = conversion.add(nh[n * 5 + 3]!, member, at, ns[n * 4 + 2]!);
-        ns[n * 4 + 2] = conversion.lastAt;
-        verified = conversion.add(nh[n * 5 + 4]!, -1, at, ns[n * 4 + 3]!);
-        ns[n * 4 + 3] = conversion.lastAt;
+        sent = conversion.add(nh[nHash + SENT]!, member, at, ns[nSlot + SENT_SLOT]!);
+        ns[nSlot + SENT_SLOT] = conversion.lastAt;
+        verified = conversion.add(nh[nHash + VERIFIED]!, -1, at, ns[nSlot + VERIFIED_SLOT]!);
+        ns[nSlot + VERIFIED_SLOT] = conversion.lastAt;
       }
       // A fresh object per check: the decision keeps it.
       const found = { ip, subnet, phoneCountries, prefix };

@@ -85,6 +85,9 @@ const EXTRACT: Record<GeoIpSchema, (r: GeoRecord) => string | null> = {
   country: (r) => (r === null ? null : alpha2(r.country)),
 };
 const SCHEMAS = Object.keys(EXTRACT) as GeoIpSchema[];
+/** Networks read to choose between schemas, and the most read to find any country at all. */
+const SCHEMA_PROBE = 64;
+const SCHEMA_PROBE_MAX = 4096;
 
 /** Why mmdb-lib could not decode: its own message, but a stack overflow (deep nesting, a loop) said plainly. */
 function reasonOf(e: unknown): string {
@@ -200,13 +203,16 @@ export function openMmdb(data: Uint8Array, label: string): Mmdb {
   const read = (address: string) => guarded(address, () => reader.get(address) as GeoRecord);
   const m = reader.metadata;
   // The first schema, in SCHEMAS order, that a sampled record has. Reading stops once that is the first schema:
-  // each read is a cold tree walk at startup, and the bundled data answers on the first record.
+  // each read is a cold tree walk at startup, and the bundled data answers on the first record. Past the first
+  // 64 networks it stops at any schema found; a file whose first networks carry no country (reserved ranges
+  // split around a few real ones) is walked further, up to SCHEMA_PROBE_MAX, before it is refused.
   let best = SCHEMAS.length;
-  for (const address of sampleNetworks(bytes, m, 64)) {
+  let seen = 0;
+  for (const address of sampleNetworks(bytes, m, SCHEMA_PROBE_MAX)) {
     const record = read(address);
     const found = SCHEMAS.findIndex((s, i) => i < best && EXTRACT[s](record) !== null);
     if (found !== -1) best = found;
-    if (best === 0) break;
+    if (best === 0 || (++seen >= SCHEMA_PROBE && best < SCHEMAS.length)) break;
   }
   const schema = SCHEMAS[best];
   if (schema === undefined) {

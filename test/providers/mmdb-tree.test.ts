@@ -133,6 +133,23 @@ describe('ipv4Finder walks the tree as mmdb-lib does', () => {
     },
   );
 
+  // fast-check found this one (seed 1739747944): 0.0.0.0/1 split around a /30 and two /32s leaves ~90 networks
+  // with no country before the one real /32, and the schema probe stopped at 64 and refused the file.
+  it('finds the country schema when the first 64 networks carry none', () => {
+    const networks: Record<string, { country_code: string }> = {
+      '0.0.0.0/1': { country_code: 'zz' },
+      '8.0.0.0/30': { country_code: 'XX1' },
+      '0.0.0.0/32': { country_code: 'zz' },
+      '81.2.69.160/32': { country_code: 'GB' },
+    };
+    for (const recordSize of RECORD_SIZES) {
+      const db = Buffer.from(writeMmdb({ ipVersion: 4, recordSize, databaseType: 'country', networks }));
+      const mmdb = openMmdb(db, 'the fixture');
+      expect(mmdb.country('81.2.69.160')).toBe('GB');
+      expect(mmdb.country('81.2.69.161')).toBe(null);
+    }
+  });
+
   it('gives every IPv4 address the record an IPv6 tree puts on a prefix of ::/96, as mmdb-lib does', () => {
     for (const recordSize of RECORD_SIZES) {
       const db = Buffer.from(

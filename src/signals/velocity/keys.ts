@@ -1,5 +1,5 @@
 /**
- * The velocity counters' keys and members as keyed hashes, never a number, block or IP in clear: a seeded 53-bit
+ * The velocity counters' keys and members as keyed hashes, never a number, block or IP in clear: a seeded 49-bit
  * hash for the in-memory counters, a domain-separated SHA-256 for a shared Store (which HMACs them again).
  */
 import { builtin } from '../../core/builtins.js';
@@ -60,8 +60,8 @@ function randomSeed(): [number, number] {
 }
 
 /**
- * Keyed 53-bit hashes (cyrb53's mixing, seeded with a per-process secret; the kind is mixed in at the end), as
- * non-negative integers. Not a MAC: they keep the in-memory counters free of clear numbers and IPs, and the
+ * Keyed 49-bit hashes (cyrb53's mixing, seeded with a per-process secret; the kind is mixed in at the end), as
+ * non-negative integers: a slot table keeps a key's high 17 bits and its count in one word. Not a MAC: they keep the in-memory counters free of clear numbers and IPs, and the
  * random seed keeps an attacker from choosing inputs that collide. One pass over a text gives the hash of the
  * whole and of a prefix (a number and its block, an IP and its /24), in any kind: a check hashes its number once
  * and its IP once, where an HMAC per counter would cost more than the whole check.
@@ -85,7 +85,7 @@ export function memoryHasher(seed?: readonly [number, number]) {
     h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
     h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
     h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-    return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+    return 4294967296 * (131071 & h2) + (h1 >>> 0);
   };
   const hasher = {
     /** Reads `text` once, keeping the state at `end` (the prefix) and at its end; then `prefix` and `whole`. */

@@ -148,16 +148,59 @@ describe('velocity in memory: the fast path of repeated numbers and IPs', () => 
     const r = new Recent(1, 2);
     const e = ~r.find('+447400123450');
     expect(e).toBeGreaterThanOrEqual(0);
-    expect(e).toBeLessThan(RECENT_ENTRIES);
+    expect(e).toBeLessThan(RECENT_ENTRIES * r.stride);
+    expect(e % r.stride).toBe(0);
     r.take(e, '+447400123450');
-    r.slots[e * 2] = 64;
+    r.setSlot(e, 0, 64);
+    r.setHash(e, 0, 2 ** 53 - 1);
     expect(r.find('+447400123450')).toBe(e);
+    expect([r.slot(e, 0), r.slot(e, 1), r.hash(e, 0)]).toEqual([64, -1, 2 ** 53 - 1]);
     // The same last characters and length: the same entry, but not held.
     expect(r.find('+337400123450')).toBe(~e);
     r.take(e, '+337400123450');
-    expect([r.slots[e * 2], r.slots[e * 2 + 1]]).toEqual([-1, -1]);
+    expect([r.slot(e, 0), r.slot(e, 1)]).toEqual([-1, -1]);
     r.clear();
     expect(r.find('+337400123450')).toBe(~e);
+  });
+
+  test('an entry’s hashes and slots keep every value they are given (53-bit hashes, -1, slots)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 2 ** 53 - 1 })), {
+          minLength: 5,
+          maxLength: 5,
+        }),
+        fc.array(fc.integer({ min: -1, max: 2 ** 31 - 1 }), { minLength: 4, maxLength: 4 }),
+        fc.string({ minLength: 1, maxLength: 20 }),
+        (hashes, slots, text) => {
+          const r = new Recent(5, 4);
+          const at = ~r.find(text);
+          r.take(at, text);
+          for (const [i, h] of hashes.entries()) r.setHash(at, i, h);
+          for (const [i, x] of slots.entries()) r.setSlot(at, i, x);
+          expect(r.find(text)).toBe(at);
+          expect(hashes.map((_, i) => r.hash(at, i))).toEqual(hashes);
+          expect(slots.map((_, i) => r.slot(at, i))).toEqual(slots);
+        },
+      ),
+    );
+  });
+
+  test('an IPv4 address held by its value answers that value only, never a text of the same print', () => {
+    const r = new Recent(2, 2);
+    const v = 0xcb007109; // 203.0.113.9
+    const at = ~r.findValue(v);
+    r.take(at, '203.0.113.9');
+    expect(r.findValue(v)).toBe(at);
+    // Another value of the same entry: not held.
+    const entry = (x: number) => (Math.imul(x, 0x9e3779b1) >>> 24) & (RECENT_ENTRIES - 1);
+    let other = v + 1;
+    while (entry(other) !== at / r.stride) other++;
+    expect(r.findValue(other)).toBe(~at);
+    // The address as a text: held only by value, so not found as one.
+    expect(r.find('203.0.113.9')).toBeLessThan(0);
+    r.clear();
+    expect(r.findValue(v)).toBe(~at);
   });
 
   test('a hint naming a slot that no longer holds the key is not trusted', () => {

@@ -1,4 +1,5 @@
 /** Velocity counted in this process: synchronous, so that the offline check stays free of promises. */
+import { ipv4Value } from '../../core/ip.js';
 import type { SignalContext } from '../../core/signal-source.js';
 import type { Signal } from '../../core/signals.js';
 import type { VelocitySettings } from '../../core/velocity-options.js';
@@ -7,7 +8,7 @@ import type { Counting } from './counting.js';
 import { blockEnd, type MemoryHasher, memoryHasher, v6Groups } from './keys.js';
 import { MemoryCounters } from './memory-counters.js';
 import { Recent } from './recent.js';
-import { capFor, NO_SIGNALS, verdict } from './verdict.js';
+import { capFor, NO_SIGNALS, verdictFor } from './verdict.js';
 
 // A number's recent entry: its hashes (its member, its phone key, its block's, sent and verified keys) and its
 // slot hints in the phone, prefix and conversion tables.
@@ -62,6 +63,37 @@ export function memoryCounting(
   // /64) and subnet keys and their slots.
   const numbers = new Recent(NUMBER_HASHES, NUMBER_SLOTS);
   const addresses = new Recent(ADDRESS_HASHES, ADDRESS_SLOTS);
+  const signalsOf = verdictFor(s);
+  // The last IP country and its hash: most checks in a row come from one country.
+  let lastCountry: string | null = null;
+  let lastCountryHash = -1;
+
+  /** A number new to its recent entry (at `~n`): its block and whole hashed in one pass. */
+  const takeNumber = (n: number, number: string): number => {
+    numbers.take(n, number);
+    const end = blockEnd(number, digits);
+    hash.pass(number, end);
+    numbers.setHash(n, MEMBER, hash.whole('number'));
+    numbers.setHash(n, PHONE, hash.whole('phone'));
+    numbers.setHash(n, BLOCK, end > 0 ? hash.prefix('block') : -1);
+    numbers.setHash(n, SENT, end > 0 ? hash.prefix('sent') : -1);
+    numbers.setHash(n, VERIFIED, end > 0 ? hash.prefix('verified') : -1);
+    return n;
+  };
+
+  /** An IP new to its recent entry (at `~a`). IPv4: the address (/32) and its /24; IPv6: its /64 and its /48. */
+  const takeAddress = (a: number, address: string): number => {
+    addresses.take(a, address);
+    if (address.includes(':')) {
+      const v6 = v6Groups(address, 4);
+      hash.pass(v6, v6.lastIndexOf(':'));
+    } else {
+      hash.pass(address, address.lastIndexOf('.'));
+    }
+    addresses.setHash(a, UNIT, hash.whole('ip'));
+    addresses.setHash(a, SUBNET, hash.prefix('subnet'));
+    return a;
+  };
 
   return {
     counters,
@@ -71,80 +103,58 @@ export function memoryCounting(
       const at = ctx.now();
       // The number's hashes: from its recent entry, or its block and whole in one pass.
       let n = numbers.find(number);
-      if (n < 0) {
-        n = ~n;
-        numbers.take(n, number);
-        const end = blockEnd(number, digits);
-        hash.pass(number, end);
-        const h = numbers.hashes;
-        const e = n * NUMBER_HASHES;
-        h[e + MEMBER] = hash.whole('number');
-        h[e + PHONE] = hash.whole('phone');
-        h[e + BLOCK] = end > 0 ? hash.prefix('block') : -1;
-        h[e + SENT] = end > 0 ? hash.prefix('sent') : -1;
-        h[e + VERIFIED] = end > 0 ? hash.prefix('verified') : -1;
-      }
-      const nh = numbers.hashes;
-      const ns = numbers.slots;
-      const nHash = n * NUMBER_HASHES;
-      const nSlot = n * NUMBER_SLOTS;
-      const member = nh[nHash + MEMBER]!;
-      const blockKey = nh[nHash + BLOCK]!;
+      if (n < 0) n = takeNumber(~n, number);
+      const member = numbers.hash(n, MEMBER);
+      const blockKey = numbers.hash(n, BLOCK);
       const address = counts(ctx) ? ctx.ip.address : null;
       let ip = 0;
       let subnet = 0;
       if (address !== null && (ipTable || subnetTable)) {
-        let a = addresses.find(address);
-        if (a < 0) {
-          a = ~a;
-          addresses.take(a, address);
-          // IPv4: the address (/32) and its /24; IPv6: its /64 and its /48.
-          if (address.includes(':')) {
-            const v6 = v6Groups(address, 4);
-            hash.pass(v6, v6.lastIndexOf(':'));
-          } else {
-            hash.pass(address, address.lastIndexOf('.'));
-          }
-          addresses.hashes[a * ADDRESS_HASHES + UNIT] = hash.whole('ip');
-          addresses.hashes[a * ADDRESS_HASHES + SUBNET] = hash.prefix('subnet');
-        }
-        const ah = a * ADDRESS_HASHES;
-        const aSlot = a * ADDRESS_SLOTS;
-        const as = addresses.slots;
+        // A canonical IPv4 address by its value (the check has just read it: no parse), else by its text.
+        const v4 = ipv4Value(address);
+        let a = v4 >= 0 ? addresses.findValue(v4) : addresses.find(address);
+        if (a < 0) a = takeAddress(~a, address);
         if (ipTable) {
-          ip = ipTable.add(addresses.hashes[ah + UNIT]!, member, at, as[aSlot + UNIT]!);
-          as[aSlot + UNIT] = ipTable.lastAt;
+          ip = ipTable.add(addresses.hash(a, UNIT), member, at, addresses.slot(a, UNIT));
+          addresses.setSlot(a, UNIT, ipTable.lastAt);
         }
         if (subnetTable) {
-          subnet = subnetTable.add(addresses.hashes[ah + SUBNET]!, member, at, as[aSlot + SUBNET]!);
-          as[aSlot + SUBNET] = subnetTable.lastAt;
+          subnet = subnetTable.add(addresses.hash(a, SUBNET), member, at, addresses.slot(a, SUBNET));
+          addresses.setSlot(a, SUBNET, subnetTable.lastAt);
         }
       }
       let phoneCountries = 0;
       if (phoneTable) {
         // An IP of unknown country adds none, but the number's count still shows.
         const country = ctx.ip.country;
-        const seen = country === null ? -1 : countryHash(country);
-        phoneCountries = phoneTable.add(nh[nHash + PHONE]!, seen, at, ns[nSlot + PHONE_SLOT]!);
-        ns[nSlot + PHONE_SLOT] = phoneTable.lastAt;
+        let seen = -1;
+        if (country !== null) {
+          if (country !== lastCountry) {
+            lastCountryHash = countryHash(country);
+            lastCountry = country;
+          }
+          seen = lastCountryHash;
+        }
+        phoneCountries = phoneTable.add(numbers.hash(n, PHONE), seen, at, numbers.slot(n, PHONE_SLOT));
+        numbers.setSlot(n, PHONE_SLOT, phoneTable.lastAt);
       }
       let prefix = 0;
       if (prefixTable && blockKey >= 0) {
-        prefix = prefixTable.add(blockKey, member, at, ns[nSlot + BLOCK_SLOT]!);
-        ns[nSlot + BLOCK_SLOT] = prefixTable.lastAt;
+        prefix = prefixTable.add(blockKey, member, at, numbers.slot(n, BLOCK_SLOT));
+        numbers.setSlot(n, BLOCK_SLOT, prefixTable.lastAt);
       }
       let sent = -1;
       let verified = 0;
       if (otp && blockKey >= 0) {
-        sent = conversion.add(nh[nHash + SENT]!, member, at, ns[nSlot + SENT_SLOT]!);
-        ns[nSlot + SENT_SLOT] = conversion.lastAt;
-        verified = conversion.add(nh[nHash + VERIFIED]!, -1, at, ns[nSlot + VERIFIED_SLOT]!);
-        ns[nSlot + VERIFIED_SLOT] = conversion.lastAt;
+        sent = conversion.add(numbers.hash(n, SENT), member, at, numbers.slot(n, SENT_SLOT));
+        numbers.setSlot(n, SENT_SLOT, conversion.lastAt);
+        verified = conversion.add(numbers.hash(n, VERIFIED), -1, at, numbers.slot(n, VERIFIED_SLOT));
+        numbers.setSlot(n, VERIFIED_SLOT, conversion.lastAt);
       }
       // A fresh object per check: the decision keeps it.
       const found = { ip, subnet, phoneCountries, prefix };
       ctx.velocity = found;
-      return verdict(s, found, sent, verified);
+      return signalsOf(ip, subnet, phoneCountries, prefix, sent, verified);
     },
     verified(number: string): void {
       const end = blockEnd(number, digits);

@@ -55,7 +55,19 @@ const servers = await Promise.all(
     let k = 0;
     const next = (): Signup =>
       stream === 'hot' ? streams.hot[k++ % streams.hot.length]! : streams.cold(k++);
-    return { ...v, child, port, next, us: 0, passed: 0, cpuUs: 0, requests: 0, perRound: [] as number[] };
+    return {
+      ...v,
+      child,
+      port,
+      next,
+      us: 0,
+      passed: 0,
+      cpuUs: 0,
+      requests: 0,
+      perRound: [] as number[],
+      p50: [] as number[],
+      p90Mean: [] as number[],
+    };
   }),
 );
 for (const s of servers) await burst(s.port, s.next, 1);
@@ -70,16 +82,23 @@ for (let r = 0; r < rounds; r++) {
     s.cpuUs += m.cpuUs;
     s.requests += m.requests;
     s.perRound.push(m.middlewareUs / Math.max(1, m.passed));
+    s.p50.push(m.middlewareP50Us);
+    s.p90Mean.push(m.middlewareP90MeanUs);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 console.log(
-  `${stream} stream, ${rounds} rounds; µs inside the middleware (pooled, median of rounds), CPU µs/request`,
+  `${stream} stream, ${rounds} rounds; µs inside the middleware (pooled, median of rounds), CPU µs/request; ` +
+    'robust to preemption, medians over rounds: each round’s median call, its mean below p90, and that mean ' +
+    'minus the first variant’s in the same round',
 );
+const first = servers[0]!;
 for (const s of servers) {
+  const paired = s.p90Mean.map((x, r) => x - first.p90Mean[r]!);
   console.log(
     `  ${s.name.padEnd(12)} ${(s.us / s.passed).toFixed(2).padStart(7)} ${median(s.perRound).toFixed(2).padStart(7)}` +
-      `  cpu ${(s.cpuUs / s.requests).toFixed(1)}`,
+      `  cpu ${(s.cpuUs / s.requests).toFixed(1)}` +
+      `  p50 ${median(s.p50).toFixed(2)} p90-mean ${median(s.p90Mean).toFixed(2)} (${median(paired) >= 0 ? '+' : ''}${median(paired).toFixed(2)})`,
   );
   s.child.send({ type: 'quit' });
 }

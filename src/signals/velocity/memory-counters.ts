@@ -4,8 +4,8 @@ import { pow2Below, SlotTable } from './slot-table.js';
 /**
  * Members each counter kind holds at most (2²¹): its table has at most this many divided by its cap slots, a
  * power of two (131,072 keys at a cap of 10, 65,536 at 21), of 88 and 176 bytes. Past it, a new key evicts the
- * key of its bucket with the fewest members, least recently used. 1,000,000 attackers' keys (the default kinds)
- * take 46.2 MB, bench/velocity.ts.
+ * key of its window (two buckets of 4) with the fewest members, least recently used. 1,000,000 attackers' keys
+ * (the default kinds) take 46.2 MB, bench/velocity.ts.
  */
 export const DEFAULT_MAX_MEMBERS = 2_097_152;
 

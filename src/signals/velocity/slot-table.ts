@@ -1,23 +1,26 @@
 /** One velocity counter kind in memory: an open-addressing table of keys in buckets, each key a slot of members. */
 import { HALF, MAX_OFFSET, shiftTimes } from './slot-times.js';
 
-/** Slots of a bucket, where a key lives: a lookup reads these heads (one 64-byte run), a new key evicts within them. */
-export const PROBE_WINDOW = 4;
+/** Slots a key may take: its home bucket's and the next one's. A new key evicts within them. */
+export const PROBE_WINDOW = 8;
+/** Slots of a bucket: their heads are one aligned 64-byte run. */
+const BUCKET_SLOTS = 4;
 /** The largest count a slot holds (its count shares a word with the key's high bits): a cap may not pass it. */
 export const MAX_CAP = 32767;
 
 /** Words of a slot's head: its key's low word, its high 17 bits and count, its newest time and member. */
 const HEAD = 4;
-const BUCKET = PROBE_WINDOW * HEAD;
+const BUCKET = BUCKET_SLOTS * HEAD;
 /** A key's high bits times SPAN (shifted left 15), plus its count, is the head's second word. */
 const SPAN = MAX_CAP + 1;
 const HI_BITS = 131071;
 /**
  * The keys of one counter kind (one `cap`, one `windowMs`) in two Uint32Arrays: a new key allocates nothing. Per
  * slot, a 16-byte head (its key's low word; its key's high 17 bits and its count, 0: free; its newest member's
- * time; that member) and `cap - 1` (member, time) pairs, its older members, oldest first. A key lives in one
- * bucket of `PROBE_WINDOW` slots (64 bytes, from its hash): a lookup reads one run of heads, and a new key, or a
- * repeat of the newest member, writes its head only. Keys are compared on 49 bits (keys.ts's hashes: a new key is
+ * time; that member) and `cap - 1` (member, time) pairs, its older members, oldest first. A key lives in its home
+ * bucket of 4 slots (from its hash), or when that was full in the next: a lookup of a key at home reads one
+ * 64-byte run of heads, and a new key, or a repeat of the newest member, writes its head only (a window of 4 alone
+ * forgot a sixth of the keys cycling at 3/4 of the bound). Keys are compared on 49 bits (keys.ts's hashes: a new key is
  * taken for one of 458,752 live ones with odds of 8·10⁻¹⁰). Members are 32-bit keyed hashes under the process's
  * secret seed: two of one key's (at most cap: 21 for a subnet, 200 for a block's conversion) collide with odds of
  * about cap² / 2³³ (5·10⁻⁸ at 21), and without the seed nobody can aim for it. Times are whole ms, offsets from
@@ -25,9 +28,9 @@ const HI_BITS = 131071;
  * the table is re-based (windows are under 2³¹ ms, so a time clamped to the new base had expired already, and
  * still has; a time more than 2³¹ ms ahead of a clock that stepped back is clamped to that).
  *
- * A new key takes a free slot of its bucket, or one whose members have all expired; else the table doubles, up
- * to `maxSlots`; past that, it evicts the slot of the bucket with the fewest members, the least recently used of
- * those. Memory is at most `maxSlots · 8 · (cap + 1)` bytes (88 at a cap of 10, 176 at 21), allocated as it grows.
+ * A new key takes a free slot of its window (home first), or one whose members have all expired; else the table
+ * doubles, up to `maxSlots`; past that, it evicts the slot of the window with the fewest members, the least
+ * recently used of those. Memory is at most `maxSlots · 8 · (cap + 1)` bytes (88 at a cap of 10, 176 at 21), allocated as it grows.
  */
 export class SlotTable {
   readonly cap: number;
@@ -52,7 +55,7 @@ export class SlotTable {
     this.#stride = 2 * (cap - 1);
     // About 16k pairs to start with (at least two buckets): a table nobody fills stays small.
     const slots = Math.min(this.maxSlots, Math.max(2 * PROBE_WINDOW, pow2Below(16_384 / cap)));
-    this.#mask = slots / PROBE_WINDOW - 1;
+    this.#mask = slots / BUCKET_SLOTS - 1;
     this.#heads = new Uint32Array(slots * HEAD);
     this.#pairs = new Uint32Array(slots * this.#stride);
   }
@@ -63,7 +66,7 @@ export class SlotTable {
   }
   /** Slots allocated (for the bench). */
   get slots(): number {
-    return (this.#mask + 1) * PROBE_WINDOW;
+    return (this.#mask + 1) * BUCKET_SLOTS;
   }
 
   /** Where the head of the last `add`'s slot starts (-1: none, the key unknown): a hint for its key's next add. */
@@ -204,19 +207,20 @@ export class SlotTable {
   }
 
   /**
-   * One pass over the key's bucket: where its slot's head starts; or -1, and #spot is the slot a new key would
+   * One pass over the key's window: where its slot's head starts; or -1, and #spot is the slot a new key would
    * take: the first free or wholly expired (at `since`) one (#spotFree), else the one with the fewest members, the
    * oldest newest member of those. A flood of new keys (one member each) evicts its own kind, not a key counting up.
    */
   #probe(lo: number, hi: number, since: number): number {
     const h = this.#heads;
-    let at = (spread(lo, hi) & this.#mask) * BUCKET;
-    const end = at + BUCKET;
+    const mask = this.#mask;
+    const home = spread(lo, hi) & mask;
     let spot = -1;
-    let worst = at;
+    let worst = home * BUCKET;
     let worstCount = SPAN;
     let worstTime = Number.POSITIVE_INFINITY;
-    for (; at < end; at += HEAD) {
+    for (let at = home * BUCKET, k = 0; k < PROBE_WINDOW; k++, at += HEAD) {
+      if (k === BUCKET_SLOTS) at = ((home + 1) & mask) * BUCKET;
       const x = h[at + 1]!;
       const n = x & MAX_CAP;
       if (x >>> 15 === hi && n !== 0 && h[at] === lo) return at;
@@ -242,14 +246,13 @@ export class SlotTable {
     if ((this.#heads[this.#spot + 1]! & MAX_CAP) === 0) this.#live++;
     return this.#spot;
   }
-
-  /** Doubles the slots and places every key again (a key whose bucket is full there is evicted, as on insert). */
+  /** Doubles the slots and places every key again (a key whose window is full there is evicted, as on insert). */
   #grow(): void {
     const stride = this.#stride;
     const oldHeads = this.#heads;
     const oldPairs = this.#pairs;
     const slots = this.slots * 2;
-    this.#mask = slots / PROBE_WINDOW - 1;
+    this.#mask = slots / BUCKET_SLOTS - 1;
     const h = new Uint32Array(slots * HEAD);
     const pairs = new Uint32Array(slots * stride);
     this.#heads = h;
@@ -259,9 +262,7 @@ export class SlotTable {
       const x = oldHeads[from + 1]!;
       const n = x & MAX_CAP;
       if (n === 0) continue;
-      const lo = oldHeads[from]!;
-      const hi = x >>> 15;
-      this.#probe(lo, hi, Number.NEGATIVE_INFINITY);
+      this.#probe(oldHeads[from]!, x >>> 15, Number.NEGATIVE_INFINITY);
       const to = this.#spot;
       if (this.#spotFree) this.#live++;
       else {
@@ -276,10 +277,7 @@ export class SlotTable {
     }
   }
 
-  /**
-   * Moves the base to half the offsets' range before `now`, and every time held with it (clamped to the range),
-   * when the clock has run (or stepped back) about 24 days past it: answers `now`'s offset.
-   */
+  /** Moves the base HALF before `now`, every held time with it, once the clock is ~24 days off: `now`'s offset. */
   #rebase(now: number): number {
     const base = Math.floor(now) - HALF;
     if (!Number.isNaN(this.#base))

@@ -6,10 +6,12 @@
  * through tables at their bound), in µs per count; with --check, `core.check` of each tree's default core
  * (warm: the hot stream; cold: new signups, the same for every variant in a round), in checks/s, and the process's
  * CPU µs per check (every thread: GC helpers included). With --flat the cold signups are made flat strings
- * through JSON, as a body parser gives them (the stream builds its phones by concatenation). Medians, and the
- * median of each round's ratio to the first tree. By hand:
+ * through JSON, as a body parser gives them (the stream builds its phones by concatenation). With --check --cycle
+ * the cold checks are bench/velocity.ts's: the same 100,000 signups over and over (each one's keys held, its
+ * members known, its caches long evicted), where the default's are new ones. Medians, and the median of each
+ * round's ratio to the first tree. By hand:
  *
- *   npx tsx bench/velocity-ab.ts [--check [--flat]] [--rounds=N] /tmp/old .
+ *   npx tsx bench/velocity-ab.ts [--check [--flat | --cycle]] [--rounds=N] /tmp/old .
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { SignalContext } from '../src/core/signal-source.js';
@@ -105,10 +107,14 @@ async function checks() {
   };
   let cursor = 0;
   const flat = process.argv.includes('--flat');
+  const cycle = process.argv.includes('--cycle')
+    ? Array.from({ length: 100_000 }, (_, k) => streams.cold(k % streams.coldCapacity))
+    : null;
+  if (cycle) for (const v of variants) await time(v, cycle, cycle.length, []);
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 ? [...variants].reverse() : variants;
     for (const v of order) v.a.push(await time(v, streams.hot, 200_000, v.cpuA));
-    let fresh = Array.from({ length: 20_000 }, () => streams.cold(cursor++));
+    let fresh = cycle ?? Array.from({ length: 20_000 }, () => streams.cold(cursor++));
     if (flat) fresh = JSON.parse(JSON.stringify(fresh)) as Signup[];
     for (const v of order) v.b.push(await time(v, fresh, fresh.length, v.cpuB));
   }

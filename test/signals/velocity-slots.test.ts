@@ -167,7 +167,7 @@ describe('MemoryCounters in typed-array tables', () => {
     expect(t.add(42, 4, 200_000)).toBe(5);
   });
 
-  test('keys are 49-bit hashes, which a slot keeps whole beside its count, up to the largest cap the options allow', () => {
+  test('keys are 49-bit hashes, kept whole beside the count, up to the largest cap the options allow', () => {
     const hash = memoryHasher([1, 2]);
     const t = new SlotTable(capFor(10_000), 60_000, 8);
     const keys = Array.from({ length: 200 }, (_, i) => hash.hash('ip', `203.0.113.${i}`));

@@ -61,10 +61,11 @@ function randomSeed(): [number, number] {
 
 /**
  * Keyed 49-bit hashes (cyrb53's mixing, seeded with a per-process secret; the kind is mixed in at the end), as
- * non-negative integers: a slot table keeps a key's high 17 bits and its count in one word. Not a MAC: they keep the in-memory counters free of clear numbers and IPs, and the
- * random seed keeps an attacker from choosing inputs that collide. One pass over a text gives the hash of the
- * whole and of a prefix (a number and its block, an IP and its /24), in any kind: a check hashes its number once
- * and its IP once, where an HMAC per counter would cost more than the whole check.
+ * non-negative integers: a slot table keeps a key's high 17 bits and its count in one word. Not a MAC: they keep
+ * the in-memory counters free of clear numbers and IPs, and the random seed keeps an attacker from choosing inputs
+ * that collide. One pass over a text gives the hash of the whole and of a prefix (a number and its block, an IP and
+ * its /24), in any kind: a check hashes its number once and its IP once, where an HMAC per counter would cost more
+ * than the whole check.
  */
 export function memoryHasher(seed?: readonly [number, number]) {
   // The secret is drawn on the first pass, not when the core is built: Workers refuse random values at a

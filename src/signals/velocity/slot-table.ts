@@ -18,19 +18,20 @@ const HI_BITS = 131071;
  * The keys of one counter kind (one `cap`, one `windowMs`) in two Uint32Arrays: a new key allocates nothing. Per
  * slot, a 16-byte head (its key's low word; its key's high 17 bits and its count, 0: free; its newest member's
  * time; that member) and `cap - 1` (member, time) pairs, its older members, oldest first. A key lives in its home
- * bucket of 4 slots (from its hash), or when that was full in the next: a lookup of a key at home reads one
- * 64-byte run of heads, and a new key, or a repeat of the newest member, writes its head only (a window of 4 alone
- * forgot a sixth of the keys cycling at 3/4 of the bound). Keys are compared on 49 bits (keys.ts's hashes: a new key is
- * taken for one of 458,752 live ones with odds of 8·10⁻¹⁰). Members are 32-bit keyed hashes under the process's
- * secret seed: two of one key's (at most cap: 21 for a subnet, 200 for a block's conversion) collide with odds of
- * about cap² / 2³³ (5·10⁻⁸ at 21), and without the seed nobody can aim for it. Times are whole ms, offsets from
- * the table's base: window edges stay exact on the injected clock; when the clock would leave the offsets' range
- * the table is re-based (windows are under 2³¹ ms, so a time clamped to the new base had expired already, and
+ * bucket of 4 slots (from its hash), or when that was full in the next: a lookup of a key at home reads one 64-byte
+ * run of heads, and a new key, or a repeat of the newest member, writes its head only (a window of one bucket
+ * forgot a sixth of the keys cycling at 3/4 of the bound). Keys are compared on 49 bits (keys.ts's hashes: a new
+ * key is taken for one of 458,752 live ones with odds of 8·10⁻¹⁰). Members are 32-bit keyed hashes under the
+ * process's secret seed: two of one key's (at most cap: 21 for a subnet, 200 for a block's conversion) collide with
+ * odds of about cap² / 2³³ (5·10⁻⁸ at 21), and without the seed nobody can aim for it. Times are whole ms, offsets
+ * from the table's base: window edges stay exact on the injected clock; when the clock would leave the offsets'
+ * range the table is re-based (windows are under 2³¹ ms, so a time clamped to the new base had expired already, and
  * still has; a time more than 2³¹ ms ahead of a clock that stepped back is clamped to that).
  *
  * A new key takes a free slot of its window (home first), or one whose members have all expired; else the table
  * doubles, up to `maxSlots`; past that, it evicts the slot of the window with the fewest members, the least
- * recently used of those. Memory is at most `maxSlots · 8 · (cap + 1)` bytes (88 at a cap of 10, 176 at 21), allocated as it grows.
+ * recently used of those. Memory is at most `maxSlots · 8 · (cap + 1)` bytes (88 at a cap of 10, 176 at 21),
+ * allocated as it grows.
  */
 export class SlotTable {
   readonly cap: number;
@@ -54,7 +55,7 @@ export class SlotTable {
     this.maxSlots = Math.max(PROBE_WINDOW, maxSlots);
     this.#stride = 2 * (cap - 1);
     // About 16k pairs to start with (at least two buckets): a table nobody fills stays small.
-    const slots = Math.min(this.maxSlots, Math.max(2 * PROBE_WINDOW, pow2Below(16_384 / cap)));
+    const slots = Math.min(this.maxSlots, Math.max(PROBE_WINDOW, pow2Below(16_384 / cap)));
     this.#mask = slots / BUCKET_SLOTS - 1;
     this.#heads = new Uint32Array(slots * HEAD);
     this.#pairs = new Uint32Array(slots * this.#stride);
@@ -237,7 +238,7 @@ export class SlotTable {
     this.#spot = spot >= 0 ? spot : worst;
     return -1;
   }
-  /** A slot for a new key (after a #probe that missed it), counted as live: grows the table, or evicts, when it must. */
+  /** A slot for a new key (after a #probe that missed it), counted as live: grows, or evicts, when it must. */
   #place(lo: number, hi: number, since: number): number {
     while (this.slots < this.maxSlots && (!this.#spotFree || this.#live * 2 >= this.slots)) {
       this.#grow();

@@ -35,8 +35,8 @@ const kinds = [
 describe('MemoryCounters in typed-array tables', () => {
   test.each([
     { keys: 41, ops: 600, runs: 300, jumps: 1 },
-    // As many keys as a bucket has slots, in tables of one bucket (40 members: 4 slots at a cap of 10): every
-    // bucket full of live keys, none evicted.
+    // As many keys as a window has slots, in tables of one window (the smallest table: two buckets of 4, 8
+    // slots): the window full of live keys, none evicted.
     { keys: PROBE_WINDOW, ops: 600, runs: 200, jumps: 1, maxMembers: 40 },
     // Enough keys, and rare enough jumps of the clock, that tables double, their keys placed again.
     { keys: 3_000, ops: 8_000, runs: 15, jumps: 0.002 },
@@ -78,7 +78,8 @@ describe('MemoryCounters in typed-array tables', () => {
   );
 
   test('a new key takes the slot of a key whose members have all expired before it evicts a live one', () => {
-    // One bucket, full: the other keys of two members seen at 0, one of a single member at 900.
+    // One window (the whole table: two buckets of 4), full: the other keys of two members seen at 0, one of a
+    // single member at 900.
     const others = PROBE_WINDOW - 1;
     const t = new SlotTable(10, 1_000, PROBE_WINDOW);
     for (let k = 1; k <= others; k++) {
@@ -99,10 +100,10 @@ describe('MemoryCounters in typed-array tables', () => {
     // The slot's newest member lives in its head, the older ones in its pairs: a cap of 2 holds one pair.
     { cap: 2, members: 3 },
   ])(
-    'property: in a full bucket, a new key never evicts a live key while a slot is free or wholly expired (cap $cap)',
+    'property: in a full window, a new key never evicts a live key while a slot is free or wholly expired (cap $cap)',
     ({ cap, members }) => {
-      // One bucket: every key competes for its slots. Each slot's newest time is kept in its head (what the
-      // bucket's scan reads); a stale one would make a refreshed key look expired and lose it.
+      // One window (the whole table): every key competes for its slots. Each slot's newest time is kept in its
+      // head (what the window's scan reads); a stale one would make a refreshed key look expired and lose it.
       const op = fc.record({
         key: fc.integer({ min: 0, max: 3 * PROBE_WINDOW }),
         member: fc.integer({ min: -1, max: members }),

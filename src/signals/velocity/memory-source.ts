@@ -30,8 +30,9 @@ const ADDRESS_HASHES = 2;
 const ADDRESS_SLOTS = 2;
 
 /**
- * Counts with a MemoryCounters and seeded hashes (keys.ts): no number, block or IP is held in clear. `counts`
- * decides whether a check's IP counts (public, outside `allow`). `hash` and `counters` are injectable for tests.
+ * Counts with a MemoryCounters and seeded hashes (keys.ts): no number, block or IP is held in clear in a counter
+ * (the recent entries keep the last few as the check had them, in process memory: recent.ts). `counts` decides
+ * whether a check's IP counts (public, outside `allow`). `hash` and `counters` are injectable for tests.
  */
 export function memoryCounting(
   s: VelocitySettings,

@@ -19,19 +19,18 @@ const VALUE = 2;
  * before using it. The texts are held as the check had them, like the phone parser's own table of recent
  * inputs, and forgotten with the counts (`clear`).
  *
- * Each entry is one run of `stride` words of `data` (a power of two, 64 bytes for a number's entry): its print
+ * Each entry is one run of `stride` words (a power of two, 64 bytes for a number's entry): its print
  * or value, what it holds, its slot hints, then each hash as a low and a high word. In a live server a check
  * finds these cold (the framework's work between two checks evicts them), so an entry read is one or two cache
  * lines, where one array per field cost one per field and one per array.
  */
 export class Recent {
-  readonly width: number;
-  readonly slotsPer: number;
+  readonly #slotsPer: number;
   /** Words per entry. */
   readonly stride: number;
   readonly #texts: (string | null)[] = new Array(RECENT_ENTRIES).fill(null);
   /** The entries' words (see the class). */
-  readonly data: Int32Array;
+  readonly #data: Int32Array;
   /** Where an entry's hashes start, from the entry's first word. */
   readonly #hashesAt: number;
   /** The print (or value) `find` (or `findValue`) took last, and what it was. */
@@ -39,13 +38,12 @@ export class Recent {
   #kind = EMPTY;
 
   constructor(width: number, slotsPer: number) {
-    this.width = width;
-    this.slotsPer = slotsPer;
+    this.#slotsPer = slotsPer;
     this.#hashesAt = 2 + slotsPer;
     let stride = 1;
     while (stride < 2 + slotsPer + 2 * width) stride *= 2;
     this.stride = stride;
-    this.data = new Int32Array(RECENT_ENTRIES * stride);
+    this.#data = new Int32Array(RECENT_ENTRIES * stride);
   }
 
   /**
@@ -62,7 +60,7 @@ export class Recent {
     this.#print = h;
     this.#kind = TEXT;
     // The print first: comparing with another string would read it, a cache miss on a stream of new ones.
-    const d = this.data;
+    const d = this.#data;
     return d[at] === h && d[at + 1] === TEXT && this.#texts[e] === text ? at : ~at;
   }
 
@@ -72,7 +70,7 @@ export class Recent {
     const at = e * this.stride;
     this.#print = value | 0;
     this.#kind = VALUE;
-    const d = this.data;
+    const d = this.#data;
     return d[at] === (value | 0) && d[at + 1] === VALUE ? at : ~at;
   }
 
@@ -81,22 +79,22 @@ export class Recent {
    * caller writes its hashes (`setHash`).
    */
   take(at: number, text: string): void {
-    const d = this.data;
+    const d = this.#data;
     this.#texts[at / this.stride] = this.#kind === TEXT ? text : null;
     d[at] = this.#print;
     d[at + 1] = this.#kind;
-    for (let i = at + 2, end = i + this.slotsPer; i < end; i++) d[i] = -1;
+    for (let i = at + 2, end = i + this.#slotsPer; i < end; i++) d[i] = -1;
   }
 
   /** The entry's hash `i` (a non-negative 53-bit integer, or -1). */
   hash(at: number, i: number): number {
-    const d = this.data;
+    const d = this.#data;
     const w = at + this.#hashesAt + 2 * i;
     return d[w + 1]! * 4294967296 + (d[w]! >>> 0);
   }
 
   setHash(at: number, i: number, value: number): void {
-    const d = this.data;
+    const d = this.#data;
     const w = at + this.#hashesAt + 2 * i;
     d[w] = value >>> 0;
     d[w + 1] = value < 0 ? -1 : value / 4294967296;
@@ -104,15 +102,15 @@ export class Recent {
 
   /** The entry's slot hint `i` (-1: none), and setting it. */
   slot(at: number, i: number): number {
-    return this.data[at + 2 + i]!;
+    return this.#data[at + 2 + i]!;
   }
 
   setSlot(at: number, i: number, slot: number): void {
-    this.data[at + 2 + i] = slot;
+    this.#data[at + 2 + i] = slot;
   }
 
   clear(): void {
     this.#texts.fill(null);
-    this.data.fill(0);
+    this.#data.fill(0);
   }
 }

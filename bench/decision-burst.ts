@@ -31,7 +31,7 @@ const MAX = [3, 10, 2, 4] as const;
 const CAP = [10, 21, 10, 10] as const;
 const VELOCITY_SIGNAL = ['ip_velocity', 'subnet_velocity', 'phone_velocity', 'prefix_burst'] as const;
 
-/** The velocity signals of four counts, as verdict() gives them; the counts are clamped to their caps. */
+/** The velocity signals of four counts, as verdictFor() gives them; the counts are clamped to their caps. */
 export function velocitySignals(counts: [number, number, number, number]): string[] {
   const out: string[] = [];
   for (let i = 0; i < 4; i++) {

@@ -12,7 +12,7 @@ import { MemoryCounters } from '../../src/signals/velocity/memory-counters.js';
 import { memoryCounting } from '../../src/signals/velocity/memory-source.js';
 import { RECENT_ENTRIES, Recent } from '../../src/signals/velocity/recent.js';
 import { SlotTable } from '../../src/signals/velocity/slot-table.js';
-import { capFor, verdict } from '../../src/signals/velocity/verdict.js';
+import { capFor, verdictFor } from '../../src/signals/velocity/verdict.js';
 
 const SEED: [number, number] = [0x1234_5678, 0x9abc_def0];
 const settings = velocitySettings(
@@ -30,6 +30,7 @@ function slowPath(maxMembers: number) {
   const hash = memoryHasher(SEED);
   const counters = new MemoryCounters(maxMembers);
   const s = settings;
+  const signalsOf = verdictFor(s);
   const add = (key: number, member: number, w: { windowMs: number }, cap: number, now: number) =>
     counters.add(key, member, w.windowMs, cap, now);
   return {
@@ -60,7 +61,7 @@ function slowPath(maxMembers: number) {
         verified = add(verifiedKey, -1, CONVERSION, CONVERSION.cap, now);
       }
       const found = { ip, subnet, phoneCountries, prefix };
-      return { found, signals: verdict(s, found, sent, verified) };
+      return { found, signals: signalsOf(ip, subnet, phoneCountries, prefix, sent, verified) };
     },
     verified(number: string, now: number) {
       const end = blockEnd(number, 3);

@@ -8,7 +8,7 @@ import type { VelocitySettings } from '../../core/velocity-options.js';
 import { CONVERSION } from './conversion.js';
 import type { Counting } from './counting.js';
 import { blockEnd, ipUnit, storeHash, subnetUnit } from './keys.js';
-import { capFor, NO_SIGNALS, UNAVAILABLE, verdict } from './verdict.js';
+import { capFor, NO_SIGNALS, UNAVAILABLE, verdictFor } from './verdict.js';
 
 /**
  * Counts in `store.distinct`, every counter of a check in one call. A call that fails, answers something other
@@ -26,6 +26,7 @@ export function storeCounting(
 ): Counting {
   const digits = s.prefix ? s.prefix.digits : 3;
   const outage = outageTracker(now);
+  const signalsOf = verdictFor(s);
 
   /** The store's answer for `ops`, or undefined (reported once per outage) when there is none to trust. */
   async function distinct(ops: DistinctOp[]): Promise<number[] | undefined> {
@@ -86,7 +87,14 @@ export function storeCounting(
     const at = (i: number) => (i < 0 ? 0 : got[i]!);
     const found = { ip: at(ip), subnet: at(subnet), phoneCountries: at(phone), prefix: at(prefix) };
     ctx.velocity = found;
-    return verdict(s, found, sent < 0 ? -1 : at(sent), at(verified));
+    return signalsOf(
+      found.ip,
+      found.subnet,
+      found.phoneCountries,
+      found.prefix,
+      sent < 0 ? -1 : at(sent),
+      at(verified),
+    );
   }
 
   return {

@@ -1,6 +1,5 @@
 /** From one check's counts to its velocity signals: each fires when its count, this request included, is more than max. */
 import type { Signal } from '../../core/signals.js';
-import type { VelocityCounts } from '../../core/types.js';
 import type { VelocitySettings } from '../../core/velocity-options.js';
 import { lowConversion } from './conversion.js';
 
@@ -30,27 +29,10 @@ const BY_MASK: readonly (readonly Signal[])[] = Array.from({ length: 32 }, (_, m
 );
 
 /**
- * The signals of one check's counts (`sent`, `verified`: its block's conversion, -1 when not counted), a frozen
- * list shared between checks (the check copies what a source answers into its own).
- */
-export function verdict(
-  s: VelocitySettings,
-  counts: VelocityCounts,
-  sent: number,
-  verified: number,
-): readonly Signal[] {
-  let mask = 0;
-  if (s.ip !== false && counts.ip > s.ip.max) mask |= 1;
-  if (s.subnet !== false && counts.subnet > s.subnet.max) mask |= 2;
-  if (s.phone !== false && counts.phoneCountries > s.phone.maxCountries) mask |= 4;
-  if (s.prefix !== false && counts.prefix > s.prefix.max) mask |= 8;
-  if (sent >= 0 && lowConversion(sent, verified)) mask |= 16;
-  return BY_MASK[mask]!;
-}
-
-/**
- * `verdict` compiled for one source's settings: each threshold read once here, so that a check reads none of the
- * settings' objects (in a live server each would be a cache miss). The same signals as `verdict` for every count.
+ * The signals of one check's counts, for one source's settings: each threshold is read once here, so that a check
+ * reads none of the settings' objects (in a live server each would be a cache miss). `sent` and `verified` are the
+ * block's conversion counts, `sent` -1 when not counted. The answer is a frozen list shared between checks (the
+ * check copies what a source answers into its own).
  */
 export function verdictFor(
   s: VelocitySettings,
